@@ -1,0 +1,75 @@
+/* r1lab: argument parsing and subcommand dispatch, nothing else. One table maps each subcommand to its
+ * handler and one-line summary; `r1lab --help` and `r1lab help NAME` are generated from it. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    /* entries are added as the commands land */
+    {NULL, NULL, NULL},
+};
+static const size_t n_commands = sizeof commands / sizeof commands[0] - 1;
+
+static void print_usage(FILE *out) {
+    fprintf(out, "usage: r1lab COMMAND [ARGS...]\n\n"
+                 "r1lab trains language models with GRPO the way DeepSeek-R1 was trained, shows the run live,\n"
+                 "and lets you chat with and compare checkpoints.\n\ncommands:\n");
+    for (size_t i = 0; i < n_commands; i++) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'r1lab help COMMAND' or 'r1lab COMMAND --help' describes one command; see r1lab(1).\n"
+                 "options: --help, --version\n");
+}
+
+static const struct command *find_command(const char *name) {
+    for (size_t i = 0; i < n_commands; i++)
+        if (strcmp(commands[i].name, name) == 0) return &commands[i];
+    return NULL;
+}
+
+static int unknown_command(const char *name) {
+    fprintf(stderr, "r1lab: '%s' is not a command.", name);
+    /* Suggest a command sharing the first two letters: catches the common typos cheaply. */
+    for (size_t i = 0; i < n_commands; i++)
+        if (strncmp(commands[i].name, name, 2) == 0) {
+            fprintf(stderr, " Did you mean '%s'?", commands[i].name);
+            break;
+        }
+    fprintf(stderr, "\nSee 'r1lab --help'.\n");
+    return EXIT_USAGE;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        print_usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        print_usage(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        printf("r1lab %s (%s)\n", R1LAB_VERSION, R1LAB_GIT_REV);
+        return EXIT_OK;
+    }
+    if (strcmp(name, "help") == 0) {
+        if (argc < 3) {
+            print_usage(stdout);
+            return EXIT_OK;
+        }
+        const struct command *c = find_command(argv[2]);
+        if (!c) return unknown_command(argv[2]);
+        char *help_argv[] = {(char *)c->name, "--help", NULL};
+        return c->run(2, help_argv);
+    }
+    const struct command *c = find_command(name);
+    if (!c) return unknown_command(name);
+    return c->run(argc - 1, argv + 1);
+}
