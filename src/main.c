@@ -13,7 +13,7 @@ struct command {
 };
 
 static const struct command commands[] = {
-    /* entries are added as the commands land */
+    {"tokenize", cmd_tokenize, "encode text into token ids, or decode ids into text"},
     {NULL, NULL, NULL},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0] - 1;

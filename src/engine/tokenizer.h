@@ -33,7 +33,8 @@ enum status tokenizer_load(struct tokenizer **out, const char *path);
 void tokenizer_free(struct tokenizer *tok); /* accepts NULL */
 
 /* Appends the ids of text[0..len) to out. add_special_tokens applies the post-processor (e.g. Llama-3's
- * BOS), like tokenizers' encode(text, add_special_tokens=True). Text must be valid UTF-8. */
+ * BOS), like tokenizers' encode(text, add_special_tokens=True). Text must be valid UTF-8 (else
+ * STATUS_INVALID); on any failure nothing is appended. */
 enum status tokenizer_encode(const struct tokenizer *tok, const char *text, size_t len, bool add_special_tokens,
                              struct token_buf *out);
 /* Decodes ids into a malloc'd NUL-terminated string (*len bytes). skip_special drops special added tokens.
@@ -61,11 +62,12 @@ struct tokenizer_stream {
 };
 void tokenizer_stream_init(struct tokenizer_stream *s, bool skip_special);
 /* Writes the newly complete text (NUL-terminated) into out and returns its length; out must hold at least
- * tokenizer_max_token_bytes(tok) + 32 bytes. */
+ * tokenizer_max_token_bytes(tok) + 32 bytes. An id outside the vocabulary produces nothing. */
 size_t tokenizer_stream_push(const struct tokenizer *tok, struct tokenizer_stream *s, int32_t id, char *out,
                              size_t cap);
 /* Emits whatever is still pending (as U+FFFD if incomplete). */
 size_t tokenizer_stream_flush(struct tokenizer_stream *s, char *out, size_t cap);
+/* The most text one token can decode to, counting each of its bytes as a possible 3-byte U+FFFD. */
 size_t tokenizer_max_token_bytes(const struct tokenizer *tok);
 
 #endif
