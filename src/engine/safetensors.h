@@ -63,7 +63,9 @@ struct st_file {
     struct fs_map map;
     struct st_tensor *tensors; /* in file order */
     size_t n_tensors;
-    cJSON *metadata; /* the "__metadata__" object (string values), or NULL */
+    cJSON *metadata;                  /* the "__metadata__" object (string values), or NULL */
+    const struct st_tensor **by_name; /* the n_tensors tensors sorted by name, for st_file_find */
+    char *names;                      /* one block holding every tensor name */
 };
 
 /* Opens and validates path. On failure *f is left zeroed (nothing to free). */
