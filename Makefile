@@ -75,8 +75,13 @@ $(TEST_BIN): $(LIB_OBJ) $(TEST_OBJ)
 test: $(BIN) $(TEST_BIN)
 	R1LAB_BIN=$(abspath $(BIN)) R1LAB_ROOT=$(CURDIR) OMP_NUM_THREADS=1 $(TEST_BIN) $(TEST_ARGS)
 
-bench: $(BIN)
-	bash bench/cpu.sh
+BENCH_BIN := $(BUILD)/bench/bench_grpo
+$(BENCH_BIN): $(LIB_OBJ) $(BUILD)/bench/bench_grpo.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# CPU benchmarks: r1lab and the PyTorch reference (../shared/bench/torch_grpo_ref.py) in the same run.
+bench: $(BIN) $(BENCH_BIN)
+	BENCH_BIN=$(abspath $(BENCH_BIN)) bash bench/cpu.sh
 
 demo: $(BIN)
 	./$(BIN) demo
@@ -98,4 +103,4 @@ install: $(BIN)
 clean:
 	rm -rf build r1lab
 
--include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/bench/bench_grpo.d

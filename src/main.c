@@ -13,6 +13,9 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"generate", cmd_generate, "continue a prompt with a checkpoint"},
+    {"score", cmd_score, "per-token log-probabilities of a text under a checkpoint"},
+    {"info", cmd_info, "architecture, size and tokenizer of a checkpoint"},
     {"tokenize", cmd_tokenize, "encode text into token ids, or decode ids into text"},
     {NULL, NULL, NULL},
 };

@@ -6,8 +6,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
+#include "cli/textout.h"
 
 void cli_parser_init(struct cli_parser *p, const struct cli_spec *spec) {
     ASSERT(spec->n_options <= CLI_MAX_OPTIONS);
@@ -122,4 +124,9 @@ int cli_parse_double(const struct cli_spec *spec, const char *opt, const char *s
     if (v < min || v > max) return cli_usage_error(spec, "%s: %g is out of range [%g, %g]", opt, v, min, max);
     *out = v;
     return 0;
+}
+
+void cli_write_text(FILE *out, const char *text, size_t len, bool raw) {
+    if (raw || !isatty(fileno(out))) fwrite(text, 1, len, out);
+    else textout_write_safe(out, text, len);
 }

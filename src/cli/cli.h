@@ -4,6 +4,7 @@
 #define R1LAB_CLI_H
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "status.h"
@@ -59,5 +60,10 @@ int cli_parse_int(const struct cli_spec *spec, const char *opt, const char *s, l
                   long long *out);
 int cli_parse_double(const struct cli_spec *spec, const char *opt, const char *s, double min, double max,
                      double *out);
+
+/* Writes model text to out. When out is a terminal (and raw is false) control characters, escape sequences,
+ * bidi controls and invalid UTF-8 are neutralised so model output cannot act on the terminal; otherwise the
+ * bytes are written unchanged (pipes and files get exactly what the model produced). */
+void cli_write_text(FILE *out, const char *text, size_t len, bool raw);
 
 #endif

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# CPU benchmark: r1lab's GRPO step against the PyTorch + transformers reference on the same workloads, on the
+# same machine, in the same run, with the same number of threads. Prints both lines and the ratios.
+#   SIZES="tiny small"  shapes of torch_grpo_ref.py to run
+#   THREADS=2           threads for both (OMP_NUM_THREADS for PyTorch)
+#   TORCH_TIMEOUT=900   seconds before the reference is given up on (reported as a lower bound)
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bench_bin=${BENCH_BIN:-$root/build/rel/bench/bench_grpo}
+ref=${TORCH_REF:-$root/../shared/bench/torch_grpo_ref.py}
+sizes=${SIZES:-tiny small}
+threads=${THREADS:-2}
+timeout_s=${TORCH_TIMEOUT:-900}
+out=$root/bench/out
+mkdir -p "$out"
+
+echo "# $(date -u +%Y-%m-%dT%H:%MZ)  $(uname -m)  $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')  threads=$threads"
+: >"$out/r1lab.txt"
+: >"$out/torch.txt"
+for size in $sizes; do
+    "$bench_bin" --threads "$threads" "$size" | tee -a "$out/r1lab.txt"
+    if python3 -c "import torch, transformers" 2>/dev/null && [ -f "$ref" ]; then
+        start=$(date +%s)
+        if ! OMP_NUM_THREADS=$threads timeout "$timeout_s" python3 "$ref" cpu "$size" 2>/dev/null | tee -a "$out/torch.txt"; then
+            echo "$size torch: did not finish within ${timeout_s}s (step > $((($(date +%s) - start) / 2))s)" | tee -a "$out/torch.txt"
+        fi
+    else
+        echo "# PyTorch reference not run (needs python3 with torch and transformers, and $ref)"
+    fi
+done
+
+# Ratios r1lab / PyTorch for each size both finished.
+awk '
+function field(line, key,   i, n, a) { n = split(line, a, " "); for (i = 1; i <= n; i++) if (a[i] == key) return a[i + 1]; return "" }
+FNR == 1 { file++ }
+{ size = $1; if (file == 1) { r_roll[size] = field($0, "rollout"); r_train[size] = field($0, "train"); r_step[size] = field($0, "step") }
+  else if ($0 ~ /rollout/) { t_roll[size] = field($0, "rollout"); t_train[size] = field($0, "train"); t_step[size] = field($0, "step") } }
+END {
+  for (s in r_roll) {
+    if (!(s in t_roll)) { printf "%-6s ratio: no PyTorch result\n", s; continue }
+    sub("s$", "", r_step[s]); sub("s$", "", t_step[s])
+    printf "%-6s r1lab/PyTorch: rollout %.2fx  train %.2fx  step time %.2fx faster\n", s,
+           r_roll[s] / t_roll[s], r_train[s] / t_train[s], t_step[s] / r_step[s]
+  }
+}' "$out/r1lab.txt" "$out/torch.txt"
