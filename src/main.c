@@ -14,6 +14,7 @@ struct command {
 
 static const struct command commands[] = {
     /* entries are added as the commands land */
+    {"world", cmd_world, "the built-in world: sample problems, write the corpus, check rewards"},
     {NULL, NULL, NULL},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0] - 1;
