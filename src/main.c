@@ -17,6 +17,7 @@ static const struct command commands[] = {
     {"score", cmd_score, "per-token log-probabilities of a text under a checkpoint"},
     {"info", cmd_info, "architecture, size and tokenizer of a checkpoint"},
     {"tokenize", cmd_tokenize, "encode text into token ids, or decode ids into text"},
+    {"world", cmd_world, "the built-in world: sample problems, write the corpus, check rewards"},
     {NULL, NULL, NULL},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0] - 1;

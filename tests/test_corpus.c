@@ -1,0 +1,260 @@
+/* Tests for corpus.h: determinism per (seed, index), the configured mix of tasks and qualities, and —
+ * the strongest check — that what each document claims to be by construction (correct answer, exact format,
+ * reflection, language) is what the independent reward functions of reward.h measure on its completion. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "corpus.h"
+#include "fsutil.h"
+#include "harness.h"
+#include "json.h"
+#include "reward.h"
+#include "task.h"
+
+static struct problem gold_problem(const struct corpus_doc *d) {
+    struct problem p;
+    if (d->task == TASK_COUNTDOWN) {
+        /* Rebuild the numbers and the target from the question text. */
+        int64_t nums[TASK_MAX_NUMBERS];
+        int n = 0;
+        const char *s = d->question + strlen("Using the numbers ");
+        char *end;
+        while (n < TASK_MAX_NUMBERS) {
+            nums[n++] = strtoll(s, &end, 10);
+            if (strncmp(end, ", make ", 7) == 0) break;
+            s = end + 2;
+        }
+        int64_t target = strtoll(end + 7, NULL, 10);
+        cr_assert_eq(task_problem_countdown(&p, nums, n, target, d->question), STATUS_OK);
+    } else {
+        cr_assert_eq(task_problem_from_answer(&p, d->task, d->question, d->answer), STATUS_OK);
+    }
+    return p;
+}
+
+Test(corpus, documents_are_pure_functions_of_seed_and_index) {
+    struct corpus_config c;
+    corpus_config_default(&c);
+    struct corpus_config c2 = c;
+    c2.seed = 1;
+    int differ = 0;
+    for (uint64_t i = 0; i < 40; i++) {
+        struct corpus_doc a, b, other;
+        cr_assert_eq(corpus_pretrain_doc(&c, i, &a), STATUS_OK, "%s", err_msg());
+        cr_assert_eq(corpus_pretrain_doc(&c, i, &b), STATUS_OK);
+        cr_assert_eq(corpus_pretrain_doc(&c2, i, &other), STATUS_OK);
+        cr_expect_str_eq(a.text, b.text);
+        cr_expect_eq(a.quality, b.quality);
+        differ += strcmp(a.text, other.text) != 0;
+        corpus_doc_free(&a);
+        corpus_doc_free(&b);
+        corpus_doc_free(&other);
+    }
+    cr_expect_gt(differ, 35, "another seed should give other documents (%d of 40 differ)", differ);
+    /* Out of order and far away indices work alone. */
+    struct corpus_doc far;
+    cr_expect_eq(corpus_pretrain_doc(&c, UINT64_MAX - 3, &far), STATUS_OK);
+    corpus_doc_free(&far);
+}
+
+Test(corpus, mix_matches_the_configuration) {
+    struct corpus_config c;
+    corpus_config_default(&c);
+    enum { N = 6000 };
+    int quality[CORPUS_QUALITY_COUNT] = {0}, task[CORPUS_TASKS] = {0};
+    double qsum = 0, tsum = 0;
+    for (int q = 0; q < CORPUS_QUALITY_COUNT; q++) qsum += c.quality_weight[q];
+    for (int t = 0; t < CORPUS_TASKS; t++) tsum += c.task_weight[t];
+    for (uint64_t i = 0; i < N; i++) {
+        struct corpus_doc d;
+        cr_assert_eq(corpus_pretrain_doc(&c, i, &d), STATUS_OK, "%s", err_msg());
+        quality[d.quality]++;
+        task[d.task]++;
+        corpus_doc_free(&d);
+    }
+    for (int q = 0; q < CORPUS_QUALITY_COUNT; q++) {
+        double got = (double)quality[q] / N, want = c.quality_weight[q] / qsum;
+        cr_expect(fabs(got - want) < 0.02, "%s: %.3f, configured %.3f", corpus_quality_name((enum corpus_quality)q),
+                  got, want);
+    }
+    for (int t = 0; t < CORPUS_TASKS; t++) {
+        double got = (double)task[t] / N, want = c.task_weight[t] / tsum;
+        cr_expect(fabs(got - want) < 0.02, "%s: %.3f, configured %.3f", task_kind_name((enum task_kind)t), got, want);
+    }
+}
+
+/* Every templated document: correct / format_ok / reflection as built == as measured by reward.h; the language
+ * share is 1 except in mixed-language documents, where it is below 1. Also prints the corpus-level rates that
+ * corpus.h quotes. */
+Test(corpus, documents_are_what_they_claim) {
+    struct corpus_config c;
+    corpus_config_default(&c);
+    enum { N = 3000 };
+    int templated = 0, correct = 0, formatted = 0, mismatches = 0;
+    for (uint64_t i = 0; i < N; i++) {
+        struct corpus_doc d;
+        cr_assert_eq(corpus_pretrain_doc(&c, i, &d), STATUS_OK, "%s", err_msg());
+        if (d.quality == CORPUS_PLAIN) {
+            cr_expect_null(d.completion);
+            cr_expect(strstr(d.text, "<think>") == NULL, "plain documents have no tags: %s", d.text);
+            corpus_doc_free(&d);
+            continue;
+        }
+        templated++;
+        cr_assert_not_null(d.completion);
+        cr_expect(strncmp(d.completion, " <think>", 8) == 0, "%s", d.completion);
+        size_t plen = strlen(d.prompt);
+        cr_expect(strncmp(d.text, d.prompt, plen) == 0 && strcmp(d.text + plen, d.completion) == 0);
+        struct problem p = gold_problem(&d);
+        struct reward_result r;
+        struct reward_spec spec;
+        reward_spec_default(&spec);
+        size_t n = strlen(d.completion);
+        reward_score(&spec, &p, d.completion, n, 0, 0, &r);
+        double lang = reward_language(d.completion, n, REWARD_LANG_EN);
+        bool lang_ok = d.quality == CORPUS_MIXED_LANG ? lang < 1.0 : lang == 1.0;
+        if (r.correct != d.correct || r.format_ok != d.format_ok || r.reflection != d.reflection || !lang_ok) {
+            if (mismatches++ < 5)
+                fprintf(stderr,
+                        "  doc %llu (%s): built correct=%d format=%d reflection=%d, measured %d %d %d, "
+                        "language %.2f\n    %s\n",
+                        (unsigned long long)i, corpus_quality_name(d.quality), d.correct, d.format_ok, d.reflection,
+                        r.correct, r.format_ok, r.reflection, lang, d.completion);
+        }
+        correct += r.correct;
+        formatted += r.format_ok;
+        task_problem_free(&p);
+        corpus_doc_free(&d);
+    }
+    cr_expect_eq(mismatches, 0, "%d documents are not what they claim (first ones above)", mismatches);
+    double acc = (double)correct / templated, fmt = (double)formatted / templated;
+    fprintf(stderr, "  corpus: %d templated documents, %.1f%% correct, %.1f%% strictly formatted\n", templated,
+            100 * acc, 100 * fmt);
+    /* The ranges corpus.h argues for: a perfect imitator would be right ~60% and formatted ~74% of the time. */
+    cr_expect(acc > 0.55 && acc < 0.68, "share correct %.3f", acc);
+    cr_expect(fmt > 0.68 && fmt < 0.80, "share formatted %.3f", fmt);
+}
+
+Test(corpus, problems_come_from_the_train_split_only) {
+    struct corpus_config c;
+    corpus_config_default(&c);
+    /* Collect the test-split linear questions, then look for them in the corpus. */
+    enum { T = 3000, N = 3000 };
+    char **test = malloc(T * sizeof *test);
+    for (int i = 0; i < T; i++) {
+        struct problem p;
+        cr_assert_eq(task_generate(&c.task[TASK_LINEAR], TASK_SPLIT_TEST, (uint64_t)i % 7, (uint64_t)i, &p), STATUS_OK);
+        test[i] = strdup(p.prompt);
+        task_problem_free(&p);
+    }
+    int found = 0, linear = 0;
+    for (uint64_t i = 0; i < N; i++) {
+        struct corpus_doc d;
+        cr_assert_eq(corpus_pretrain_doc(&c, i, &d), STATUS_OK);
+        if (d.task == TASK_LINEAR) {
+            linear++;
+            for (int k = 0; k < T; k++)
+                if (strcmp(d.question, test[k]) == 0) found++;
+        }
+        corpus_doc_free(&d);
+    }
+    cr_expect_gt(linear, 1000);
+    cr_expect_eq(found, 0, "%d corpus questions are test problems", found);
+    for (int i = 0; i < T; i++) free(test[i]);
+    free(test);
+}
+
+Test(corpus, cold_start_is_clean_readable_and_r1_formatted) {
+    struct corpus_config c;
+    corpus_config_default(&c);
+    for (uint64_t i = 0; i < 500; i++) {
+        struct corpus_doc d;
+        cr_assert_eq(corpus_coldstart_doc(&c, i, &d), STATUS_OK, "%s", err_msg());
+        struct problem p = gold_problem(&d);
+        size_t n = strlen(d.completion);
+        cr_expect_eq(reward_accuracy(&p, d.completion, n), 1.0, "%s", d.completion);
+        cr_expect_eq(reward_format(d.completion, n, REWARD_FORMAT_R1, false), 1.0, "%s", d.completion);
+        cr_expect_eq(reward_format(d.completion, n, REWARD_FORMAT_R1_ZERO, false), 0.0, "summary outside the tags");
+        cr_expect_eq(reward_language(d.completion, n, REWARD_LANG_EN), 1.0, "%s", d.completion);
+        cr_expect(reward_has_reflection(d.completion, n), "cold start verifies: %s", d.completion);
+        for (const unsigned char *s = (const unsigned char *)d.completion; *s; s++) cr_assert_lt(*s, 0x80);
+        task_problem_free(&p);
+        corpus_doc_free(&d);
+    }
+}
+
+Test(corpus, config_overrides) {
+    struct corpus_config c;
+    corpus_config_default(&c);
+    const char *json = "{\"seed\": 3, \"template\": \"chatml\", \"tasks\": {\"arith\": 0, \"countdown\": 0},"
+                       " \"quality\": {\"clean\": 1, \"slip\": 0, \"reflect\": 0, \"mixed_lang\": 0, \"no_think\": 0,"
+                       " \"bad_format\": 0, \"plain\": 0}, \"task_params\": {\"linear\": {\"max_coef\": 3}}}";
+    cJSON *j = cJSON_Parse(json);
+    cr_assert_eq(corpus_config_set(&c, j, "corpus.json"), STATUS_OK, "%s", err_msg());
+    cJSON_Delete(j);
+    for (uint64_t i = 0; i < 50; i++) {
+        struct corpus_doc d;
+        cr_assert_eq(corpus_pretrain_doc(&c, i, &d), STATUS_OK);
+        cr_expect_eq(d.task, TASK_LINEAR);
+        cr_expect_eq(d.quality, CORPUS_CLEAN);
+        cr_expect(strncmp(d.text, "<|im_start|>user\nSolve: ", 24) == 0, "%s", d.text);
+        corpus_doc_free(&d);
+    }
+    const char *bad[] = {"{\"sed\": 1}",
+                         "{\"tasks\": {\"linear\": -1}}",
+                         "{\"quality\": {\"great\": 1}}",
+                         "{\"template\": \"qwen\"}",
+                         "{\"task_params\": {\"linear\": {\"max_coef\": 0}}}",
+                         "{\"tasks\": {\"linear\": 0, \"arith\": 0, \"countdown\": 0}}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        j = cJSON_Parse(bad[i]);
+        struct corpus_config before = c;
+        cr_expect_eq(corpus_config_set(&c, j, "corpus.json"), STATUS_INVALID, "%s accepted", bad[i]);
+        cr_expect(strstr(err_msg(), "corpus.json"), "%s", err_msg());
+        cr_expect(memcmp(&before, &c, sizeof c) == 0, "a failed update must leave the config alone");
+        cJSON_Delete(j);
+    }
+}
+
+Test(corpus, write_is_resumable_jsonl) {
+    struct corpus_config c;
+    corpus_config_default(&c);
+    char *dir = th_tmpdir("corpus");
+    char all[512], tail[512];
+    snprintf(all, sizeof all, "%s/all.jsonl", dir);
+    snprintf(tail, sizeof tail, "%s/tail.jsonl", dir);
+    cr_assert_eq(corpus_write(&c, CORPUS_PRETRAIN, 0, 20, all), STATUS_OK, "%s", err_msg());
+    cr_assert_eq(corpus_write(&c, CORPUS_PRETRAIN, 12, 8, tail), STATUS_OK, "%s", err_msg());
+    char *a, *t;
+    size_t an, tn;
+    cr_assert_eq(fs_read_file(all, 1 << 24, &a, &an), STATUS_OK);
+    cr_assert_eq(fs_read_file(tail, 1 << 24, &t, &tn), STATUS_OK);
+    /* The last 8 lines of the first file are the second file. */
+    int nl = 0;
+    size_t k = an;
+    while (k > 0 && nl <= 8) nl += a[--k] == '\n';
+    cr_expect_str_eq(a + k + 1, t);
+    int lines = 0;
+    for (char *line = strtok(a, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+        cJSON *j;
+        cr_assert_eq(json_parse_text(line, strlen(line), "all.jsonl", &j), STATUS_OK, "%s", err_msg());
+        const char *text;
+        cr_expect_eq(json_get_string(j, "text", true, NULL, &text, "all.jsonl"), STATUS_OK);
+        cJSON_Delete(j);
+    }
+    cr_expect_eq(lines, 20);
+    free(a);
+    free(t);
+    cr_assert_eq(corpus_write(&c, CORPUS_COLDSTART, 0, 3, all), STATUS_OK);
+    cr_assert_eq(fs_read_file(all, 1 << 24, &a, &an), STATUS_OK);
+    cr_expect(strstr(a, "\"prompt\": ") && strstr(a, "\"completion\": \" <think> We need to"), "%s", a);
+    free(a);
+    char bad[600];
+    snprintf(bad, sizeof bad, "%s/missing/dir/x.jsonl", dir);
+    cr_expect_eq(corpus_write(&c, CORPUS_PRETRAIN, 0, 1, bad), STATUS_IO);
+    cr_expect(strstr(err_msg(), "missing/dir"), "%s", err_msg());
+    fs_remove_tree(dir);
+    free(dir);
+}
