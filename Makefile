@@ -41,7 +41,7 @@ CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterio
 
 GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 CPPFLAGS += -D_GNU_SOURCE -DR1LAB_VERSION='"$(VERSION)"' -DR1LAB_GIT_REV='"$(GIT_REV)"' -Isrc -Isrc/engine
-CFLAGS   += -std=c11 -Wall -Wextra -Wno-unused-parameter -fopenmp $(OPTFLAGS) $(BLAS_CFLAGS) $(PKG_CFLAGS) -MMD -MP
+CFLAGS   += -std=c11 -Wall -Wextra -Wno-unused-parameter -fopenmp -fno-math-errno $(OPTFLAGS) $(BLAS_CFLAGS) $(PKG_CFLAGS) -MMD -MP
 LDLIBS   += $(PKG_LIBS) $(BLAS_LIBS) -lm -lpthread
 LDFLAGS  += -fopenmp $(LDSAN)
 

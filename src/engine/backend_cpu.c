@@ -178,6 +178,7 @@ static void cpu_rope(struct backend *be, float *qkv, const int32_t *pos, const f
 
 static inline float dotf(const float *a, const float *b, int n) {
     float s = 0.0f;
+#pragma omp simd reduction(+ : s)
     for (int i = 0; i < n; i++) s += a[i] * b[i];
     return s;
 }
@@ -189,44 +190,50 @@ static int max_seq_len(const int32_t *seq_start, int B) {
     return m;
 }
 
+/* Per (sequence, head) the attention is a handful of GEMMs on T x T blocks held in per-thread scratch: BLAS
+ * does the arithmetic and OpenMP spreads the (sequence, head) pairs over the cores (OpenBLAS runs single-
+ * threaded inside a parallel region). The causal half above the diagonal is computed and then masked:
+ * cheaper than a hand-written triangular kernel at the sizes the CPU backend runs. */
+
+/* P (T x T) = softmax(scale * Q K^T) with the causal mask; lse[t * lse_stride] = log-sum-exp of row t. */
+static void attn_probs(float *P, const float *q, const float *k, size_t row, int T, int HS, float scale) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HS, scale, q, (int)row, k, (int)row, 0.0f, P, T);
+}
+
 static void cpu_attention_fwd(struct backend *be, float *out, float *lse, const float *qkv, const int32_t *seq_start,
                               int B, int N, int NH, int NKV, int HS) {
     (void)N;
     int Tmax = max_seq_len(seq_start, B);
     int threads = omp_get_max_threads();
-    float *sc_all = scratch(be, SCRATCH_ATTN, sizeof(float) * (size_t)threads * (Tmax + 1));
+    size_t block = (size_t)Tmax * Tmax;
+    float *scratch_all = scratch(be, SCRATCH_ATTN, sizeof(float) * (size_t)threads * block);
     size_t row = (size_t)(NH + 2 * NKV) * HS, orow = (size_t)NH * HS;
     int group = NH / NKV;
     float scale = 1.0f / sqrtf((float)HS);
 #pragma omp parallel for collapse(2) schedule(dynamic, 1)
     for (int b = 0; b < B; b++) {
         for (int h = 0; h < NH; h++) {
-            float *sc = sc_all + (size_t)omp_get_thread_num() * (Tmax + 1);
+            float *P = scratch_all + (size_t)omp_get_thread_num() * block;
             int s0 = seq_start[b], T = seq_start[b + 1] - s0, kh = h / group;
-            const float *kbase = qkv + (size_t)s0 * row + (size_t)NH * HS + (size_t)kh * HS;
-            const float *vbase = kbase + (size_t)NKV * HS;
+            const float *q = qkv + (size_t)s0 * row + (size_t)h * HS;
+            const float *k = qkv + (size_t)s0 * row + (size_t)(NH + kh) * HS;
+            const float *v = qkv + (size_t)s0 * row + (size_t)(NH + NKV + kh) * HS;
+            attn_probs(P, q, k, row, T, HS, scale);
             for (int t = 0; t < T; t++) {
-                const float *q = qkv + (size_t)(s0 + t) * row + (size_t)h * HS;
-                float mx = -INFINITY;
+                float *p = P + (size_t)t * T, mx = -INFINITY, sum = 0.0f;
+                for (int j = 0; j <= t; j++) mx = p[j] > mx ? p[j] : mx;
+#pragma omp simd reduction(+ : sum)
                 for (int j = 0; j <= t; j++) {
-                    sc[j] = scale * dotf(q, kbase + (size_t)j * row, HS);
-                    if (sc[j] > mx) mx = sc[j];
-                }
-                float sum = 0.0f;
-                for (int j = 0; j <= t; j++) {
-                    sc[j] = expf(sc[j] - mx);
-                    sum += sc[j];
+                    p[j] = expf(p[j] - mx);
+                    sum += p[j];
                 }
                 float inv = 1.0f / sum;
-                float *o = out + (size_t)(s0 + t) * orow + (size_t)h * HS;
-                memset(o, 0, sizeof(float) * HS);
-                for (int j = 0; j <= t; j++) {
-                    const float *v = vbase + (size_t)j * row;
-                    float p = sc[j] * inv;
-                    for (int d = 0; d < HS; d++) o[d] += p * v[d];
-                }
+                for (int j = 0; j <= t; j++) p[j] *= inv;
+                for (int j = t + 1; j < T; j++) p[j] = 0.0f;
                 lse[(size_t)(s0 + t) * NH + h] = mx + logf(sum);
             }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HS, T, 1.0f, P, T, v, (int)row, 0.0f,
+                        out + (size_t)s0 * orow + (size_t)h * HS, (int)orow);
         }
     }
 }
@@ -234,45 +241,58 @@ static void cpu_attention_fwd(struct backend *be, float *out, float *lse, const 
 static void cpu_attention_bwd(struct backend *be, float *dqkv, const float *dout, const float *out, const float *qkv,
                               const float *lse, const int32_t *seq_start, int B, int N, int NH, int NKV, int HS) {
     (void)N;
+    int Tmax = max_seq_len(seq_start, B);
+    int threads = omp_get_max_threads();
+    size_t block = (size_t)Tmax * Tmax;
+    float *scratch_all = scratch(be, SCRATCH_ATTN, sizeof(float) * (size_t)threads * 2 * block);
     size_t row = (size_t)(NH + 2 * NKV) * HS, orow = (size_t)NH * HS;
     int group = NH / NKV;
     float scale = 1.0f / sqrtf((float)HS);
     /* One task per (sequence, kv head): the q heads sharing a kv head all add into the same dk/dv rows, so
-     * they must run in the same task to stay race-free and in a fixed order. */
+     * they run in the same task, race-free and in a fixed order. */
 #pragma omp parallel for collapse(2) schedule(dynamic, 1)
     for (int b = 0; b < B; b++) {
         for (int kh = 0; kh < NKV; kh++) {
+            float *P = scratch_all + (size_t)omp_get_thread_num() * 2 * block, *dP = P + block;
             int s0 = seq_start[b], T = seq_start[b + 1] - s0;
-            const float *kbase = qkv + (size_t)s0 * row + (size_t)NH * HS + (size_t)kh * HS;
-            const float *vbase = kbase + (size_t)NKV * HS;
-            float *dkbase = dqkv + (size_t)s0 * row + (size_t)NH * HS + (size_t)kh * HS;
-            float *dvbase = dkbase + (size_t)NKV * HS;
+            const float *k = qkv + (size_t)s0 * row + (size_t)(NH + kh) * HS;
+            const float *v = qkv + (size_t)s0 * row + (size_t)(NH + NKV + kh) * HS;
+            float *dk = dqkv + (size_t)s0 * row + (size_t)(NH + kh) * HS;
+            float *dv = dqkv + (size_t)s0 * row + (size_t)(NH + NKV + kh) * HS;
             for (int t = 0; t < T; t++) {
-                memset(dkbase + (size_t)t * row, 0, sizeof(float) * HS);
-                memset(dvbase + (size_t)t * row, 0, sizeof(float) * HS);
+                memset(dk + (size_t)t * row, 0, sizeof(float) * HS);
+                memset(dv + (size_t)t * row, 0, sizeof(float) * HS);
             }
             for (int h = kh * group; h < (kh + 1) * group; h++) {
-                for (int t = 0; t < T; t++) {
-                    size_t r = (size_t)(s0 + t);
-                    const float *q = qkv + r * row + (size_t)h * HS;
-                    const float *go = dout + r * orow + (size_t)h * HS;
-                    const float *o = out + r * orow + (size_t)h * HS;
-                    float *dq = dqkv + r * row + (size_t)h * HS;
-                    float l = lse[r * NH + h];
-                    float D = dotf(go, o, HS); /* sum_j p_j (dO . v_j) */
-                    memset(dq, 0, sizeof(float) * HS);
-                    for (int j = 0; j <= t; j++) {
-                        const float *k = kbase + (size_t)j * row, *v = vbase + (size_t)j * row;
-                        float p = expf(scale * dotf(q, k, HS) - l);
-                        float ds = p * (dotf(go, v, HS) - D) * scale;
-                        float *dk = dkbase + (size_t)j * row, *dv = dvbase + (size_t)j * row;
-                        for (int d = 0; d < HS; d++) {
-                            dq[d] += ds * k[d];
-                            dk[d] += ds * q[d];
-                            dv[d] += p * go[d];
-                        }
-                    }
+                const float *q = qkv + (size_t)s0 * row + (size_t)h * HS;
+                const float *go = dout + (size_t)s0 * orow + (size_t)h * HS;
+                const float *o = out + (size_t)s0 * orow + (size_t)h * HS;
+                float *dq = dqkv + (size_t)s0 * row + (size_t)h * HS;
+                attn_probs(P, q, k, row, T, HS, scale);
+                for (int t = 0; t < T; t++) { /* recompute probabilities from the saved log-sum-exp */
+                    float *p = P + (size_t)t * T, l = lse[(size_t)(s0 + t) * NH + h];
+#pragma omp simd
+                    for (int j = 0; j <= t; j++) p[j] = expf(p[j] - l);
+                    for (int j = t + 1; j < T; j++) p[j] = 0.0f;
                 }
+                /* dV += P^T dO;  dP = dO V^T */
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, 1.0f, P, T, go, (int)orow, 1.0f, dv,
+                            (int)row);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HS, 1.0f, go, (int)orow, v, (int)row, 0.0f,
+                            dP, T);
+                /* dS = P * (dP - rowsum(dO * O)), written over dP */
+                for (int t = 0; t < T; t++) {
+                    float D = dotf(go + (size_t)t * orow, o + (size_t)t * orow, HS);
+                    float *ds = dP + (size_t)t * T;
+                    const float *p = P + (size_t)t * T;
+#pragma omp simd
+                    for (int j = 0; j < T; j++) ds[j] = p[j] * (ds[j] - D);
+                }
+                /* dQ = scale dS K;  dK += scale dS^T Q */
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HS, T, scale, dP, T, k, (int)row, 0.0f, dq,
+                            (int)row);
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, scale, dP, T, q, (int)row, 1.0f, dk,
+                            (int)row);
             }
         }
     }

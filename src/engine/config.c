@@ -133,6 +133,12 @@ enum status config_resolve(struct config *c, cJSON *root, const char *where, cha
         else st = err_set(STATUS_INVALID, "%s: stage \"%s\" is not one of pretrain, sft, grpo", where, stage);
     }
     const cJSON *item;
+    for (item = root->child; st == STATUS_OK && item; item = item->next)
+        for (const cJSON *other = item->next; other; other = other->next)
+            if (strcmp(item->string, other->string) == 0) {
+                st = err_set(STATUS_INVALID, "%s: key \"%s\" appears twice", where, item->string);
+                break;
+            }
     for (item = root->child; st == STATUS_OK && item; item = item->next) {
         const struct config_key *k = find_key(item->string);
         if (!k) {

@@ -235,17 +235,26 @@ void tokenizer_free(struct tokenizer *tok) {
 /* ---- encoding ----------------------------------------------------------------------------------------- */
 
 /* Pre-tokenizes and BPE-encodes one span of normalised text that holds no added token. */
+/* Where pre-tokenized pieces go: BPE into ids (encoding), or a callback with the raw bytes (BPE training). */
+struct piece_sink {
+    tokenizer_piece_fn fn;
+    void *user;
+};
+
 static enum status encode_plain(const struct tokenizer *tok, const char *s, size_t len, struct tok_scratch *sc,
-                                struct token_buf *out) {
+                                struct token_buf *out, const struct piece_sink *sink) {
     TRY(tok_pretok_run(&tok->pre, s, len, sc));
-    for (size_t i = 0; i < sc->pieces.n; i++)
-        TRY(tok_bpe_encode(&tok->bpe, sc->work.p + sc->pieces.v[i].off, sc->pieces.v[i].len, sc, out));
+    for (size_t i = 0; i < sc->pieces.n; i++) {
+        const char *piece = sc->work.p + sc->pieces.v[i].off;
+        if (sink) TRY(sink->fn(sink->user, piece, sc->pieces.v[i].len));
+        else TRY(tok_bpe_encode(&tok->bpe, piece, sc->pieces.v[i].len, sc, out));
+    }
     return STATUS_OK;
 }
 
 /* One span of raw text left by the first added-token pass: normalise it, then cut out normalised tokens. */
 static enum status encode_span(const struct tokenizer *tok, const char *s, size_t len, struct tok_scratch *sc,
-                               struct token_buf *out) {
+                               struct token_buf *out, const struct piece_sink *sink) {
     const char *text = s;
     if (tok->norm.n > 0) {
         TRY(tok_norm_apply(&tok->norm, s, len, &sc->norm));
@@ -256,25 +265,25 @@ static enum status encode_span(const struct tokenizer *tok, const char *s, size_
     TRY(tok_added_split(&tok->added, &tok->added.norm, text, len, &sc->added2));
     for (size_t i = 0; i < sc->added2.n; i++) {
         struct tok_span sp = sc->added2.v[i];
-        if (sp.token >= 0)
+        if (sp.token < 0)
+            TRY(encode_plain(tok, text + sp.off, sp.len, sc, out, sink));
+        else if (!sink)
             TRY(token_buf_push(out, tok->added.tokens[sp.token].id));
-        else
-            TRY(encode_plain(tok, text + sp.off, sp.len, sc, out));
     }
     return STATUS_OK;
 }
 
 static enum status encode_text(const struct tokenizer *tok, const char *text, size_t len, bool add_special_tokens,
-                               struct tok_scratch *sc, struct token_buf *out) {
+                               struct tok_scratch *sc, struct token_buf *out, const struct piece_sink *sink) {
     if (add_special_tokens)
         for (size_t i = 0; i < tok->post.n_prefix; i++) TRY(token_buf_push(out, tok->post.prefix[i]));
     TRY(tok_added_split(&tok->added, &tok->added.raw, text, len, &sc->added1));
     for (size_t i = 0; i < sc->added1.n; i++) {
         struct tok_span sp = sc->added1.v[i];
-        if (sp.token >= 0)
+        if (sp.token < 0)
+            TRY(encode_span(tok, text + sp.off, sp.len, sc, out, sink));
+        else if (!sink)
             TRY(token_buf_push(out, tok->added.tokens[sp.token].id));
-        else
-            TRY(encode_span(tok, text + sp.off, sp.len, sc, out));
     }
     if (add_special_tokens)
         for (size_t i = 0; i < tok->post.n_suffix; i++) TRY(token_buf_push(out, tok->post.suffix[i]));
@@ -289,11 +298,26 @@ enum status tokenizer_encode(const struct tokenizer *tok, const char *text, size
     if (len > UINT32_MAX / 2) return err_set(STATUS_INVALID, "text of %zu bytes is too long to tokenize at once", len);
     size_t n0 = out->n;
     struct tok_scratch sc = {0};
-    enum status st = encode_text(tok, text, len, add_special_tokens, &sc, out);
+    enum status st = encode_text(tok, text, len, add_special_tokens, &sc, out, NULL);
     tok_scratch_free(&sc);
     if (st != STATUS_OK) out->n = n0; /* nothing half-appended */
     return st;
 }
+
+enum status tokenizer_pretokenize(const struct tokenizer *tok, const char *text, size_t len, tokenizer_piece_fn fn,
+                                  void *user) {
+    size_t bad;
+    if (!utf8_valid(text, len, &bad))
+        return err_set(STATUS_INVALID, "text to tokenize is not valid UTF-8 (byte %zu)", bad);
+    if (len > UINT32_MAX / 2) return err_set(STATUS_INVALID, "text of %zu bytes is too long to tokenize at once", len);
+    struct tok_scratch sc = {0};
+    struct piece_sink sink = {fn, user};
+    enum status st = encode_text(tok, text, len, false, &sc, NULL, &sink);
+    tok_scratch_free(&sc);
+    return st;
+}
+
+size_t tokenizer_byte_standin(uint8_t byte, char out[4]) { return utf8_encode(tok_byte_char(byte), out); }
 
 /* ---- lookups ------------------------------------------------------------------------------------------ */
 

@@ -52,6 +52,14 @@ bool tokenizer_is_special(const struct tokenizer *tok, int32_t id);
 /* The path it was loaded from (for messages and for copying into checkpoints). */
 const char *tokenizer_path(const struct tokenizer *tok);
 
+/* Runs the steps of encoding that come before BPE (added tokens cut out, normalizer, pre-tokenizer) and
+ * calls fn with the raw bytes of each piece BPE would merge; added tokens are skipped. For BPE training. */
+typedef enum status (*tokenizer_piece_fn)(void *user, const char *bytes, size_t len);
+enum status tokenizer_pretokenize(const struct tokenizer *tok, const char *text, size_t len, tokenizer_piece_fn fn,
+                                  void *user);
+/* The byte-level stand-in character of a byte (GPT-2's table) as UTF-8 into out; returns its length (1-2). */
+size_t tokenizer_byte_standin(uint8_t byte, char out[4]);
+
 /* Streaming decode: push ids one at a time and get back the text that became complete. Bytes of a
  * character split across tokens are held until the character is whole; invalid sequences come out as
  * U+FFFD, exactly as a full decode of the same ids would produce. */
