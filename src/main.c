@@ -14,6 +14,7 @@ struct command {
 
 static const struct command commands[] = {
     /* entries are added as the commands land */
+    {"dash", cmd_dash, "show the live dashboard of a training run"},
     {NULL, NULL, NULL},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0] - 1;
