@@ -1,5 +1,6 @@
 /* cmd_dash: `r1lab dash RUN_DIR` — attach the dashboard to a live or finished run (r1lab-dash(1)). Picks the
  * full-screen UI on a terminal and plain step lines otherwise; --once prints a summary for scripts. */
+#include <locale.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,12 +33,27 @@ static const struct cli_spec spec = {
 };
 
 int cmd_dash(int argc, char **argv) {
+    setlocale(LC_CTYPE, ""); /* UTF-8 output (braille, control pictures) when the locale is UTF-8 */
     struct cli_parser p;
     cli_parser_init(&p, &spec);
     struct tui_options o = tui_options_default();
     bool once = false, plain = false;
+    const char *dir = NULL;
+    int extra = 0;
     int c;
-    while ((c = cli_next(&p, argc, argv)) != -1) {
+    /* Options may come before or after RUN_DIR: the parser stops at the first argument, which is taken, and
+     * parsing goes on after it. */
+    for (;;) {
+        c = cli_next(&p, argc, argv);
+        if (c == -1) {
+            if (optind >= argc) break;
+            if (!dir)
+                dir = argv[optind];
+            else
+                extra++;
+            optind++;
+            continue;
+        }
         switch (c) {
         case CLI_KEY_HELP: cli_print_help(stdout, &spec); return EXIT_OK;
         case OPT_THEME: o.theme = optarg; break;
@@ -60,10 +76,8 @@ int cmd_dash(int argc, char **argv) {
         default: return EXIT_USAGE;
         }
     }
-    if (optind != argc - 1)
-        return cli_usage_error(&spec, optind >= argc ? "missing RUN_DIR" : "expected one RUN_DIR, got %d",
-                               argc - optind);
-    const char *dir = argv[optind];
+    if (!dir) return cli_usage_error(&spec, "missing RUN_DIR");
+    if (extra) return cli_usage_error(&spec, "expected one RUN_DIR, got %d", extra + 1);
     if (once || plain || !tui_available(&o)) {
         struct tui_plain_options po = tui_plain_options_default();
         po.once = once;

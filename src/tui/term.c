@@ -186,11 +186,18 @@ void term_stop(void) {
     restore_handlers();
 }
 
-void term_handle_resize(struct tui *t) {
+void term_handle_resize(struct tui *t, bool from_signal) {
+    /* After our SIGWINCH flag: ask the kernel for the size and resize curses if it changed (curses then queues
+     * a KEY_RESIZE, which lands here again with from_signal false). After KEY_RESIZE: curses has resized. */
     struct winsize ws;
-    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) resizeterm(ws.ws_row, ws.ws_col);
-    getmaxyx(stdscr, t->rows, t->cols);
-    clearok(curscr, TRUE);
+    if (from_signal && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0 &&
+        (ws.ws_row != LINES || ws.ws_col != COLS))
+        resizeterm(ws.ws_row, ws.ws_col);
+    int rows, cols;
+    getmaxyx(stdscr, rows, cols);
+    if (rows != t->rows || cols != t->cols) clearok(curscr, TRUE);
+    t->rows = rows;
+    t->cols = cols;
 }
 
 /* Terminal colour number for 0xRRGGBB at the current depth (-1: the terminal's default). */

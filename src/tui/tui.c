@@ -388,7 +388,7 @@ static void on_key(struct tui *t, int r, wint_t wc) {
     bool is_char = r == OK;
     int key = (int)wc;
     if (!is_char && key == KEY_RESIZE) {
-        term_handle_resize(t);
+        term_handle_resize(t, false);
         return;
     }
     if (t->prompt_active) {
@@ -461,7 +461,7 @@ static void loop(struct tui *t, struct hooks *h) {
             break;
         }
         if (term_take_winch()) {
-            term_handle_resize(t);
+            term_handle_resize(t, true);
             dirty = true;
         }
         if (term_take_sigint()) {

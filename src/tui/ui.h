@@ -116,7 +116,7 @@ double ui_ema_weight(const struct tui *t);
 enum status term_start(struct tui *t);
 void term_stop(void); /* idempotent; safe from atexit */
 void term_apply_theme(struct tui *t);
-void term_handle_resize(struct tui *t);
+void term_handle_resize(struct tui *t, bool from_signal);
 /* Signal flags, set by handlers and consumed by the loop. */
 bool term_take_sigint(void);
 bool term_take_sigterm(void); /* SIGTERM or SIGHUP */
