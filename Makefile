@@ -40,7 +40,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lpc
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
 GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-CPPFLAGS += -D_GNU_SOURCE -DR1LAB_VERSION='"$(VERSION)"' -DR1LAB_GIT_REV='"$(GIT_REV)"' -Isrc -Isrc/engine
+CPPFLAGS += -D_GNU_SOURCE -DR1LAB_VERSION='"$(VERSION)"' -DR1LAB_GIT_REV='"$(GIT_REV)"' -Isrc -Isrc/engine \
+            -DR1LAB_SHARE_DIR='"$(PREFIX)/share/r1lab"'
 CFLAGS   += -std=c11 -Wall -Wextra -Wno-unused-parameter -fopenmp $(OPTFLAGS) $(BLAS_CFLAGS) $(PKG_CFLAGS) -MMD -MP
 LDLIBS   += $(PKG_LIBS) $(BLAS_LIBS) -lm -lpthread
 LDFLAGS  += -fopenmp $(LDSAN)
@@ -100,6 +101,8 @@ install: $(BIN)
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/r1lab
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5
+	install -d $(DESTDIR)$(PREFIX)/share/r1lab/themes
+	install -m 644 $(wildcard themes/*.theme) $(DESTDIR)$(PREFIX)/share/r1lab/themes
 
 clean:
 	rm -rf build r1lab

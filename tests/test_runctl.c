@@ -162,3 +162,31 @@ Test(runctl, status_json_is_never_seen_half_written) {
     fs_remove_tree(dir);
     free(dir);
 }
+
+Test(runctl, poll_keeps_status_fresh_and_log_sink_writes_events) {
+    char *dir = th_tmpdir("runctl");
+    struct runctl rc;
+    cr_assert_eq(runctl_open(&rc, dir), STATUS_OK);
+    cr_expect_eq(runctl_poll(&rc), RUNCTL_CMD_NONE, "no status yet: nothing to refresh");
+    cr_expect(!fs_exists(dir_file(dir, "status.json")));
+    struct runctl_status st = {RUNCTL_STATE_PAUSED, 0, 5, 10, "grpo", 0, 0, "", ""};
+    cr_assert_eq(runctl_write_status(&rc, &st), STATUS_OK);
+    struct runctl_status a, b;
+    runctl_status_read(dir, &a);
+    rc.heartbeat = 0.0; /* every poll is overdue */
+    usleep(20000);
+    runctl_poll(&rc);
+    runctl_status_read(dir, &b);
+    cr_expect_gt(b.updated, a.updated, "the heartbeat rewrote status.json");
+    cr_expect_eq(b.state, RUNCTL_STATE_PAUSED, "with the same contents");
+    cr_expect_eq(b.step, 5);
+    runctl_log_sink(LOG_WARN, "from the engine", &rc);
+    char *text;
+    size_t len;
+    cr_assert_eq(fs_read_file(dir_file(dir, "events.jsonl"), 1 << 16, &text, &len), STATUS_OK);
+    cr_expect(strstr(text, "\"level\": \"warning\", \"msg\": \"from the engine\"") != NULL, "%s", text);
+    free(text);
+    runctl_close(&rc);
+    fs_remove_tree(dir);
+    free(dir);
+}

@@ -2,7 +2,12 @@
  * 300x100 the panels tile the screen exactly — inside it, no overlaps, no gaps — and each keeps a usable size;
  * below the minimum it reports the size it needs. Also the key table against the help overlay. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "fsutil.h"
+#include "harness.h"
 
 #include "tui/keys.h"
 #include "tui/layout.h"
@@ -122,4 +127,40 @@ Test(keys, help_overlay_lines_come_from_the_table) {
     cr_expect_eq(keys_lookup('L' & 0x1f), ACT_REDRAW);
     cr_expect_eq(keys_lookup(27), ACT_CLOSE);
     cr_expect_eq(keys_lookup('?'), ACT_HELP);
+}
+
+/* The KEYS sections of r1lab-dash(1) and r1lab-train(1) list the key table row by row (label, then help). */
+static __attribute__((noinline)) char *read_man(const char *rel) {
+    char *path = th_path(rel), *text;
+    size_t len;
+    cr_assert_eq(fs_read_file(path, 1 << 20, &text, &len), STATUS_OK, "%s", err_msg());
+    free(path);
+    /* undo roff escapes used in labels and help: "\-" is a plain hyphen-minus */
+    char *w = text;
+    for (const char *r = text; *r; r++) {
+        if (r[0] == '\\' && r[1] == '-') continue;
+        *w++ = *r;
+    }
+    *w = '\0';
+    return text;
+}
+
+static void expect_keys_listed(const char *page, const char *section) {
+    for (size_t i = 0; i < keys_table_len; i++) {
+        char label[64], want[256];
+        keys_label(i, true, label, sizeof label);
+        snprintf(want, sizeof want, ".B %s\n%s\n", label, keys_table[i].help);
+        cr_expect(strstr(section, want) != NULL, "%s: KEYS lacks\n%s", page, want);
+    }
+}
+
+Test(keys, man_pages_list_every_key) {
+    const char *pages[] = {"man/r1lab-dash.1", "man/r1lab-train.1"};
+    for (int p = 0; p < 2; p++) {
+        char *text = read_man(pages[p]);
+        const char *keys_sec = strstr(text, ".SH KEYS\n");
+        cr_expect(keys_sec != NULL, "%s has no KEYS section", pages[p]);
+        if (keys_sec) expect_keys_listed(pages[p], keys_sec);
+        free(text);
+    }
 }

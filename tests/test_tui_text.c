@@ -269,3 +269,16 @@ Test(fmt, numbers_durations_bytes) {
     cr_expect_str_eq(fmt_bytes(512, b, sizeof b), "512B");
     cr_expect_str_eq(fmt_bytes(1.5 * 1024 * 1024 * 1024, b, sizeof b), "1.5G");
 }
+
+Test(theme, man_page_documents_every_key) {
+    char *path = th_path("man/r1lab-theme.5"), *text;
+    size_t len;
+    cr_assert_eq(fs_read_file(path, 1 << 20, &text, &len), STATUS_OK);
+    for (size_t k = 0; k < theme_keys_len; k++) {
+        char want[96];
+        snprintf(want, sizeof want, ".B %s\n", theme_keys[k].key);
+        cr_expect(strstr(text, want) != NULL, "r1lab-theme(5) does not document %s", theme_keys[k].key);
+    }
+    free(text);
+    free(path);
+}

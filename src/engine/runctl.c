@@ -84,6 +84,7 @@ enum status runctl_open(struct runctl *rc, const char *run_dir) {
         return err_set(STATUS_NOMEM, "runctl: out of memory");
     }
     rc->opened = runctl_now();
+    rc->heartbeat = RUNCTL_HEARTBEAT;
     /* Requests written before this session are history, not instructions: start at the current end. */
     if (stat(rc->control_path, &sb) == 0) {
         rc->control_seen = true;
@@ -181,6 +182,11 @@ static void read_control(struct runctl *rc) {
 }
 
 enum runctl_cmd runctl_poll(struct runctl *rc) {
+    if (rc->last_write > 0 && runctl_now() - rc->last_write > rc->heartbeat) {
+        struct runctl_status st = rc->last;
+        st.updated = 0;
+        runctl_write_status(rc, &st); /* best effort: a failed heartbeat only makes the run look stale */
+    }
     if (rc->q_len == 0) read_control(rc);
     if (rc->q_len == 0) return RUNCTL_CMD_NONE;
     enum runctl_cmd cmd = rc->queue[rc->q_head];
@@ -240,8 +246,13 @@ enum status runctl_write_status(struct runctl *rc, const struct runctl_status *s
     if (close(fd) != 0 && s == STATUS_OK) s = err_set_errno(STATUS_IO, "%s: close failed", rc->status_tmp);
     if (s == STATUS_OK && rename(rc->status_tmp, rc->status_path) != 0)
         s = err_set_errno(STATUS_IO, "%s: cannot rename to status.json", rc->status_tmp);
-    if (s != STATUS_OK) unlink(rc->status_tmp);
-    return s;
+    if (s != STATUS_OK) {
+        unlink(rc->status_tmp);
+        return s;
+    }
+    rc->last = st;
+    rc->last_write = st.updated;
+    return STATUS_OK;
 }
 
 /* Appends one line with a single write(2): O_APPEND makes concurrent appenders land whole lines. */
@@ -272,6 +283,11 @@ enum status runctl_event(struct runctl *rc, enum log_level level, const char *fm
                      log_level_name(level), esc);
     if (n < 0 || (size_t)n >= sizeof line) return err_set(STATUS_INVALID, "runctl_event: message too long");
     return append_line(rc->events_path, line, (size_t)n);
+}
+
+void runctl_log_sink(enum log_level level, const char *msg, void *user) {
+    struct runctl *rc = user;
+    if (rc && rc->events_path) runctl_event(rc, level, "%s", msg);
 }
 
 enum status runctl_send(const char *run_dir, enum runctl_cmd cmd) {

@@ -63,6 +63,7 @@ struct runctl_status {
 };
 
 #define RUNCTL_QUEUE 32     /* requests buffered between two runctl_poll() calls */
+#define RUNCTL_HEARTBEAT 10.0 /* seconds: runctl_poll() rewrites an unchanged status.json this often */
 #define RUNCTL_MAX_LINE 512 /* longer control lines are skipped: a request is a few dozen bytes */
 
 struct runctl {
@@ -82,6 +83,9 @@ struct runctl {
     enum runctl_cmd queue[RUNCTL_QUEUE];
     size_t q_head, q_len;
     double opened; /* Unix seconds of runctl_open: the default for status.started */
+    struct runctl_status last; /* the last status written, for the heartbeat */
+    double last_write;         /* when (Unix seconds); 0 = never */
+    double heartbeat;          /* seconds between heartbeat rewrites (RUNCTL_HEARTBEAT after runctl_open) */
 };
 
 /* Opens the live files of an existing run directory. Requests already in control.jsonl are skipped. */
@@ -89,7 +93,9 @@ enum status runctl_open(struct runctl *rc, const char *run_dir);
 void runctl_close(struct runctl *rc); /* accepts a zeroed struct */
 
 /* The next request appended since the last call, or RUNCTL_CMD_NONE. Malformed lines and unknown commands are
- * skipped with a log_warn. Call between micro-steps; it never blocks. */
+ * skipped with a log_warn. Call between micro-steps; it never blocks. It also keeps status.json fresh: when the
+ * last status was written more than rc->heartbeat seconds ago it is rewritten with a new "updated" time, so a
+ * reader can tell a long step or a pause from a trainer that died (it shows a run as stale after a minute). */
 enum runctl_cmd runctl_poll(struct runctl *rc);
 
 /* Rewrites status.json atomically (temporary file + rename: a reader sees the old or the new file, never a
@@ -101,6 +107,12 @@ enum status runctl_write_status(struct runctl *rc, const struct runctl_status *s
  * 1 KiB). */
 enum status runctl_event(struct runctl *rc, enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* A log sink (log.h) that appends every message to events.jsonl instead of a terminal; user is the trainer's
+ * struct runctl. Install it with log_set_sink() before the trainer thread starts when the dashboard owns the
+ * terminal: the dashboard shows the newest event in its health strip. Safe from any thread (one write(2) per
+ * message, no shared state beyond the paths). */
+void runctl_log_sink(enum log_level level, const char *msg, void *user);
 
 /* Client: appends {"time": T, "cmd": NAME} to RUN_DIR/control.jsonl in one O_APPEND write. */
 enum status runctl_send(const char *run_dir, enum runctl_cmd cmd);

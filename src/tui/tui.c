@@ -91,7 +91,11 @@ static struct tui *tui_new(const char *run_dir, const struct tui_options *opt) {
 
 /* ---- control ---- */
 
-static bool is_live(struct tui *t) { return run_source_liveness(t->src, t->now) == RS_LIVE; }
+/* A trainer is working on the run. In-process, a run without status.json yet is one still starting. */
+static bool is_live(struct tui *t) {
+    enum rs_liveness l = run_source_liveness(t->src, t->now);
+    return l == RS_LIVE || (t->opt.in_process && l == RS_NO_STATUS);
+}
 
 static void send_cmd(struct tui *t, enum runctl_cmd cmd) {
     if (runctl_send(t->run_dir, cmd) != STATUS_OK) {
@@ -104,7 +108,7 @@ static void send_cmd(struct tui *t, enum runctl_cmd cmd) {
 
 static void request(struct tui *t, enum runctl_cmd cmd, const char *what) {
     enum rs_liveness l = run_source_liveness(t->src, t->now);
-    if (l != RS_LIVE) {
+    if (!is_live(t)) {
         message(t, true, "cannot %s: the run is %s", what,
                 l == RS_NO_STATUS ? "a recording (no status.json)" : l == RS_STALE ? "stale (no trainer)" : "over");
         return;

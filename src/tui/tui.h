@@ -6,10 +6,13 @@
  *
  * Integration in `r1lab train` (the trainer on a worker thread, the UI on the main thread):
  *
+ *     struct runctl rc;
+ *     runctl_open(&rc, run_dir);                  // before the UI exists: no request can be missed
+ *     log_set_sink(runctl_log_sink, &rc);         // engine messages go to events.jsonl, not the terminal
  *     struct tui_options o = tui_options_default();
- *     o.in_process = true;                        // q offers "detach" or "stop"; Ctrl-C asks to save and stop
+ *     o.in_process = true;                        // no status.json yet = starting, not a recording
  *     o.theme = theme_arg; o.color = color_arg;   // from --theme / --color, if train has them
- *     pthread_create(&th, NULL, trainer_main, &args);  // writes RUN_DIR; polls runctl_poll() between micro-steps
+ *     pthread_create(&th, NULL, trainer_main, &args);  // writes RUN_DIR; runctl_poll(&rc) between micro-steps
  *     enum tui_exit how = TUI_EXIT_DETACH;
  *     enum status st;
  *     if (!headless && tui_available(&o)) {
@@ -22,6 +25,11 @@
  *     if (how == TUI_EXIT_TERMINATED) runctl_send(run_dir, RUNCTL_CMD_STOP);  // SIGTERM/SIGHUP: stop cleanly
  *     if (how == TUI_EXIT_DETACH) { ... keep training headless: e.g. tui_follow_plain(run_dir, stdout, &po) ... }
  *     pthread_join(th, NULL);                     // after "stop" the trainer saves a checkpoint and finishes
+ *     log_set_sink(NULL, NULL); runctl_close(&rc);
+ *
+ * The trainer thread acts on runctl_poll() results: RUNCTL_CMD_PAUSE -> status "paused" and no steps until
+ * RESUME (keep calling runctl_poll while paused: it also refreshes status.json), SAVE -> checkpoint now, EVAL ->
+ * evaluation now, STOP -> save and finish with status "stopped". tests/tools/fake_trainer.c does exactly this.
  *
  * tui_run() takes over the terminal (alternate screen, cbreak, no echo), installs SIGINT/SIGTERM/SIGHUP/SIGWINCH
  * handlers that only set flags, and a crash path (SIGSEGV/SIGABRT/SIGBUS/SIGFPE/SIGILL) that restores the terminal
@@ -55,7 +63,8 @@ struct tui_options {
     enum tui_color color;
     enum tui_graph graph;
     bool no_mouse;        /* leave the mouse to the terminal (selection, scrollback) */
-    bool in_process;      /* the trainer runs in this process (r1lab train): affects wording only */
+    bool in_process;      /* the trainer runs in this process (r1lab train): a missing status.json means
+                             "starting", so q and Ctrl-C still offer to stop it */
     int refresh_ms;       /* input poll interval, 0 = 100 ms */
 };
 

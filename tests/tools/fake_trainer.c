@@ -1,7 +1,7 @@
 /* fake_trainer: a stand-in for `r1lab train` in the dashboard's integration tests. It writes a run directory the
  * way the trainer does (docs/run-format.md) — config.json, one metrics line and a few sample groups per step,
  * status.json, events.jsonl — with made-up but plausible numbers, and obeys control.jsonl through runctl: pause
- * stops steps advancing (status "paused", heartbeat every second), resume continues, save writes
+ * stops steps advancing (status "paused", kept fresh by runctl_poll's heartbeat), resume continues, save writes
  * checkpoints/step-NNNNNN/ (a trainer_state.json marker, atomically) and moves `latest`, eval adds eval/pass@1 to
  * the next step, stop saves and finishes with status "stopped".
  *
@@ -168,25 +168,19 @@ static void *train(void *arg) {
     set_state(t, RUNCTL_STATE_RUNNING);
     runctl_event(&t->rc, LOG_INFO, "fake trainer: %ld steps every %d ms", t->steps, t->interval_ms);
     bool paused = false;
-    double last_beat = runctl_now();
     long s = 1;
     while (s <= t->steps && !atomic_load(&t->abort)) {
         enum runctl_cmd cmd;
         bool go_on = true;
         while (go_on && (cmd = runctl_poll(&t->rc)) != RUNCTL_CMD_NONE) go_on = handle(t, cmd, &paused);
         if (!go_on) return NULL;
-        if (paused) {
-            if (runctl_now() - last_beat > 1.0) { /* heartbeat: readers can tell a pause from a dead trainer */
-                set_state(t, RUNCTL_STATE_PAUSED);
-                last_beat = runctl_now();
-            }
+        if (paused) { /* runctl_poll keeps status.json fresh meanwhile */
             sleep_ms(20);
             continue;
         }
         write_step(t, s);
         t->st.step = s;
         set_state(t, RUNCTL_STATE_RUNNING);
-        last_beat = runctl_now();
         s++;
         if (t->interval_ms > 0) sleep_ms(t->interval_ms);
     }
@@ -252,10 +246,13 @@ int main(int argc, char **argv) {
     t.st = (struct runctl_status){RUNCTL_STATE_STARTING, 0, 0, t.steps, "grpo", 0, 0, "CPU (fake trainer)", ""};
     set_state(&t, RUNCTL_STATE_STARTING);
     int rc = 0;
-    if (tui)
+    if (tui) {
+        log_set_sink(runctl_log_sink, &t.rc); /* nothing may print on the dashboard's terminal */
         rc = run_with_tui(&t);
-    else
+        log_set_sink(NULL, NULL);
+    } else {
         train(&t);
+    }
     runctl_close(&t.rc);
     return rc;
 }
