@@ -80,7 +80,8 @@ Test(dash_cli, malicious_run_prints_nothing_a_terminal_would_obey) {
     }
     struct th_run r = th_r1lab(NULL, (const char *[]){"dash", dir, "--once", NULL});
     /* control pictures in a UTF-8 locale, caret notation otherwise */
-    cr_expect(strstr(r.out, "state    failed: boom ␛[31mred␛[0m") || strstr(r.out, "state    failed: boom ^[[31mred^[[0m"),
+    cr_expect(strstr(r.out, "state    failed: boom ␛[31mred␛[0m") ||
+                  strstr(r.out, "state    failed: boom ^[[31mred^[[0m"),
               "%s", r.out);
     cr_expect(strstr(r.out, "read     4 steps (2 bad lines), 5 sample groups (4 bad lines)") != NULL, "%s", r.out);
     th_run_free(&r);

@@ -26,7 +26,7 @@
 struct tmx {
     char sock[64];
     char *sock_path; /* removed at the end: kill-server leaves the socket file behind */
-    char *tmp; /* scratch directory: stty snapshots, tmux config, live run directories */
+    char *tmp;       /* scratch directory: stty snapshots, tmux config, live run directories */
 };
 
 /* The test's server, stopped by the .fini hook when an assertion ends a test early. Tests keep their struct
@@ -89,11 +89,12 @@ static void tmx_start(struct tmx *x, int cols, int rows, const char *env) {
     char *root = th_path("");
     /* A clean, predictable environment: no colour overrides from the caller, UTF-8, a private HOME. The shell
      * lives at most 120 s, so a test killed by its timeout cannot leave a tmux server behind for long. */
-    char *out = tmux(x,
-                     "-f '%s' new-session -d -x %d -y %d -s t -c '%s' "
-                     "\"env -u NO_COLOR -u COLORTERM -u R1LAB_DASH_TEST_CRASH -u R1LAB_DASH_BENCH_FRAMES "
-                     "HOME='%s' XDG_CONFIG_HOME='%s/config' LANG=C.UTF-8 LC_ALL=C.UTF-8 PS1='$ ' %s timeout --foreground 120 sh\"",
-                     conf, cols, rows, root, x->tmp, x->tmp, env ? env : "");
+    char *out = tmux(
+        x,
+        "-f '%s' new-session -d -x %d -y %d -s t -c '%s' "
+        "\"env -u NO_COLOR -u COLORTERM -u R1LAB_DASH_TEST_CRASH -u R1LAB_DASH_BENCH_FRAMES "
+        "HOME='%s' XDG_CONFIG_HOME='%s/config' LANG=C.UTF-8 LC_ALL=C.UTF-8 PS1='$ ' %s timeout --foreground 120 sh\"",
+        conf, cols, rows, root, x->tmp, x->tmp, env ? env : "");
     free(root);
     cr_assert(out[0] == '\0', "tmux new-session: %s", out);
     free(out);
@@ -124,7 +125,9 @@ static void cleanup(void) {
 
 TestSuite(dash_tmux, .fini = cleanup);
 
-static char *capture(struct tmx *x) { return tmux(x, "capture-pane -p -t t"); }
+static char *capture(struct tmx *x) {
+    return tmux(x, "capture-pane -p -t t");
+}
 
 /* Polls the screen until `needle` shows (true) or `seconds` pass (false, screen printed for the log). */
 static bool wait_for(struct tmx *x, const char *needle, double seconds) {
@@ -153,7 +156,9 @@ static bool wait_gone(struct tmx *x, const char *needle, double seconds) {
     return false;
 }
 
-static void keys(struct tmx *x, const char *k) { tmx_do(x, "send-keys -t t %s", k); }
+static void keys(struct tmx *x, const char *k) {
+    tmx_do(x, "send-keys -t t %s", k);
+}
 static void type(struct tmx *x, const char *text) {
     char *q = malloc(strlen(text) * 4 + 3), *o = q;
     *o++ = '\'';
@@ -233,21 +238,25 @@ Test(dash_tmux, recorded_run_shows_its_panels_and_numbers) {
     run_wrapped(&x, dash_cmd("recorded", NULL));
     cr_assert(wait_for(&x, "4 Traces", 10));
     char *s = capture(&x);
-    const char *want[] = {" 1 Reward ", " 2 Length ", " 3 Advantages ", " 4 Traces ", "● finished",
-                          "step 300/300", "CPU (OpenBLAS, 2 threads)", "Q: Solve:", "<think>", "(following)"};
+    const char *want[] = {" 1 Reward ",
+                          " 2 Length ",
+                          " 3 Advantages ",
+                          " 4 Traces ",
+                          "● finished",
+                          "step 300/300",
+                          "CPU (OpenBLAS, 2 threads)",
+                          "Q: Solve:",
+                          "<think>",
+                          "(following)"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) cr_expect(strstr(s, want[i]), "missing '%s'", want[i]);
     /* the numbers shown are the last line of metrics.jsonl */
     char *dir = th_path("tests/fixtures/runs/recorded");
     cJSON *j = last_metrics(dir);
     char v[32], item[96];
-    const char *pairs[][2] = {{"reward ", "reward"},
-                              {"acc ", "rewards/accuracy/mean"},
-                              {"fmt ", "rewards/format/mean"},
-                              {"pass@1 ", "eval/pass@1"},
-                              {"mean ", "completions/mean_length"},
-                              {" ", "kl"},
-                              {" ", "entropy"},
-                              {"rollout ", "tokens_per_second/rollout"}};
+    const char *pairs[][2] = {
+        {"reward ", "reward"},      {"acc ", "rewards/accuracy/mean"},        {"fmt ", "rewards/format/mean"},
+        {"pass@1 ", "eval/pass@1"}, {"mean ", "completions/mean_length"},     {" ", "kl"},
+        {" ", "entropy"},           {"rollout ", "tokens_per_second/rollout"}};
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         snprintf(item, sizeof item, "%s%s", pairs[i][0], num(j, pairs[i][1], v));
         cr_expect(strstr(s, item) != NULL, "'%s' (from metrics.jsonl) not on screen", item);
@@ -492,7 +501,6 @@ static bool checkpoint_exists(const char *dir) {
     th_run_free(&r);
     return ok;
 }
-
 
 Test(dash_tmux, live_run_pause_save_and_ctrl_c_stop) {
     static struct tmx x;

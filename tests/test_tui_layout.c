@@ -38,8 +38,8 @@ static void check(int rows, int cols, int zoom) {
     cr_assert_eq(area, (long)rows * cols, "panels do not tile %dx%d (area %ld)", cols, rows, area);
     cr_assert(l.visible[PANEL_HEADER] && l.visible[PANEL_HEALTH] && l.visible[PANEL_FOOTER]);
     for (int p = PANEL_FIRST_BODY; p <= PANEL_LAST_BODY; p++) {
-        cr_assert_eq(l.visible[p], zoom < 0 || zoom == p, "%s visibility at %dx%d zoom %d", layout_panel_name(p),
-                     cols, rows, zoom);
+        cr_assert_eq(l.visible[p], zoom < 0 || zoom == p, "%s visibility at %dx%d zoom %d", layout_panel_name(p), cols,
+                     rows, zoom);
         if (!l.visible[p]) continue;
         /* a chart needs its border, a legend, a few plot rows and an axis row; traces need room for text */
         cr_assert_geq(l.r[p].h, 7, "%s too short at %dx%d", layout_panel_name(p), cols, rows);

@@ -142,7 +142,8 @@ Test(run_source, recorded_fixture_matches_its_last_line) {
     char *dir = th_path("tests/fixtures/runs/recorded");
     struct run_source *rs;
     cr_assert_eq(run_source_open(&rs, dir, 0), STATUS_OK, "%s", err_msg());
-    while (run_source_poll(rs, 0) & RS_BACKLOG) {}
+    while (run_source_poll(rs, 0) & RS_BACKLOG) {
+    }
     cr_expect_eq(rs->n_records, 300);
     cr_expect_eq(rs->bad_metrics, 0);
     cr_expect_eq(rs->n_idx, 600);
@@ -186,7 +187,8 @@ Test(run_source, malicious_fixture_is_read_safely) {
     char *dir = th_path("tests/fixtures/runs/malicious");
     struct run_source *rs;
     cr_assert_eq(run_source_open(&rs, dir, 0), STATUS_OK);
-    while (run_source_poll(rs, 0) & RS_BACKLOG) {}
+    while (run_source_poll(rs, 0) & RS_BACKLOG) {
+    }
     cr_expect_eq(rs->n_records, 4, "steps 1-4; the NaN line and garbage are skipped, step 999 is torn");
     cr_expect_eq(rs->bad_metrics, 2);
     cr_expect_eq(rs->last.step, 4);
@@ -279,7 +281,8 @@ static size_t alarms_for(void (*line)(int, char *, size_t), int steps, struct al
     write_metrics(dir, steps, line);
     struct run_source *rs;
     cr_assert_eq(run_source_open(&rs, dir, 0), STATUS_OK);
-    while (run_source_poll(rs, 0) & RS_BACKLOG) {}
+    while (run_source_poll(rs, 0) & RS_BACKLOG) {
+    }
     size_t n = alarms_check(rs, runctl_now(), al, 8);
     run_source_free(rs);
     fs_remove_tree(dir);
@@ -294,8 +297,9 @@ static bool has_alarm(const struct alarm *al, size_t n, enum alarm_id id) {
 }
 
 static void healthy(int s, char *b, size_t cap) {
-    snprintf(b, cap, "{\"step\": %d, \"reward\": %.3f, \"entropy\": 1.0, \"frac_reward_zero_std\": 0.2, "
-                     "\"completions/clipped_ratio\": 0.01%s}\n",
+    snprintf(b, cap,
+             "{\"step\": %d, \"reward\": %.3f, \"entropy\": 1.0, \"frac_reward_zero_std\": 0.2, "
+             "\"completions/clipped_ratio\": 0.01%s}\n",
              s, 0.5 + 0.001 * s, s % 10 == 0 ? ", \"eval/pass@1\": 0.3" : "");
 }
 static void collapse(int s, char *b, size_t cap) {

@@ -46,9 +46,18 @@ Test(sanitize, nul_del_and_c0_controls) {
 }
 
 Test(sanitize, c1_controls_and_bidi_overrides_are_spelt_out) {
-    cr_expect_str_eq(SAN("\xc2\x9b" "31m", 0), "<U+009B>31m");
-    cr_expect_str_eq(SAN("\xc2\x9d" "0;x", 0), "<U+009D>0;x");
-    cr_expect_str_eq(SAN("a\xe2\x80\xae" "evil\xe2\x80\xac", 0), "a<U+202E>evil<U+202C>");
+    cr_expect_str_eq(SAN("\xc2\x9b"
+                         "31m",
+                         0),
+                     "<U+009B>31m");
+    cr_expect_str_eq(SAN("\xc2\x9d"
+                         "0;x",
+                         0),
+                     "<U+009D>0;x");
+    cr_expect_str_eq(SAN("a\xe2\x80\xae"
+                         "evil\xe2\x80\xac",
+                         0),
+                     "a<U+202E>evil<U+202C>");
     cr_expect_str_eq(SAN("\xe2\x81\xa6i\xe2\x81\xa9", 0), "<U+2066>i<U+2069>");
     cr_expect_str_eq(SAN("\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c", 0), "<U+200E><U+200F><U+061C>");
     cr_expect_str_eq(SAN("\xe2\x80\xa8\xef\xbb\xbf", 0), "<U+2028><U+FEFF>");
@@ -56,11 +65,18 @@ Test(sanitize, c1_controls_and_bidi_overrides_are_spelt_out) {
 }
 
 Test(sanitize, invalid_utf8_becomes_replacement_characters) {
-    cr_expect_str_eq(SAN("a\xff\xfe" "b", 0), "a\xef\xbf\xbd\xef\xbf\xbd" "b");
+    cr_expect_str_eq(SAN("a\xff\xfe"
+                         "b",
+                         0),
+                     "a\xef\xbf\xbd\xef\xbf\xbd"
+                     "b");
     cr_expect_str_eq(SAN("\xc0\x80", 0), "\xef\xbf\xbd\xef\xbf\xbd", "overlong NUL");
     cr_expect_str_eq(SAN("\xed\xa0\x80", 0), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", "surrogate");
     cr_expect_str_eq(SAN("\xe4\xbd", 0), "\xef\xbf\xbd\xef\xbf\xbd", "truncated");
-    cr_expect_str_eq(SAN("a\xff" "b", SAN_ASCII), "a?b");
+    cr_expect_str_eq(SAN("a\xff"
+                         "b",
+                         SAN_ASCII),
+                     "a?b");
 }
 
 Test(sanitize, text_newlines_tabs_and_wide_characters) {
@@ -79,7 +95,9 @@ Test(sanitize, text_newlines_tabs_and_wide_characters) {
 Test(sanitize, output_stops_at_a_character_boundary) {
     char out[8];
     size_t consumed;
-    size_t n = san_text("ab\x1b" "cdef", 7, 0, out, sizeof out, &consumed);
+    size_t n = san_text("ab\x1b"
+                        "cdef",
+                        7, 0, out, sizeof out, &consumed);
     /* "ab" + "␛" (3 bytes) + "cd" = 7 bytes + NUL */
     cr_expect_eq(n, 7);
     cr_expect_str_eq(out, "ab␛cd");

@@ -55,25 +55,45 @@ int cmd_dash(int argc, char **argv) {
             continue;
         }
         switch (c) {
-        case CLI_KEY_HELP: cli_print_help(stdout, &spec); return EXIT_OK;
-        case OPT_THEME: o.theme = optarg; break;
+        case CLI_KEY_HELP:
+            cli_print_help(stdout, &spec);
+            return EXIT_OK;
+        case OPT_THEME:
+            o.theme = optarg;
+            break;
         case OPT_COLOR:
-            if (strcmp(optarg, "auto") == 0) o.color = TUI_COLOR_AUTO;
-            else if (strcmp(optarg, "always") == 0) o.color = TUI_COLOR_ALWAYS;
-            else if (strcmp(optarg, "never") == 0) o.color = TUI_COLOR_NEVER;
-            else return cli_usage_error(&spec, "--color: '%s' is not auto, always or never", optarg);
+            if (strcmp(optarg, "auto") == 0)
+                o.color = TUI_COLOR_AUTO;
+            else if (strcmp(optarg, "always") == 0)
+                o.color = TUI_COLOR_ALWAYS;
+            else if (strcmp(optarg, "never") == 0)
+                o.color = TUI_COLOR_NEVER;
+            else
+                return cli_usage_error(&spec, "--color: '%s' is not auto, always or never", optarg);
             break;
         case OPT_GRAPH:
-            if (strcmp(optarg, "auto") == 0) o.graph = TUI_GRAPH_AUTO;
-            else if (strcmp(optarg, "braille") == 0) o.graph = TUI_GRAPH_BRAILLE;
-            else if (strcmp(optarg, "block") == 0) o.graph = TUI_GRAPH_BLOCK;
-            else if (strcmp(optarg, "ascii") == 0) o.graph = TUI_GRAPH_ASCII;
-            else return cli_usage_error(&spec, "--graph: '%s' is not auto, braille, block or ascii", optarg);
+            if (strcmp(optarg, "auto") == 0)
+                o.graph = TUI_GRAPH_AUTO;
+            else if (strcmp(optarg, "braille") == 0)
+                o.graph = TUI_GRAPH_BRAILLE;
+            else if (strcmp(optarg, "block") == 0)
+                o.graph = TUI_GRAPH_BLOCK;
+            else if (strcmp(optarg, "ascii") == 0)
+                o.graph = TUI_GRAPH_ASCII;
+            else
+                return cli_usage_error(&spec, "--graph: '%s' is not auto, braille, block or ascii", optarg);
             break;
-        case OPT_NO_MOUSE: o.no_mouse = true; break;
-        case OPT_ONCE: once = true; break;
-        case OPT_PLAIN: plain = true; break;
-        default: return EXIT_USAGE;
+        case OPT_NO_MOUSE:
+            o.no_mouse = true;
+            break;
+        case OPT_ONCE:
+            once = true;
+            break;
+        case OPT_PLAIN:
+            plain = true;
+            break;
+        default:
+            return EXIT_USAGE;
         }
     }
     if (!dir) return cli_usage_error(&spec, "missing RUN_DIR");

@@ -17,15 +17,15 @@
 #include "json.h"
 
 static const char *const cmd_names[RUNCTL_CMD_COUNT] = {
-    [RUNCTL_CMD_NONE] = "none",     [RUNCTL_CMD_PAUSE] = "pause", [RUNCTL_CMD_RESUME] = "resume",
-    [RUNCTL_CMD_SAVE] = "save",     [RUNCTL_CMD_EVAL] = "eval",   [RUNCTL_CMD_STOP] = "stop",
+    [RUNCTL_CMD_NONE] = "none", [RUNCTL_CMD_PAUSE] = "pause", [RUNCTL_CMD_RESUME] = "resume",
+    [RUNCTL_CMD_SAVE] = "save", [RUNCTL_CMD_EVAL] = "eval",   [RUNCTL_CMD_STOP] = "stop",
 };
 
 static const char *const state_names[RUNCTL_STATE_COUNT] = {
-    [RUNCTL_STATE_UNKNOWN] = "unknown",       [RUNCTL_STATE_STARTING] = "starting",
-    [RUNCTL_STATE_RUNNING] = "running",       [RUNCTL_STATE_PAUSED] = "paused",
-    [RUNCTL_STATE_SAVING] = "saving",         [RUNCTL_STATE_EVALUATING] = "evaluating",
-    [RUNCTL_STATE_FINISHED] = "finished",     [RUNCTL_STATE_STOPPED] = "stopped",
+    [RUNCTL_STATE_UNKNOWN] = "unknown",   [RUNCTL_STATE_STARTING] = "starting",
+    [RUNCTL_STATE_RUNNING] = "running",   [RUNCTL_STATE_PAUSED] = "paused",
+    [RUNCTL_STATE_SAVING] = "saving",     [RUNCTL_STATE_EVALUATING] = "evaluating",
+    [RUNCTL_STATE_FINISHED] = "finished", [RUNCTL_STATE_STOPPED] = "stopped",
     [RUNCTL_STATE_FAILED] = "failed",
 };
 
@@ -125,8 +125,7 @@ static void handle_line(struct runctl *rc, const char *line, size_t len) {
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "cmd");
     enum runctl_cmd cmd = cJSON_IsString(c) ? runctl_cmd_parse(c->valuestring) : RUNCTL_CMD_NONE;
     if (cmd == RUNCTL_CMD_NONE)
-        log_warn("%s: ignoring a request without a known \"cmd\" (pause, resume, save, eval, stop)",
-                 rc->control_path);
+        log_warn("%s: ignoring a request without a known \"cmd\" (pause, resume, save, eval, stop)", rc->control_path);
     else
         queue_push(rc, cmd);
     cJSON_Delete(j);
@@ -215,8 +214,8 @@ size_t runctl_status_format(const struct runctl_status *st, char *out, size_t ca
     int n = snprintf(out, cap,
                      "{\"state\": \"%s\", \"pid\": %lld, \"step\": %lld, \"max_steps\": %lld, \"stage\": %s, "
                      "\"started\": %.3f, \"updated\": %.3f, \"device\": %s, \"message\": %s}",
-                     runctl_state_name(st->state), (long long)st->pid, (long long)st->step,
-                     (long long)st->max_steps, stage, st->started, st->updated, device, message);
+                     runctl_state_name(st->state), (long long)st->pid, (long long)st->step, (long long)st->max_steps,
+                     stage, st->started, st->updated, device, message);
     return n < 0 ? 0 : (size_t)n;
 }
 
@@ -294,8 +293,7 @@ enum status runctl_send(const char *run_dir, enum runctl_cmd cmd) {
     if (cmd <= RUNCTL_CMD_NONE || cmd >= RUNCTL_CMD_COUNT)
         return err_set(STATUS_INVALID, "runctl_send: bad command %d", (int)cmd);
     struct stat sb;
-    if (stat(run_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return err_set(STATUS_IO, "%s: not a run directory", run_dir);
+    if (stat(run_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) return err_set(STATUS_IO, "%s: not a run directory", run_dir);
     char *path = path_in(run_dir, "control.jsonl");
     if (!path) return err_set(STATUS_NOMEM, "runctl_send: out of memory");
     char line[128];

@@ -62,9 +62,9 @@ struct runctl_status {
     char message[256]; /* why it failed, or a short note; "" when none */
 };
 
-#define RUNCTL_QUEUE 32     /* requests buffered between two runctl_poll() calls */
+#define RUNCTL_QUEUE 32       /* requests buffered between two runctl_poll() calls */
 #define RUNCTL_HEARTBEAT 10.0 /* seconds: runctl_poll() rewrites an unchanged status.json this often */
-#define RUNCTL_MAX_LINE 512 /* longer control lines are skipped: a request is a few dozen bytes */
+#define RUNCTL_MAX_LINE 512   /* longer control lines are skipped: a request is a few dozen bytes */
 
 struct runctl {
     char *dir;
@@ -82,7 +82,7 @@ struct runctl {
     bool line_skip; /* the current line overflowed `line`: drop bytes up to its newline */
     enum runctl_cmd queue[RUNCTL_QUEUE];
     size_t q_head, q_len;
-    double opened; /* Unix seconds of runctl_open: the default for status.started */
+    double opened;             /* Unix seconds of runctl_open: the default for status.started */
     struct runctl_status last; /* the last status written, for the heartbeat */
     double last_write;         /* when (Unix seconds); 0 = never */
     double heartbeat;          /* seconds between heartbeat rewrites (RUNCTL_HEARTBEAT after runctl_open) */

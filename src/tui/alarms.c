@@ -17,7 +17,9 @@ static const char *const names[ALARM_COUNT] = {
     [ALARM_LENGTH_CAP] = "length-cap",
 };
 
-const char *alarms_name(enum alarm_id id) { return (unsigned)id < ALARM_COUNT ? names[id] : "?"; }
+const char *alarms_name(enum alarm_id id) {
+    return (unsigned)id < ALARM_COUNT ? names[id] : "?";
+}
 
 /* Mean of the points [from, to) of a series. */
 static double mean_of(const struct series *s, long from, long to) {
@@ -84,9 +86,9 @@ size_t alarms_check(const struct run_source *rs, double now, struct alarm *out, 
         double r_then = reward_near(&rs->m[M_REWARD], ev->x[best]);
         double r_now = reward_near(&rs->m[M_REWARD], ev->x[ne - 1]);
         if (drop >= 0.05 && isfinite(r_then) && isfinite(r_now) && r_now - r_then >= 0.02) {
-            snprintf(text, sizeof text, "reward hacking? reward %s -> %s while eval pass@1 %.3f -> %.3f since step %.0f",
-                     fmt_value(r_then, a, sizeof a), fmt_value(r_now, b, sizeof b), ev->y[best], ev->y[ne - 1],
-                     ev->x[best]);
+            snprintf(
+                text, sizeof text, "reward hacking? reward %s -> %s while eval pass@1 %.3f -> %.3f since step %.0f",
+                fmt_value(r_then, a, sizeof a), fmt_value(r_now, b, sizeof b), ev->y[best], ev->y[ne - 1], ev->x[best]);
             n = add(out, n, max, ALARM_REWARD_HACKING, text);
         }
     }

@@ -11,7 +11,9 @@
 #include "keys.h"
 #include "sanitize.h"
 
-attr_t ui_attr(const struct tui *t, enum color_role role) { return t->role_attr[role]; }
+attr_t ui_attr(const struct tui *t, enum color_role role) {
+    return t->role_attr[role];
+}
 
 int ui_putn(struct tui *t, int y, int x, int w, enum color_role role, attr_t extra, const char *s, size_t n) {
     if (w <= 0 || y < 0 || y >= t->rows || x < 0 || x >= t->cols) return 0;
@@ -61,9 +63,12 @@ static enum color_role state_role(const struct tui *t, enum rs_liveness live) {
     if (live == RS_NO_STATUS) return COLOR_ROLE_INACTIVE;
     switch (t->src->status.state) {
     case RUNCTL_STATE_RUNNING:
-    case RUNCTL_STATE_FINISHED: return COLOR_ROLE_OK;
-    case RUNCTL_STATE_FAILED: return COLOR_ROLE_ALARM;
-    default: return COLOR_ROLE_WARN;
+    case RUNCTL_STATE_FINISHED:
+        return COLOR_ROLE_OK;
+    case RUNCTL_STATE_FAILED:
+        return COLOR_ROLE_ALARM;
+    default:
+        return COLOR_ROLE_WARN;
     }
 }
 
@@ -99,8 +104,9 @@ static void draw_header(struct tui *t, const struct rect *r) {
         x += ui_put(t, y, x, end - x, COLOR_ROLE_INACTIVE, 0, stage);
     }
     enum rs_liveness live = run_source_liveness(rs, t->now);
-    const char *state = live == RS_NO_STATUS ? "recorded" : live == RS_STALE ? "stale"
-                                                                               : runctl_state_name(rs->status.state);
+    const char *state = live == RS_NO_STATUS ? "recorded"
+                        : live == RS_STALE   ? "stale"
+                                             : runctl_state_name(rs->status.state);
     snprintf(buf, sizeof buf, " %s %s", t->ascii ? "*" : "●", state);
     x += ui_put(t, y, x, end - x, state_role(t, live), A_BOLD, buf);
     if (t->stopping) {
@@ -114,7 +120,8 @@ static void draw_header(struct tui *t, const struct rect *r) {
     char right[64] = "";
     enum color_role rrole = COLOR_ROLE_ALARM;
     if (t->n_alarms) {
-        snprintf(right, sizeof right, " %s %zu alarm%s ", t->ascii ? "!" : "⚠", t->n_alarms, t->n_alarms == 1 ? "" : "s");
+        snprintf(right, sizeof right, " %s %zu alarm%s ", t->ascii ? "!" : "⚠", t->n_alarms,
+                 t->n_alarms == 1 ? "" : "s");
     } else if (run_source_loaded(rs) < 1.0) {
         snprintf(right, sizeof right, " loading %.0f%% ", 100 * run_source_loaded(rs));
         rrole = COLOR_ROLE_WARN;
@@ -190,8 +197,8 @@ static void draw_health(struct tui *t, const struct rect *r) {
         {"KL", M_KL}, {"entropy", M_ENTROPY}, {"clip", M_CLIP_REGION}, {"grad", M_GRAD_NORM}, {"lr", M_LR},
     };
     static const struct health_item row3[] = {
-        {"loss", M_LOSS}, {"r-std", M_REWARD_STD}, {"0-std", M_FRAC_ZERO_STD}, {"reflect", M_REFLECTION},
-        {"step s", M_TIME_STEP},
+        {"loss", M_LOSS},          {"r-std", M_REWARD_STD}, {"0-std", M_FRAC_ZERO_STD},
+        {"reflect", M_REFLECTION}, {"step s", M_TIME_STEP},
     };
     draw_health_row(t, r->y, r->x, r->w, row1, 5);
     if (r->h >= 3) draw_health_row(t, r->y + 2, r->x, r->w, row3, 5);
@@ -227,10 +234,12 @@ static void draw_health(struct tui *t, const struct rect *r) {
     }
     if (rs->have_last && (metrics_has(l, M_MEM_HOST) || metrics_has(l, M_MEM_DEVICE))) {
         line[0] = '\0';
-        if (metrics_has(l, M_MEM_HOST)) snprintf(line, sizeof line, "mem %s", fmt_bytes(l->value[M_MEM_HOST], a, sizeof a));
+        if (metrics_has(l, M_MEM_HOST))
+            snprintf(line, sizeof line, "mem %s", fmt_bytes(l->value[M_MEM_HOST], a, sizeof a));
         if (metrics_has(l, M_MEM_DEVICE)) {
             size_t n = strlen(line);
-            snprintf(line + n, sizeof line - n, "%sgpu %s", n ? " " : "", fmt_bytes(l->value[M_MEM_DEVICE], b, sizeof b));
+            snprintf(line + n, sizeof line - n, "%sgpu %s", n ? " " : "",
+                     fmt_bytes(l->value[M_MEM_DEVICE], b, sizeof b));
         }
         x += ui_put(t, y, x, end - x, COLOR_ROLE_INACTIVE, 0, line);
         x += 2;
@@ -249,8 +258,9 @@ static void draw_health(struct tui *t, const struct rect *r) {
     }
     const struct rs_event *ev = run_source_last_event(rs);
     if (ev && x < end - 8) {
-        enum color_role er = ev->level == LOG_ERROR ? COLOR_ROLE_ALARM : ev->level == LOG_WARN ? COLOR_ROLE_WARN
-                                                                                                : COLOR_ROLE_INACTIVE;
+        enum color_role er = ev->level == LOG_ERROR  ? COLOR_ROLE_ALARM
+                             : ev->level == LOG_WARN ? COLOR_ROLE_WARN
+                                                     : COLOR_ROLE_INACTIVE;
         ui_put(t, y, x, end - x, er, 0, ev->msg);
     }
     (void)c;
@@ -283,9 +293,9 @@ static void draw_footer(struct tui *t, const struct rect *r) {
     }
     static const struct {
         const char *key, *what;
-    } hints[] = {{"q", "quit"}, {"p", "pause"}, {"s", "save"}, {"e", "eval"}, {"Tab", "focus"}, {"←→", "groups"},
-                 {"PgUp/Dn", "steps"}, {"/", "search"}, {"+-", "smooth"}, {"l", "log"}, {"t", "theme"},
-                 {"?", "help"}};
+    } hints[] = {{"q", "quit"},    {"p", "pause"},   {"s", "save"},        {"e", "eval"},
+                 {"Tab", "focus"}, {"←→", "groups"}, {"PgUp/Dn", "steps"}, {"/", "search"},
+                 {"+-", "smooth"}, {"l", "log"},     {"t", "theme"},       {"?", "help"}};
     for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++) {
         const char *k = hints[i].key;
         if (t->ascii && strcmp(k, "←→") == 0) k = "Left/Right";
@@ -343,7 +353,8 @@ static void draw_dialog(struct tui *t, const char *title, const char *const *lin
     clear_rect(t, &r);
     ui_box(t, &r, true);
     ui_put(t, r.y, r.x + 2, r.w - 4, COLOR_ROLE_TITLE, 0, title);
-    for (int i = 0; i < n; i++) ui_put(t, r.y + 2 + i, r.x + 3, r.w - 6, i == 0 ? COLOR_ROLE_MAIN : COLOR_ROLE_HI, 0, lines[i]);
+    for (int i = 0; i < n; i++)
+        ui_put(t, r.y + 2 + i, r.x + 3, r.w - 6, i == 0 ? COLOR_ROLE_MAIN : COLOR_ROLE_HI, 0, lines[i]);
 }
 
 static void draw_too_small(struct tui *t) {
@@ -375,9 +386,8 @@ void draw_frame(struct tui *t) {
         if (t->overlay == UI_OVERLAY_HELP) {
             draw_help(t);
         } else if (t->overlay == UI_OVERLAY_QUIT) {
-            static const char *const l[] = {"The run is live. Leave the dashboard how?",
-                                            "d  detach: training goes on", "s  stop training (saves a checkpoint)",
-                                            "Esc  stay"};
+            static const char *const l[] = {"The run is live. Leave the dashboard how?", "d  detach: training goes on",
+                                            "s  stop training (saves a checkpoint)", "Esc  stay"};
             draw_dialog(t, " Quit ", l, 4);
         } else if (t->overlay == UI_OVERLAY_INTERRUPT) {
             static const char *const l[] = {"Save a checkpoint and stop training?", "y  save and stop",

@@ -197,20 +197,27 @@ void draw_reward(struct tui *t, const struct rect *r) {
     for (int i = 0; i < rs->names.n; i++) {
         if (series_empty(&rs->rw[i])) continue;
         bool has = rs->have_last && (rs->last.reward_valid & (1u << i));
-        cs[n++] = (struct chart_series){&rs->rw[i], reward_role(rs->names.name[i]), true,
-                                        short_name(rs->names.name[i]), has ? rs->last.reward[i] : rs->rw[i].last_y,
+        cs[n++] = (struct chart_series){&rs->rw[i],
+                                        reward_role(rs->names.name[i]),
+                                        true,
+                                        short_name(rs->names.name[i]),
+                                        has ? rs->last.reward[i] : rs->rw[i].last_y,
                                         true};
     }
     if (!series_empty(&rs->m[M_REWARD])) {
         bool has = rs->have_last && metrics_has(&rs->last, M_REWARD);
-        cs[n++] = (struct chart_series){&rs->m[M_REWARD], COLOR_ROLE_REWARD_TOTAL, true, "reward",
-                                        has ? rs->last.value[M_REWARD] : rs->m[M_REWARD].last_y, true};
+        cs[n++] = (struct chart_series){&rs->m[M_REWARD],
+                                        COLOR_ROLE_REWARD_TOTAL,
+                                        true,
+                                        "reward",
+                                        has ? rs->last.value[M_REWARD] : rs->m[M_REWARD].last_y,
+                                        true};
     }
     /* pass@1 is listed before the total (legend runs from the end) and drawn last, unsmoothed */
     int n_train = n;
     if (!series_empty(&rs->m[M_EVAL_PASS1])) {
-        struct chart_series ev = {&rs->m[M_EVAL_PASS1], COLOR_ROLE_EVAL, false, "pass@1", rs->m[M_EVAL_PASS1].last_y,
-                                  true};
+        struct chart_series ev = {
+            &rs->m[M_EVAL_PASS1], COLOR_ROLE_EVAL, false, "pass@1", rs->m[M_EVAL_PASS1].last_y, true};
         cs[n++] = ev;
     }
     int ix = r->x + 1, iy = r->y + 1, iw = r->w - 2, ih = r->h - 2;
@@ -259,8 +266,8 @@ void draw_length(struct tui *t, const struct rect *r) {
     const struct metrics_rec *l = &rs->last;
     int x = ix, end = ix + iw;
     x += ui_put(t, iy, x, end - x, COLOR_ROLE_LENGTH, 0, t->ascii ? "- " : "━ ");
-    snprintf(line, sizeof line, "mean %s  ", fmt_value(metrics_has(l, M_LEN_MEAN) ? l->value[M_LEN_MEAN] : mean->last_y,
-                                                        a, sizeof a));
+    snprintf(line, sizeof line, "mean %s  ",
+             fmt_value(metrics_has(l, M_LEN_MEAN) ? l->value[M_LEN_MEAN] : mean->last_y, a, sizeof a));
     x += ui_put(t, iy, x, end - x, COLOR_ROLE_MAIN, 0, line);
     if (!series_empty(lo) && !series_empty(hi)) {
         x += ui_put(t, iy, x, end - x, COLOR_ROLE_LENGTH_BAND, 0, t->ascii ? "# " : "▒ ");
@@ -368,8 +375,7 @@ void draw_hist(struct tui *t, const struct rect *r) {
     long k = series_find(&rs->m[M_FRAC_ZERO_STD], (double)step);
     if (k >= 0 && rs->m[M_FRAC_ZERO_STD].stride == 1 && rs->m[M_FRAC_ZERO_STD].x[k] == (double)step)
         snprintf(frac, sizeof frac, "  (step: %.0f%%)", 100.0 * rs->m[M_FRAC_ZERO_STD].y[k]);
-    snprintf(line, sizeof line, "%zu group%s  zero-std %zu/%zu%s", groups, groups == 1 ? "" : "s", zero, groups,
-             frac);
+    snprintf(line, sizeof line, "%zu group%s  zero-std %zu/%zu%s", groups, groups == 1 ? "" : "s", zero, groups, frac);
     ui_put(t, iy, ix, iw, COLOR_ROLE_MAIN, 0, line);
     int bh = ih - 2, aw = 4, bw = iw - aw;
     if (bh < 1 || bw < 4) return;

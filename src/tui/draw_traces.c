@@ -15,9 +15,9 @@
 #include "utf8.h"
 
 /* Words that mark reflection in a chain of thought (matched case-insensitively, as whole words). */
-static const char *const reflect_words[] = {"wait",    "check",    "checking",  "verify",     "verifying",
-                                            "recheck", "re-check", "double-check", "hmm",     "actually",
-                                            "mistake", "reconsider", "re-evaluate", "let me re-examine"};
+static const char *const reflect_words[] = {
+    "wait",         "check", "checking", "verify",  "verifying",  "recheck",     "re-check",
+    "double-check", "hmm",   "actually", "mistake", "reconsider", "re-evaluate", "let me re-examine"};
 
 long ui_find(const char *hay, size_t n, const char *needle, size_t from) {
     size_t m = strlen(needle);
@@ -55,7 +55,9 @@ size_t ui_selected_index(const struct tui *t) {
     return lo;
 }
 
-static bool word_char(unsigned char c) { return isalnum(c) || c == '_' || c >= 0x80; }
+static bool word_char(unsigned char c) {
+    return isalnum(c) || c == '_' || c >= 0x80;
+}
 
 /* Per-byte styles of a completion's text. */
 static void style_text(const struct tui *t, const char *s, size_t n, uint8_t *st) {
@@ -110,7 +112,8 @@ struct builder {
     int width;
 };
 
-static bool push_line(struct builder *b, const char *text, size_t len, const uint8_t *styles, uint8_t role, int indent) {
+static bool push_line(struct builder *b, const char *text, size_t len, const uint8_t *styles, uint8_t role,
+                      int indent) {
     if (b->n >= UI_TRACE_MAX_LINES) return false;
     b->t->lines[b->n++] = (struct trace_line){text, (uint32_t)len, styles, role, (uint8_t)indent, 0};
     return true;
@@ -227,8 +230,10 @@ size_t traces_layout(struct tui *t, const struct sample_group *g, int w) {
             snprintf(c, sizeof c, "%+.3f", cp->advantage);
         else
             snprintf(c, sizeof c, "n/a");
-        fb_add(t, c, strlen(c), cp->advantage > 0 ? COLOR_ROLE_CORRECT : cp->advantage < 0 ? COLOR_ROLE_WRONG
-                                                                                             : COLOR_ROLE_MAIN);
+        fb_add(t, c, strlen(c),
+               cp->advantage > 0   ? COLOR_ROLE_CORRECT
+               : cp->advantage < 0 ? COLOR_ROLE_WRONG
+                                   : COLOR_ROLE_MAIN);
         if (cp->length >= 0) {
             snprintf(tmp, sizeof tmp, "  len %lld", (long long)cp->length);
             fb_add(t, tmp, strlen(tmp), COLOR_ROLE_INACTIVE);

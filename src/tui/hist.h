@@ -16,9 +16,9 @@ struct hist {
     int nbins;
     double lo, hi; /* value range; bin i covers [lo + i*(hi-lo)/nbins, ...), the last bin includes hi */
     uint32_t count[HIST_MAX_BINS];
-    uint32_t max;      /* largest count */
-    uint32_t total;    /* values binned */
-    uint32_t skipped;  /* non-finite values */
+    uint32_t max;     /* largest count */
+    uint32_t total;   /* values binned */
+    uint32_t skipped; /* non-finite values */
 };
 
 /* Bins v[0..n) into nbins (clamped to 1..HIST_MAX_BINS) over [lo, hi]; values outside go to the end bins. */

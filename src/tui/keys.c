@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CTRL(c) ((c) & 0x1f)
+#define CTRL(c) ((c)&0x1f)
 
 const struct key_binding keys_table[] = {
     {{'?', KEY_F(1)}, ACT_HELP, "?", "show / hide this help"},

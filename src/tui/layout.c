@@ -5,11 +5,13 @@
 #include <string.h>
 
 static const char *const names[PANEL_COUNT] = {
-    [PANEL_HEADER] = "header", [PANEL_HEALTH] = "health", [PANEL_REWARD] = "reward", [PANEL_LENGTH] = "length",
+    [PANEL_HEADER] = "header",   [PANEL_HEALTH] = "health", [PANEL_REWARD] = "reward", [PANEL_LENGTH] = "length",
     [PANEL_HIST] = "advantages", [PANEL_TRACES] = "traces", [PANEL_FOOTER] = "footer",
 };
 
-const char *layout_panel_name(enum panel p) { return (unsigned)p < PANEL_COUNT ? names[p] : "?"; }
+const char *layout_panel_name(enum panel p) {
+    return (unsigned)p < PANEL_COUNT ? names[p] : "?";
+}
 
 static void place(struct layout *l, enum panel p, int y, int x, int h, int w) {
     l->visible[p] = true;

@@ -32,7 +32,9 @@ void lr_free(struct linereader *lr) {
     lr->fd = -1;
 }
 
-bool lr_backlog(const struct linereader *lr) { return lr->fd >= 0 && lr->size > lr->pos; }
+bool lr_backlog(const struct linereader *lr) {
+    return lr->fd >= 0 && lr->size > lr->pos;
+}
 
 static void append_partial(struct linereader *lr, const char *s, size_t n) {
     if (lr->skipping) return;

@@ -19,7 +19,7 @@ typedef void (*lr_line_fn)(void *user, const char *line, size_t len, off_t off);
 
 struct linereader {
     char *path;
-    int fd;         /* -1 until the file exists */
+    int fd; /* -1 until the file exists */
     dev_t dev;
     ino_t ino;
     off_t pos;      /* bytes read so far */
@@ -28,9 +28,9 @@ struct linereader {
     char *partial;  /* the incomplete line so far */
     size_t plen, pcap;
     size_t max_line;
-    bool skipping;      /* inside an over-long line: drop bytes up to its newline */
-    uint64_t lines;     /* complete lines delivered */
-    uint64_t too_long;  /* lines dropped for length */
+    bool skipping;     /* inside an over-long line: drop bytes up to its newline */
+    uint64_t lines;    /* complete lines delivered */
+    uint64_t too_long; /* lines dropped for length */
 };
 
 void lr_init(struct linereader *lr, const char *path, size_t max_line);

@@ -46,7 +46,9 @@ static const char *const keys[M_COUNT] = {
     [M_EVAL_K] = "eval/k",
 };
 
-const char *metrics_key(enum metric m) { return (unsigned)m < M_COUNT ? keys[m] : "?"; }
+const char *metrics_key(enum metric m) {
+    return (unsigned)m < M_COUNT ? keys[m] : "?";
+}
 
 /* A value as a double: numbers as they are; null and strings such as "NaN", "inf" as NaN (present, not finite).
  * Returns false for anything else (objects, arrays, booleans): the key is then treated as absent. */

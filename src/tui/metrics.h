@@ -63,15 +63,17 @@ struct metrics_rec {
     int64_t step;
     double time; /* Unix seconds */
     char stage[16];
-    uint64_t valid;             /* bit m: value[m] was present */
-    double value[M_COUNT];      /* NaN when present but not a finite number */
-    uint32_t reward_valid;      /* bit i: reward[i] (function names->name[i]) was present */
+    uint64_t valid;        /* bit m: value[m] was present */
+    double value[M_COUNT]; /* NaN when present but not a finite number */
+    uint32_t reward_valid; /* bit i: reward[i] (function names->name[i]) was present */
     double reward[METRICS_MAX_REWARDS];
 };
 
 /* The JSON key of a known metric ("completions/mean_length"). */
 const char *metrics_key(enum metric m);
-static inline bool metrics_has(const struct metrics_rec *r, enum metric m) { return (r->valid >> m) & 1u; }
+static inline bool metrics_has(const struct metrics_rec *r, enum metric m) {
+    return (r->valid >> m) & 1u;
+}
 
 /* Parses one line (no newline needed). Returns false when the line is not a JSON object with an integer "step"
  * (the caller counts it as bad). Reward names are added to `names` as discovered. */

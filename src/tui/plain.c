@@ -132,7 +132,8 @@ enum status tui_follow_plain(const char *run_dir, FILE *out, const struct tui_pl
     struct plain p = {out, NULL, RUNCTL_STATE_UNKNOWN, false};
     TRY(run_source_open(&p.rs, run_dir, MB_CUR_MAX > 1 ? 0 : SAN_ASCII));
     if (opt.once) {
-        while (run_source_poll(p.rs, 0) & RS_BACKLOG) {}
+        while (run_source_poll(p.rs, 0) & RS_BACKLOG) {
+        }
         summary(&p, run_dir);
         fflush(out);
         run_source_free(p.rs);

@@ -22,21 +22,30 @@ void plot_canvas_init(struct plot_canvas *c, struct plot_cell *cells, int w, int
     c->mode = mode;
     c->cells = cells;
     switch (mode) {
-    case PLOT_BRAILLE: c->dw = 2, c->dh = 4; break;
-    case PLOT_BLOCK: c->dw = 2, c->dh = 2; break;
-    default: c->dw = 1, c->dh = 3; break;
+    case PLOT_BRAILLE:
+        c->dw = 2, c->dh = 4;
+        break;
+    case PLOT_BLOCK:
+        c->dw = 2, c->dh = 2;
+        break;
+    default:
+        c->dw = 1, c->dh = 3;
+        break;
     }
     plot_clear(c);
 }
 
-void plot_clear(struct plot_canvas *c) { memset(c->cells, 0, (size_t)c->w * (size_t)c->h * sizeof *c->cells); }
+void plot_clear(struct plot_canvas *c) {
+    memset(c->cells, 0, (size_t)c->w * (size_t)c->h * sizeof *c->cells);
+}
 
 void plot_dot(struct plot_canvas *c, int px, int py, uint8_t role, bool faint) {
     if (px < 0 || py < 0 || px >= c->w * c->dw || py >= c->h * c->dh) return;
     struct plot_cell *cell = &c->cells[(py / c->dh) * c->w + px / c->dw];
     int sx = px % c->dw, sy = py % c->dh;
-    uint8_t bit = c->mode == PLOT_BRAILLE ? braille_bit[sy][sx] : c->mode == PLOT_BLOCK ? block_bit[sy][sx]
-                                                                                          : (uint8_t)(1u << sy);
+    uint8_t bit = c->mode == PLOT_BRAILLE ? braille_bit[sy][sx]
+                  : c->mode == PLOT_BLOCK ? block_bit[sy][sx]
+                                          : (uint8_t)(1u << sy);
     if (faint) {
         if (cell->bits && !cell->faint) return; /* a solid line already owns this cell */
         cell->bits |= bit;
@@ -50,7 +59,9 @@ void plot_dot(struct plot_canvas *c, int px, int py, uint8_t role, bool faint) {
     }
 }
 
-static double ty(const struct plot_scale *s, double y) { return s->logy ? log10(y) : y; }
+static double ty(const struct plot_scale *s, double y) {
+    return s->logy ? log10(y) : y;
+}
 
 bool plot_map(const struct plot_canvas *c, const struct plot_scale *s, double x, double y, int *px, int *py) {
     if (!isfinite(x) || !isfinite(y) || (s->logy && y <= 0)) return false;
@@ -171,7 +182,9 @@ size_t plot_glyph(enum plot_mode mode, uint8_t bits, char *out) {
     }
     size_t n;
     switch (mode) {
-    case PLOT_BRAILLE: n = utf8_encode(0x2800u + bits, out); break;
+    case PLOT_BRAILLE:
+        n = utf8_encode(0x2800u + bits, out);
+        break;
     case PLOT_BLOCK:
         n = strlen(block_glyph[bits & 15]);
         memcpy(out, block_glyph[bits & 15], n);

@@ -395,13 +395,12 @@ unsigned run_source_poll(struct run_source *rs, size_t budget) {
     }
     poll_config(rs);
     size_t used = poll_file(rs, &rs->metrics_lr, budget, on_metrics_line, RS_CHANGED_METRICS, &changes);
-    if (used < budget) used += poll_file(rs, &rs->samples_lr, budget - used, on_samples_line, RS_CHANGED_SAMPLES,
-                                         &changes);
+    if (used < budget)
+        used += poll_file(rs, &rs->samples_lr, budget - used, on_samples_line, RS_CHANGED_SAMPLES, &changes);
     uint64_t before = rs->events_lr.lines;
     if (used < budget) poll_file(rs, &rs->events_lr, budget - used, on_events_line, RS_CHANGED_EVENTS, &changes);
     if (rs->events_lr.lines != before) poll_latest(rs); /* a checkpoint is usually announced by an event */
-    if (lr_backlog(&rs->metrics_lr) || lr_backlog(&rs->samples_lr) || lr_backlog(&rs->events_lr))
-        changes |= RS_BACKLOG;
+    if (lr_backlog(&rs->metrics_lr) || lr_backlog(&rs->samples_lr) || lr_backlog(&rs->events_lr)) changes |= RS_BACKLOG;
     return changes;
 }
 

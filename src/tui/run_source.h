@@ -24,13 +24,13 @@
 #include "series.h"
 #include "status.h"
 
-#define RS_MAX_LINE (8u << 20)     /* longer lines are dropped and counted */
-#define RS_CHUNK (1u << 20)        /* bytes read per pread */
-#define RS_POLL_BUDGET (4u << 20)  /* default bytes per poll */
-#define RS_INDEX_MAX (1u << 20)    /* group index entries kept */
-#define RS_CACHE 32                /* parsed groups kept */
-#define RS_EVENTS 16               /* recent events kept */
-#define RS_TIME_RING 64            /* recent (step, time) pairs for the step rate */
+#define RS_MAX_LINE (8u << 20)    /* longer lines are dropped and counted */
+#define RS_CHUNK (1u << 20)       /* bytes read per pread */
+#define RS_POLL_BUDGET (4u << 20) /* default bytes per poll */
+#define RS_INDEX_MAX (1u << 20)   /* group index entries kept */
+#define RS_CACHE 32               /* parsed groups kept */
+#define RS_EVENTS 16              /* recent events kept */
+#define RS_TIME_RING 64           /* recent (step, time) pairs for the step rate */
 
 /* What a poll changed (bits). */
 enum rs_change {
@@ -79,7 +79,7 @@ struct run_source {
 
     /* config.json, looked for until found */
     bool have_config;
-    int64_t cfg_max_steps;            /* 0 = unknown */
+    int64_t cfg_max_steps;             /* 0 = unknown */
     int64_t cfg_max_completion_length; /* 0 = unknown */
     int64_t cfg_num_generations;       /* 0 = unknown */
     char latest_ckpt[64];              /* target of the `latest` link's last component, "" if none */

@@ -32,10 +32,10 @@ struct sample_group {
     const char *prompt; /* sanitised, line breaks kept */
     const char *answer; /* sanitised, single line */
     struct sample_completion *c;
-    size_t n;          /* completions kept */
-    size_t n_total;    /* completions in the line */
-    bool zero_std;     /* every reward in the group is equal (no gradient) */
-    char *arena;       /* the one allocation behind everything above */
+    size_t n;       /* completions kept */
+    size_t n_total; /* completions in the line */
+    bool zero_std;  /* every reward in the group is equal (no gradient) */
+    char *arena;    /* the one allocation behind everything above */
 };
 
 /* Parses a line. flags: sanitize.h's SAN_ASCII when the terminal is not UTF-8. Returns false (nothing to free)

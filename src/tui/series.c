@@ -46,9 +46,13 @@ void series_push(struct series *s, double x, float y) {
     }
 }
 
-size_t series_len(const struct series *s) { return s->n + (s->acc_n > 0); }
+size_t series_len(const struct series *s) {
+    return s->n + (s->acc_n > 0);
+}
 
-bool series_empty(const struct series *s) { return series_len(s) == 0; }
+bool series_empty(const struct series *s) {
+    return series_len(s) == 0;
+}
 
 bool series_range(const struct series *s, double x0, double x1, float *lo, float *hi) {
     size_t n = series_len(s);
@@ -102,4 +106,6 @@ void series_ema(const float *y, size_t n, double w, float *out) {
     }
 }
 
-double series_ema_weight(double w, uint32_t stride) { return stride <= 1 ? w : pow(w, (double)stride); }
+double series_ema_weight(double w, uint32_t stride) {
+    return stride <= 1 ? w : pow(w, (double)stride);
+}

@@ -21,9 +21,9 @@
 struct series {
     double x[SERIES_CAP + 1]; /* step of each point (mean step of a merged point); [n] = provisional point */
     float y[SERIES_CAP + 1];
-    size_t n;          /* complete points */
-    uint32_t stride;   /* raw values per complete point (a power of two) */
-    double acc_x;      /* the bucket being filled: sums and count */
+    size_t n;        /* complete points */
+    uint32_t stride; /* raw values per complete point (a power of two) */
+    double acc_x;    /* the bucket being filled: sums and count */
     double acc_y;
     uint32_t acc_n;
     uint64_t pushed;    /* finite values pushed */

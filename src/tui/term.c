@@ -32,9 +32,12 @@ static const int fatal[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL};
 static struct sigaction old_caught[4], old_fatal[5];
 
 static void on_signal(int sig) {
-    if (sig == SIGINT) sig_int = 1;
-    else if (sig == SIGWINCH) sig_winch = 1;
-    else sig_term = 1;
+    if (sig == SIGINT)
+        sig_int = 1;
+    else if (sig == SIGWINCH)
+        sig_winch = 1;
+    else
+        sig_term = 1;
 }
 
 /* Async-signal-safe: write(2), tcsetattr(3), sigaction(2), raise(3). */
@@ -111,7 +114,9 @@ static void prepare_crash_sequence(void) {
     add_cap("rmcup");
 }
 
-static void term_atexit(void) { term_stop(); }
+static void term_atexit(void) {
+    term_stop();
+}
 
 /* TERM with "-direct" appended when COLORTERM asks for 24-bit colour and such a terminfo entry exists. */
 static const char *pick_term(const struct term_env *e, char *buf, size_t cap) {
@@ -204,31 +209,50 @@ void term_handle_resize(struct tui *t, bool from_signal) {
 static int term_color(const struct tui *t, int32_t rgb) {
     if (rgb == COLOR_DEFAULT) return -1;
     switch (t->depth) {
-    case DEPTH_TRUE: return (int)rgb;
-    case DEPTH_256: return color_to_256(rgb);
-    case DEPTH_16: return COLORS >= 16 ? color_to_16(rgb) : color_to_16(rgb) & 7;
-    default: return -1;
+    case DEPTH_TRUE:
+        return (int)rgb;
+    case DEPTH_256:
+        return color_to_256(rgb);
+    case DEPTH_16:
+        return COLORS >= 16 ? color_to_16(rgb) : color_to_16(rgb) & 7;
+    default:
+        return -1;
     }
 }
 
 /* Attributes each role carries in every theme, and the extra ones a monochrome screen needs to stay readable. */
 static attr_t base_attr(enum color_role r, bool mono) {
     switch (r) {
-    case COLOR_ROLE_TITLE: return A_BOLD;
-    case COLOR_ROLE_HI: return A_BOLD;
-    case COLOR_ROLE_ANSWER: return A_BOLD;
-    case COLOR_ROLE_ALARM: return A_BOLD | (mono ? A_REVERSE : 0);
-    case COLOR_ROLE_MATCH: return A_REVERSE;
-    case COLOR_ROLE_REFLECT: return mono ? A_UNDERLINE | A_BOLD : A_BOLD;
-    case COLOR_ROLE_THINK: return mono ? A_DIM : 0;
-    case COLOR_ROLE_TAG: return A_DIM;
-    case COLOR_ROLE_INACTIVE: return mono ? A_DIM : 0;
-    case COLOR_ROLE_BORDER_FOCUS: return A_BOLD;
-    case COLOR_ROLE_SELECTED: return A_BOLD;
-    case COLOR_ROLE_CURSOR: return mono ? A_BOLD : 0;
-    case COLOR_ROLE_WARN: return A_BOLD;
-    case COLOR_ROLE_WRONG: return mono ? A_BOLD : 0;
-    default: return 0;
+    case COLOR_ROLE_TITLE:
+        return A_BOLD;
+    case COLOR_ROLE_HI:
+        return A_BOLD;
+    case COLOR_ROLE_ANSWER:
+        return A_BOLD;
+    case COLOR_ROLE_ALARM:
+        return A_BOLD | (mono ? A_REVERSE : 0);
+    case COLOR_ROLE_MATCH:
+        return A_REVERSE;
+    case COLOR_ROLE_REFLECT:
+        return mono ? A_UNDERLINE | A_BOLD : A_BOLD;
+    case COLOR_ROLE_THINK:
+        return mono ? A_DIM : 0;
+    case COLOR_ROLE_TAG:
+        return A_DIM;
+    case COLOR_ROLE_INACTIVE:
+        return mono ? A_DIM : 0;
+    case COLOR_ROLE_BORDER_FOCUS:
+        return A_BOLD;
+    case COLOR_ROLE_SELECTED:
+        return A_BOLD;
+    case COLOR_ROLE_CURSOR:
+        return mono ? A_BOLD : 0;
+    case COLOR_ROLE_WARN:
+        return A_BOLD;
+    case COLOR_ROLE_WRONG:
+        return mono ? A_BOLD : 0;
+    default:
+        return 0;
     }
 }
 

@@ -36,10 +36,14 @@ enum color_depth termcaps_depth(enum tui_color opt, const struct term_env *e, in
 
 enum plot_mode termcaps_plot_mode(enum tui_graph opt, const struct term_env *e) {
     switch (opt) {
-    case TUI_GRAPH_BRAILLE: return e->utf8 ? PLOT_BRAILLE : PLOT_ASCII;
-    case TUI_GRAPH_BLOCK: return e->utf8 ? PLOT_BLOCK : PLOT_ASCII;
-    case TUI_GRAPH_ASCII: return PLOT_ASCII;
-    case TUI_GRAPH_AUTO: break;
+    case TUI_GRAPH_BRAILLE:
+        return e->utf8 ? PLOT_BRAILLE : PLOT_ASCII;
+    case TUI_GRAPH_BLOCK:
+        return e->utf8 ? PLOT_BLOCK : PLOT_ASCII;
+    case TUI_GRAPH_ASCII:
+        return PLOT_ASCII;
+    case TUI_GRAPH_AUTO:
+        break;
     }
     if (!e->utf8) return PLOT_ASCII;
     if (e->term && strncmp(e->term, "linux", 5) == 0) return PLOT_BLOCK;
@@ -48,10 +52,14 @@ enum plot_mode termcaps_plot_mode(enum tui_graph opt, const struct term_env *e) 
 
 const char *termcaps_depth_name(enum color_depth d) {
     switch (d) {
-    case DEPTH_MONO: return "monochrome";
-    case DEPTH_16: return "16 colours";
-    case DEPTH_256: return "256 colours";
-    case DEPTH_TRUE: return "truecolor";
+    case DEPTH_MONO:
+        return "monochrome";
+    case DEPTH_16:
+        return "16 colours";
+    case DEPTH_256:
+        return "256 colours";
+    case DEPTH_TRUE:
+        return "truecolor";
     }
     return "?";
 }

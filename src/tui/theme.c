@@ -57,11 +57,10 @@ const size_t theme_keys_len = sizeof theme_keys / sizeof theme_keys[0];
 
 /* The default theme, in theme_keys order; themes/default.theme holds the same values (a test checks). */
 static const char *const default_values[] = {
-    "",        "#c6cbd3", "#ffffff", "#ff9f43", "#6b7280", "#3b4252", "#5fafff", "#ffd75f", "#4fc3f7",
-    "#9ccc65", "#ffb74d", "#b39ddb", "#f48fb1", "#ff5c8a", "#64b5f6", "#2f4f6f", "#e57373", "#ffd75f",
-    "#e0e0e0", "#7f8794", "#a5d6a7", "#5c8ab8", "#ffb300", "#ffff5f", "#66bb6a", "#ef5350", "#66bb6a",
-    "#ffca28", "#ff3d3d", "#3f6f9f", "#4fa3d8", "#9be7ff", "#ef5350", "#6b7280", "#66bb6a", "#5c6bc0",
-    "#42a5f5", "#26c6da",
+    "",        "#c6cbd3", "#ffffff", "#ff9f43", "#6b7280", "#3b4252", "#5fafff", "#ffd75f", "#4fc3f7", "#9ccc65",
+    "#ffb74d", "#b39ddb", "#f48fb1", "#ff5c8a", "#64b5f6", "#2f4f6f", "#e57373", "#ffd75f", "#e0e0e0", "#7f8794",
+    "#a5d6a7", "#5c8ab8", "#ffb300", "#ffff5f", "#66bb6a", "#ef5350", "#66bb6a", "#ffca28", "#ff3d3d", "#3f6f9f",
+    "#4fa3d8", "#9be7ff", "#ef5350", "#6b7280", "#66bb6a", "#5c6bc0", "#42a5f5", "#26c6da",
 };
 _Static_assert(sizeof default_values / sizeof default_values[0] == sizeof theme_keys / sizeof theme_keys[0],
                "one default value per theme key");
@@ -84,9 +83,15 @@ bool color_parse(const char *s, int32_t *out) {
 
 static void set_key(struct theme *t, const struct theme_key *k, int32_t v) {
     switch (k->kind) {
-    case THEME_KEY_BG: t->bg = v; break;
-    case THEME_KEY_ROLE: t->fg[k->index] = v; break;
-    case THEME_KEY_GRAD: t->grad[k->index][k->part] = v; break;
+    case THEME_KEY_BG:
+        t->bg = v;
+        break;
+    case THEME_KEY_ROLE:
+        t->fg[k->index] = v;
+        break;
+    case THEME_KEY_GRAD:
+        t->grad[k->index][k->part] = v;
+        break;
     }
 }
 
@@ -128,8 +133,7 @@ static char *trim(char *s) {
     return s;
 }
 
-enum status theme_parse(const char *text, size_t len, const char *where, struct theme *out, char *warn,
-                        size_t cap) {
+enum status theme_parse(const char *text, size_t len, const char *where, struct theme *out, char *warn, size_t cap) {
     struct theme t;
     theme_builtin("default", &t);
     if (warn && cap) warn[0] = '\0';
@@ -234,7 +238,9 @@ static bool add_name(char (*names)[64], size_t *n, size_t max, const char *name)
     return true;
 }
 
-static int cmp_names(const void *a, const void *b) { return strcmp(a, b); }
+static int cmp_names(const void *a, const void *b) {
+    return strcmp(a, b);
+}
 
 size_t theme_list(char (*names)[64], size_t max) {
     size_t n = 0;

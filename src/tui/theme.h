@@ -27,13 +27,13 @@
 #endif
 
 enum color_role {
-    COLOR_ROLE_MAIN,        /* ordinary text */
-    COLOR_ROLE_TITLE,       /* panel titles */
-    COLOR_ROLE_HI,          /* key names in hints and help */
-    COLOR_ROLE_INACTIVE,    /* axis labels, units, n/a */
-    COLOR_ROLE_BORDER,      /* panel borders */
-    COLOR_ROLE_BORDER_FOCUS,/* the focused panel's border */
-    COLOR_ROLE_SELECTED,    /* selected marker, step cursor label */
+    COLOR_ROLE_MAIN,         /* ordinary text */
+    COLOR_ROLE_TITLE,        /* panel titles */
+    COLOR_ROLE_HI,           /* key names in hints and help */
+    COLOR_ROLE_INACTIVE,     /* axis labels, units, n/a */
+    COLOR_ROLE_BORDER,       /* panel borders */
+    COLOR_ROLE_BORDER_FOCUS, /* the focused panel's border */
+    COLOR_ROLE_SELECTED,     /* selected marker, step cursor label */
     COLOR_ROLE_REWARD_TOTAL,
     COLOR_ROLE_REWARD_ACCURACY,
     COLOR_ROLE_REWARD_FORMAT,
@@ -70,9 +70,9 @@ enum color_gradient {
 
 struct theme {
     char name[64];
-    int32_t bg;                           /* main_bg: 0xRRGGBB or COLOR_DEFAULT */
-    int32_t fg[COLOR_ROLE_COUNT];         /* 0xRRGGBB or COLOR_DEFAULT */
-    int32_t grad[COLOR_GRAD_COUNT][3];    /* start, mid (COLOR_DEFAULT: none), end */
+    int32_t bg;                        /* main_bg: 0xRRGGBB or COLOR_DEFAULT */
+    int32_t fg[COLOR_ROLE_COUNT];      /* 0xRRGGBB or COLOR_DEFAULT */
+    int32_t grad[COLOR_GRAD_COUNT][3]; /* start, mid (COLOR_DEFAULT: none), end */
 };
 
 /* The documented keys of a theme file, in file order; `comment` is the one-line description each theme file
@@ -92,8 +92,7 @@ extern const size_t theme_keys_len;
 bool theme_builtin(const char *name, struct theme *out);
 /* Parses theme text over a copy of the default theme. Unknown keys append "where:line: ..." lines to warn
  * (NUL-terminated, truncated to cap). Malformed lines and bad colours fail with STATUS_FORMAT. */
-enum status theme_parse(const char *text, size_t len, const char *where, struct theme *out, char *warn,
-                        size_t cap);
+enum status theme_parse(const char *text, size_t len, const char *where, struct theme *out, char *warn, size_t cap);
 /* Loads a theme by NAME (search path above) or PATH. */
 enum status theme_load(const char *spec, struct theme *out, char *warn, size_t cap);
 /* Names of the themes that --theme NAME would find (built-ins included), "default" first, no duplicates. Returns

@@ -19,7 +19,9 @@ const double ui_ema_steps[] = {0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99};
 const int ui_ema_nsteps = sizeof ui_ema_steps / sizeof ui_ema_steps[0];
 #define EMA_DEFAULT 3 /* 0.6, TensorBoard's default */
 
-double ui_ema_weight(const struct tui *t) { return ui_ema_steps[t->ema_idx]; }
+double ui_ema_weight(const struct tui *t) {
+    return ui_ema_steps[t->ema_idx];
+}
 
 bool tui_available(const struct tui_options *opt) {
     (void)opt;
@@ -110,7 +112,9 @@ static void request(struct tui *t, enum runctl_cmd cmd, const char *what) {
     enum rs_liveness l = run_source_liveness(t->src, t->now);
     if (!is_live(t)) {
         message(t, true, "cannot %s: the run is %s", what,
-                l == RS_NO_STATUS ? "a recording (no status.json)" : l == RS_STALE ? "stale (no trainer)" : "over");
+                l == RS_NO_STATUS ? "a recording (no status.json)"
+                : l == RS_STALE   ? "stale (no trainer)"
+                                  : "over");
         return;
     }
     send_cmd(t, cmd);
@@ -147,12 +151,23 @@ static void update_pending(struct tui *t) {
     const struct runctl_status *s = &t->src->status;
     bool done = false;
     switch (t->pending) {
-    case RUNCTL_CMD_PAUSE: done = s->state == RUNCTL_STATE_PAUSED; break;
-    case RUNCTL_CMD_RESUME: done = s->state == RUNCTL_STATE_RUNNING; break;
-    case RUNCTL_CMD_SAVE: done = s->state == RUNCTL_STATE_SAVING; break;
-    case RUNCTL_CMD_EVAL: done = s->state == RUNCTL_STATE_EVALUATING; break;
-    case RUNCTL_CMD_STOP: done = !runctl_state_active(s->state); break;
-    default: break;
+    case RUNCTL_CMD_PAUSE:
+        done = s->state == RUNCTL_STATE_PAUSED;
+        break;
+    case RUNCTL_CMD_RESUME:
+        done = s->state == RUNCTL_STATE_RUNNING;
+        break;
+    case RUNCTL_CMD_SAVE:
+        done = s->state == RUNCTL_STATE_SAVING;
+        break;
+    case RUNCTL_CMD_EVAL:
+        done = s->state == RUNCTL_STATE_EVALUATING;
+        break;
+    case RUNCTL_CMD_STOP:
+        done = !runctl_state_active(s->state);
+        break;
+    default:
+        break;
     }
     if (done || t->now - t->pending_since > 15.0) t->pending = RUNCTL_CMD_NONE;
 }
@@ -180,18 +195,23 @@ static void nav(struct tui *t, enum action a) {
         if (sel + 1 < rs->n_idx) select_index(t, sel + 1);
         break;
     case ACT_STEP_PREV:
-        if (b > 0) select_index(t, run_source_step_begin(rs, rs->idx[b - 1].step));
-        else select_index(t, 0);
+        if (b > 0)
+            select_index(t, run_source_step_begin(rs, rs->idx[b - 1].step));
+        else
+            select_index(t, 0);
         break;
     case ACT_STEP_NEXT:
         if (e < rs->n_idx) select_index(t, e);
         break;
-    case ACT_FIRST: select_index(t, 0); break;
+    case ACT_FIRST:
+        select_index(t, 0);
+        break;
     case ACT_LATEST:
         t->follow = true;
         t->trace_scroll = 0;
         break;
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -268,7 +288,8 @@ static void cycle_theme(struct tui *t) {
         if (theme_load(t->theme_names[t->theme_idx], &th, warn, sizeof warn) == STATUS_OK) {
             t->theme = th;
             term_apply_theme(t);
-            message(t, false, "theme %s%s", t->theme.name, t->depth == DEPTH_MONO ? " (no colours on this terminal)" : "");
+            message(t, false, "theme %s%s", t->theme.name,
+                    t->depth == DEPTH_MONO ? " (no colours on this terminal)" : "");
             return;
         }
     }
@@ -313,15 +334,21 @@ static void on_action(struct tui *t, enum action a, int key) {
         else
             quit(t, TUI_EXIT_DETACH);
         break;
-    case ACT_INTERRUPT: on_interrupt(t); break;
+    case ACT_INTERRUPT:
+        on_interrupt(t);
+        break;
     case ACT_PAUSE:
         if (t->src->status.state == RUNCTL_STATE_PAUSED)
             request(t, RUNCTL_CMD_RESUME, "resume");
         else
             request(t, RUNCTL_CMD_PAUSE, "pause");
         break;
-    case ACT_SAVE: request(t, RUNCTL_CMD_SAVE, "checkpoint"); break;
-    case ACT_EVAL: request(t, RUNCTL_CMD_EVAL, "evaluation"); break;
+    case ACT_SAVE:
+        request(t, RUNCTL_CMD_SAVE, "checkpoint");
+        break;
+    case ACT_EVAL:
+        request(t, RUNCTL_CMD_EVAL, "evaluation");
+        break;
     case ACT_FOCUS_NEXT:
         t->focus = t->focus >= PANEL_LAST_BODY ? PANEL_FIRST_BODY : t->focus + 1;
         if (t->zoom >= 0) t->zoom = t->focus;
@@ -334,21 +361,33 @@ static void on_action(struct tui *t, enum action a, int key) {
         t->focus = PANEL_FIRST_BODY + (key - '1');
         if (t->zoom >= 0) t->zoom = t->focus;
         break;
-    case ACT_ZOOM: t->zoom = t->zoom >= 0 ? -1 : t->focus; break;
+    case ACT_ZOOM:
+        t->zoom = t->zoom >= 0 ? -1 : t->focus;
+        break;
     case ACT_GROUP_PREV:
     case ACT_GROUP_NEXT:
     case ACT_STEP_PREV:
     case ACT_STEP_NEXT:
     case ACT_FIRST:
-    case ACT_LATEST: nav(t, a); break;
-    case ACT_SCROLL_UP: t->trace_scroll--; break;
-    case ACT_SCROLL_DOWN: t->trace_scroll++; break;
+    case ACT_LATEST:
+        nav(t, a);
+        break;
+    case ACT_SCROLL_UP:
+        t->trace_scroll--;
+        break;
+    case ACT_SCROLL_DOWN:
+        t->trace_scroll++;
+        break;
     case ACT_SEARCH:
         t->prompt_active = true;
         t->prompt_len = 0;
         break;
-    case ACT_SEARCH_NEXT: search(t, +1); break;
-    case ACT_SEARCH_PREV: search(t, -1); break;
+    case ACT_SEARCH_NEXT:
+        search(t, +1);
+        break;
+    case ACT_SEARCH_PREV:
+        search(t, -1);
+        break;
     case ACT_SMOOTH_MORE:
         if (t->ema_idx + 1 < ui_ema_nsteps) t->ema_idx++;
         message(t, false, "smoothing %.2f", ui_ema_weight(t));
@@ -367,9 +406,15 @@ static void on_action(struct tui *t, enum action a, int key) {
             message(t, false, "focus a chart first (1: reward, 2: length)");
         }
         break;
-    case ACT_GRAPH: cycle_graph(t); break;
-    case ACT_THEME: cycle_theme(t); break;
-    case ACT_REDRAW: clearok(curscr, TRUE); break;
+    case ACT_GRAPH:
+        cycle_graph(t);
+        break;
+    case ACT_THEME:
+        cycle_theme(t);
+        break;
+    case ACT_REDRAW:
+        clearok(curscr, TRUE);
+        break;
     case ACT_CLOSE:
         if (t->overlay != UI_OVERLAY_NONE)
             t->overlay = UI_OVERLAY_NONE;
@@ -382,9 +427,12 @@ static void on_action(struct tui *t, enum action a, int key) {
         t->overlay = t->overlay == UI_OVERLAY_HELP ? UI_OVERLAY_NONE : UI_OVERLAY_HELP;
         t->help_scroll = 0;
         break;
-    case ACT_MOUSE: on_mouse(t); break;
+    case ACT_MOUSE:
+        on_mouse(t);
+        break;
     case ACT_NONE:
-    case ACT_COUNT: break;
+    case ACT_COUNT:
+        break;
     }
 }
 
@@ -401,25 +449,35 @@ static void on_key(struct tui *t, int r, wint_t wc) {
     }
     switch (t->overlay) {
     case UI_OVERLAY_QUIT:
-        if (is_char && (key == 'd' || key == 'D')) quit(t, TUI_EXIT_DETACH);
-        else if (is_char && (key == 's' || key == 'S')) start_stop(t);
-        else if ((is_char && (key == 27 || key == 'n' || key == 'q')) || key == 3) t->overlay = UI_OVERLAY_NONE;
+        if (is_char && (key == 'd' || key == 'D'))
+            quit(t, TUI_EXIT_DETACH);
+        else if (is_char && (key == 's' || key == 'S'))
+            start_stop(t);
+        else if ((is_char && (key == 27 || key == 'n' || key == 'q')) || key == 3)
+            t->overlay = UI_OVERLAY_NONE;
         return;
     case UI_OVERLAY_INTERRUPT:
-        if (is_char && (key == 'y' || key == 'Y')) start_stop(t);
-        else if (is_char && (key == 'n' || key == 'N' || key == 27 || key == 'q')) t->overlay = UI_OVERLAY_NONE;
-        else if (is_char && key == 3) on_interrupt(t);
+        if (is_char && (key == 'y' || key == 'Y'))
+            start_stop(t);
+        else if (is_char && (key == 'n' || key == 'N' || key == 27 || key == 'q'))
+            t->overlay = UI_OVERLAY_NONE;
+        else if (is_char && key == 3)
+            on_interrupt(t);
         return;
     case UI_OVERLAY_HELP:
-        if (!is_char && (key == KEY_UP || key == KEY_PPAGE)) t->help_scroll -= key == KEY_UP ? 1 : 10;
-        else if (!is_char && (key == KEY_DOWN || key == KEY_NPAGE)) t->help_scroll += key == KEY_DOWN ? 1 : 10;
-        else if (is_char && (key == 'k' || key == 'j')) t->help_scroll += key == 'j' ? 1 : -1;
+        if (!is_char && (key == KEY_UP || key == KEY_PPAGE))
+            t->help_scroll -= key == KEY_UP ? 1 : 10;
+        else if (!is_char && (key == KEY_DOWN || key == KEY_NPAGE))
+            t->help_scroll += key == KEY_DOWN ? 1 : 10;
+        else if (is_char && (key == 'k' || key == 'j'))
+            t->help_scroll += key == 'j' ? 1 : -1;
         else if ((is_char && (key == 27 || key == '?' || key == 'q')) || (!is_char && key == KEY_F(1)))
             t->overlay = UI_OVERLAY_NONE;
         else if (!is_char && key == KEY_MOUSE)
             on_mouse(t);
         return;
-    case UI_OVERLAY_NONE: break;
+    case UI_OVERLAY_NONE:
+        break;
     }
     on_action(t, keys_lookup(key), key);
 }

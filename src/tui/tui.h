@@ -52,20 +52,20 @@ enum tui_color {
 };
 
 enum tui_graph {
-    TUI_GRAPH_AUTO,    /* braille on UTF-8 terminals, block on the Linux console, ASCII without UTF-8 */
+    TUI_GRAPH_AUTO, /* braille on UTF-8 terminals, block on the Linux console, ASCII without UTF-8 */
     TUI_GRAPH_BRAILLE,
     TUI_GRAPH_BLOCK,
     TUI_GRAPH_ASCII,
 };
 
 struct tui_options {
-    const char *theme;    /* NAME or PATH (r1lab-theme(5)); NULL: "default" ("mono" without colours) */
+    const char *theme; /* NAME or PATH (r1lab-theme(5)); NULL: "default" ("mono" without colours) */
     enum tui_color color;
     enum tui_graph graph;
-    bool no_mouse;        /* leave the mouse to the terminal (selection, scrollback) */
-    bool in_process;      /* the trainer runs in this process (r1lab train): a missing status.json means
-                             "starting", so q and Ctrl-C still offer to stop it */
-    int refresh_ms;       /* input poll interval, 0 = 100 ms */
+    bool no_mouse;   /* leave the mouse to the terminal (selection, scrollback) */
+    bool in_process; /* the trainer runs in this process (r1lab train): a missing status.json means
+                        "starting", so q and Ctrl-C still offer to stop it */
+    int refresh_ms;  /* input poll interval, 0 = 100 ms */
 };
 
 static inline struct tui_options tui_options_default(void) {
@@ -92,10 +92,10 @@ enum status tui_run(const char *run_dir, const struct tui_options *opt, enum tui
  *   step 120/400  reward 1.235  acc 0.8125  len 312.5  kl 0.0123  tok/s 1.23k  ETA 3m12s
  * plus "# ..." lines for state changes and trainer events. */
 struct tui_plain_options {
-    bool once;              /* print a summary of the run as it is now, then return */
-    bool follow;            /* keep following while the run is live (else stop once caught up) */
-    double start_timeout_s; /* wait this long for status.json to appear before treating the run as recorded */
-    int poll_ms;            /* 0 = 200 ms */
+    bool once;                        /* print a summary of the run as it is now, then return */
+    bool follow;                      /* keep following while the run is live (else stop once caught up) */
+    double start_timeout_s;           /* wait this long for status.json to appear before treating the run as recorded */
+    int poll_ms;                      /* 0 = 200 ms */
     volatile sig_atomic_t *stop_flag; /* optional: return soon after it becomes non-zero */
 };
 

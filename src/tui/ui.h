@@ -22,11 +22,11 @@
 
 #define UI_MAX_THEMES 32
 #define UI_MAX_ALARMS 8
-#define UI_PLOT_MAX_CELLS (400 * 150)    /* canvas cells: larger panels are clipped to this */
-#define UI_TRACE_MAX_LINES 4096          /* wrapped trace lines kept per frame */
+#define UI_PLOT_MAX_CELLS (400 * 150)              /* canvas cells: larger panels are clipped to this */
+#define UI_TRACE_MAX_LINES 4096                    /* wrapped trace lines kept per frame */
 #define UI_STYLE_BYTES (4 * SAMPLES_TEXT_MAX + 64) /* per-byte styles of one sanitised completion */
-#define UI_FBUF 65536                             /* composed trace text (headers) per frame */
-#define UI_SEARCH_BUDGET 20000           /* groups examined per search keypress */
+#define UI_FBUF 65536                              /* composed trace text (headers) per frame */
+#define UI_SEARCH_BUDGET 20000                     /* groups examined per search keypress */
 
 enum ui_overlay { UI_OVERLAY_NONE, UI_OVERLAY_HELP, UI_OVERLAY_QUIT, UI_OVERLAY_INTERRUPT };
 
@@ -50,8 +50,8 @@ struct tui {
     struct term_env env;
     enum color_depth depth;
     enum plot_mode mode;
-    bool ascii;      /* no UTF-8: ASCII borders and symbols */
-    bool colors_ok;  /* start_color succeeded */
+    bool ascii;     /* no UTF-8: ASCII borders and symbols */
+    bool colors_ok; /* start_color succeeded */
     int rows, cols;
     struct theme theme;
     char theme_names[UI_MAX_THEMES][64];
@@ -72,19 +72,19 @@ struct tui {
     bool scroll_to_match; /* after a search jump: bring the first match into view */
     int help_scroll;
     enum ui_overlay overlay;
-    bool prompt_active;   /* the search prompt in the footer */
+    bool prompt_active; /* the search prompt in the footer */
     char prompt[128];
     size_t prompt_len;
-    char search[128];     /* the active search ("" = none) */
-    char message[200];    /* transient footer message */
+    char search[128];  /* the active search ("" = none) */
+    char message[200]; /* transient footer message */
     double message_until;
     bool message_alarm;
 
     /* control */
-    enum runctl_cmd pending;   /* a request sent and not yet reflected in status.json */
+    enum runctl_cmd pending; /* a request sent and not yet reflected in status.json */
     double pending_since;
-    bool stopping;             /* "stop" sent: leave when the run ends */
-    int interrupts;            /* Ctrl-C count while the interrupt dialog is up */
+    bool stopping;  /* "stop" sent: leave when the run ends */
+    int interrupts; /* Ctrl-C count while the interrupt dialog is up */
 
     /* derived */
     struct alarm alarms[UI_MAX_ALARMS];
@@ -92,14 +92,14 @@ struct tui {
     double now;
 
     /* scratch, allocated once */
-    struct plot_cell *cells;    /* (UI_PLOT_MAX_CELLS) */
-    float *ema;                 /* (SERIES_CAP + 1) */
-    float *vals;                /* (RS_CACHE * SAMPLES_MAX_COMPLETIONS) advantages for the histogram */
-    struct trace_line *lines;   /* (UI_TRACE_MAX_LINES) */
-    uint8_t *styles;            /* (SAMPLES_MAX_COMPLETIONS + 1, UI_STYLE_BYTES) per-byte styles per text */
-    char *linebuf;              /* (4096) a formatted line */
-    char *fbuf;                 /* (UI_FBUF) composed trace lines of this frame ... */
-    uint8_t *fsty;              /* (UI_FBUF) ... and their per-byte styles */
+    struct plot_cell *cells;  /* (UI_PLOT_MAX_CELLS) */
+    float *ema;               /* (SERIES_CAP + 1) */
+    float *vals;              /* (RS_CACHE * SAMPLES_MAX_COMPLETIONS) advantages for the histogram */
+    struct trace_line *lines; /* (UI_TRACE_MAX_LINES) */
+    uint8_t *styles;          /* (SAMPLES_MAX_COMPLETIONS + 1, UI_STYLE_BYTES) per-byte styles per text */
+    char *linebuf;            /* (4096) a formatted line */
+    char *fbuf;               /* (UI_FBUF) composed trace lines of this frame ... */
+    uint8_t *fsty;            /* (UI_FBUF) ... and their per-byte styles */
     size_t fbuf_used;
 
     /* exit */

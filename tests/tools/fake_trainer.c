@@ -113,7 +113,8 @@ static bool handle(struct trainer *t, enum runctl_cmd cmd, bool *paused) {
         runctl_event(&t->rc, LOG_INFO, "stopped by request at step %lld", (long long)t->st.step);
         set_state(t, RUNCTL_STATE_STOPPED);
         return false;
-    default: break;
+    default:
+        break;
     }
     return true;
 }
@@ -132,10 +133,9 @@ static void write_step(struct trainer *t, long s) {
                      "\"completions/max_length\": %.0f, \"completions/clipped_ratio\": 0.0, \"kl\": %.5f, "
                      "\"entropy\": %.4f, \"clip_ratio/region_mean\": %.5f, \"reflection_rate\": %.4f, "
                      "\"tokens_per_second/rollout\": %.1f, \"tokens_per_second/train\": %.1f, \"time/step\": %.4f",
-                     s, runctl_now(), 0.01 * (frand(t) - 0.5), 0.8 + 0.4 * frand(t), acc + fmt,
-                     0.5 - 0.1 * p, acc, fmt, 0.1 + 0.2 * p, len, len * 0.4, len * 2, 0.02 * p + 0.001 * frand(t),
-                     1.6 - 0.8 * p, 0.003 * frand(t), 0.3 * p, 1800 + 100 * frand(t), 5200 + 200 * frand(t),
-                     t->interval_ms / 1000.0);
+                     s, runctl_now(), 0.01 * (frand(t) - 0.5), 0.8 + 0.4 * frand(t), acc + fmt, 0.5 - 0.1 * p, acc, fmt,
+                     0.1 + 0.2 * p, len, len * 0.4, len * 2, 0.02 * p + 0.001 * frand(t), 1.6 - 0.8 * p,
+                     0.003 * frand(t), 0.3 * p, 1800 + 100 * frand(t), 5200 + 200 * frand(t), t->interval_ms / 1000.0);
     if (t->eval_next || s % 20 == 0) {
         n += snprintf(line + n, sizeof line - (size_t)n, ", \"eval/pass@1\": %.4f, \"eval/k\": 8", 0.1 + 0.55 * p);
         t->eval_next = false;
@@ -206,7 +206,9 @@ static int run_with_tui(struct trainer *t) {
     /* TUI_EXIT_STOP: "stop" was sent; the trainer saves a checkpoint and finishes */
     pthread_join(th, NULL);
     printf("fake-trainer: dashboard exit %s, run %s\n",
-           how == TUI_EXIT_STOP ? "stop" : how == TUI_EXIT_DETACH ? "detach" : "terminated",
+           how == TUI_EXIT_STOP     ? "stop"
+           : how == TUI_EXIT_DETACH ? "detach"
+                                    : "terminated",
            runctl_state_name(t->st.state));
     return st == STATUS_OK ? 0 : 1;
 }
@@ -219,11 +221,16 @@ int main(int argc, char **argv) {
     t.rng = 12345;
     bool tui = false;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc) t.steps = atol(argv[++i]);
-        else if (strcmp(argv[i], "--interval-ms") == 0 && i + 1 < argc) t.interval_ms = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--groups") == 0 && i + 1 < argc) t.groups = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--tui") == 0) tui = true;
-        else if (argv[i][0] != '-' && !t.dir) t.dir = argv[i];
+        if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc)
+            t.steps = atol(argv[++i]);
+        else if (strcmp(argv[i], "--interval-ms") == 0 && i + 1 < argc)
+            t.interval_ms = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--groups") == 0 && i + 1 < argc)
+            t.groups = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--tui") == 0)
+            tui = true;
+        else if (argv[i][0] != '-' && !t.dir)
+            t.dir = argv[i];
         else {
             fprintf(stderr, "usage: fake-trainer RUN_DIR [--steps N] [--interval-ms MS] [--groups K] [--tui]\n");
             return 2;
