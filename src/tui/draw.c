@@ -104,7 +104,8 @@ static void draw_header(struct tui *t, const struct rect *r) {
         x += ui_put(t, y, x, end - x, COLOR_ROLE_INACTIVE, 0, stage);
     }
     enum rs_liveness live = run_source_liveness(rs, t->now);
-    const char *state = live == RS_NO_STATUS ? "recorded"
+    /* no status.json: a recording when there are metrics, else a run that has not started yet */
+    const char *state = live == RS_NO_STATUS ? (rs->have_last ? "recorded" : "waiting")
                         : live == RS_STALE   ? "stale"
                                              : runctl_state_name(rs->status.state);
     snprintf(buf, sizeof buf, " %s %s", t->ascii ? "*" : "●", state);
