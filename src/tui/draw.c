@@ -207,7 +207,7 @@ static void draw_health(struct tui *t, const struct rect *r) {
     /* Throughput, timing, device, memory, checkpoint. */
     struct run_source *rs = t->src;
     const struct metrics_rec *l = &rs->last;
-    char line[512], a[32], b[32], c[32];
+    char line[512], a[32], b[32];
     int y = r->y + 1, x = r->x, end = r->x + r->w;
     struct {
         const char *label;
@@ -264,7 +264,6 @@ static void draw_health(struct tui *t, const struct rect *r) {
                                                      : COLOR_ROLE_INACTIVE;
         ui_put(t, y, x, end - x, er, 0, ev->msg);
     }
-    (void)c;
 }
 
 /* ---- footer ---- */

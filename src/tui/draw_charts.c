@@ -341,8 +341,7 @@ void draw_spark(struct tui *t, int y, int x, int w, const struct series *s) {
         int lvl = plot_spark_level(v[i], lo, hi);
         if (lvl < 0) continue;
         size_t k = plot_sparkline(&v[i], 1, lo, hi, t->ascii, g, sizeof g);
-        attrset(t->grad_attr[COLOR_GRAD_SPARK][(lvl - 1) * (COLOR_GRAD_STEPS - 1) / 7] |
-                (theme_is_mono(&t->theme) ? 0 : 0));
+        attrset(t->grad_attr[COLOR_GRAD_SPARK][(lvl - 1) * (COLOR_GRAD_STEPS - 1) / 7]);
         mvaddnstr(y, x + (int)i, g, (int)k);
     }
 }
