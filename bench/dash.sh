@@ -9,7 +9,8 @@ STEPS=${1:-10000} COLS=${2:-200} ROWS=${3:-60} FRAMES=${4:-300}
 BUILD=${BUILD:-build/rel}
 make -s r1lab "$BUILD/tests/fake-trainer"
 tmp=$(mktemp -d)
-trap 'tmux -L r1lab-bench kill-server 2>/dev/null || true; rm -rf "$tmp"' EXIT
+sock=$(tmux -L r1lab-bench -f /dev/null start-server \; display -p '#{socket_path}' 2>/dev/null || true)
+trap 'tmux -L r1lab-bench kill-server 2>/dev/null || true; rm -rf "$tmp"; [ -n "$sock" ] && rm -f "$sock"' EXIT
 "$BUILD/tests/fake-trainer" "$tmp/run" --steps "$STEPS" --interval-ms 0 >/dev/null
 echo "run: $STEPS steps, $(du -sh "$tmp/run" | cut -f1) on disk"
 tmux -L r1lab-bench -f /dev/null new-session -d -x "$COLS" -y "$ROWS" -s b \

@@ -93,7 +93,7 @@ static void tmx_start(struct tmx *x, int cols, int rows, const char *env) {
         x,
         "-f '%s' new-session -d -x %d -y %d -s t -c '%s' "
         "\"env -u NO_COLOR -u COLORTERM -u R1LAB_DASH_TEST_CRASH -u R1LAB_DASH_BENCH_FRAMES "
-        "HOME='%s' XDG_CONFIG_HOME='%s/config' LANG=C.UTF-8 LC_ALL=C.UTF-8 PS1='$ ' %s timeout --foreground 120 sh\"",
+        "HOME='%s' XDG_CONFIG_HOME='%s/config' LANG=C.UTF-8 LC_ALL=C.UTF-8 PS1='$ ' %s timeout --foreground -s KILL 120 sh\"",
         conf, cols, rows, root, x->tmp, x->tmp, env ? env : "");
     free(root);
     cr_assert(out[0] == '\0', "tmux new-session: %s", out);
