@@ -34,13 +34,14 @@ else
   BLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 endif
 
-PKGS       := libcjson libpcre2-8 libutf8proc
+PKGS       := libcjson libpcre2-8 libutf8proc ncursesw
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lpcre2-8 -lutf8proc)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lpcre2-8 -lutf8proc -lncursesw -ltinfo)
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
 GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-CPPFLAGS += -D_GNU_SOURCE -DR1LAB_VERSION='"$(VERSION)"' -DR1LAB_GIT_REV='"$(GIT_REV)"' -Isrc -Isrc/engine
+CPPFLAGS += -D_GNU_SOURCE -DR1LAB_VERSION='"$(VERSION)"' -DR1LAB_GIT_REV='"$(GIT_REV)"' -Isrc -Isrc/engine \
+            -DR1LAB_SHARE_DIR='"$(PREFIX)/share/r1lab"'
 CFLAGS   += -std=c11 -Wall -Wextra -Wno-unused-parameter -fopenmp -fno-math-errno $(OPTFLAGS) $(BLAS_CFLAGS) $(PKG_CFLAGS) -MMD -MP
 LDLIBS   += $(PKG_LIBS) $(BLAS_LIBS) -lm -lpthread
 LDFLAGS  += -fopenmp $(LDSAN)
@@ -56,6 +57,8 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/src/main.o
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(BUILD)/tests/r1lab-tests
+# A stand-in trainer for the dashboard's integration tests (writes a run directory, obeys control.jsonl).
+FAKE_TRAINER := $(BUILD)/tests/fake-trainer
 
 .PHONY: all test bench demo man-lint format clean install
 all: $(BIN)
@@ -70,10 +73,14 @@ $(BUILD)/%.o: %.c
 $(TEST_BIN): $(LIB_OBJ) $(TEST_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CRIT_LIBS) $(LDLIBS)
 
-# The suite finds the binary under test and the fixtures through these variables. OMP_NUM_THREADS=1: criterion
-# runs tests in parallel processes, so each one keeps to a single thread.
-test: $(BIN) $(TEST_BIN)
-	R1LAB_BIN=$(abspath $(BIN)) R1LAB_ROOT=$(CURDIR) OMP_NUM_THREADS=1 $(TEST_BIN) $(TEST_ARGS)
+$(FAKE_TRAINER): $(LIB_OBJ) $(BUILD)/tests/tools/fake_trainer.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The suite finds the binary under test, the fake trainer and the fixtures through these variables.
+# OMP_NUM_THREADS=1: criterion runs tests in parallel processes, so each one keeps to a single thread.
+test: $(BIN) $(TEST_BIN) $(FAKE_TRAINER)
+	R1LAB_BIN=$(abspath $(BIN)) R1LAB_FAKE_TRAINER=$(abspath $(FAKE_TRAINER)) R1LAB_ROOT=$(CURDIR) \
+	OMP_NUM_THREADS=1 $(TEST_BIN) $(TEST_ARGS)
 
 BENCH_BIN := $(BUILD)/bench/bench_grpo
 $(BENCH_BIN): $(LIB_OBJ) $(BUILD)/bench/bench_grpo.o
@@ -99,8 +106,11 @@ install: $(BIN)
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/r1lab
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5
+	install -d $(DESTDIR)$(PREFIX)/share/r1lab/themes
+	install -m 644 $(wildcard themes/*.theme) $(DESTDIR)$(PREFIX)/share/r1lab/themes
 
 clean:
 	rm -rf build r1lab
 
--include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/bench/bench_grpo.d
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/bench/bench_grpo.d \
+           $(BUILD)/tests/tools/fake_trainer.d

@@ -18,6 +18,7 @@ static const struct command commands[] = {
     {"info", cmd_info, "architecture, size and tokenizer of a checkpoint"},
     {"tokenize", cmd_tokenize, "encode text into token ids, or decode ids into text"},
     {"world", cmd_world, "the built-in world: sample problems, write the corpus, check rewards"},
+    {"dash", cmd_dash, "show the live dashboard of a training run (live, finished or remote)"},
     {NULL, NULL, NULL},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0] - 1;

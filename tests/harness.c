@@ -52,9 +52,11 @@ static struct th_run run_argv(const char *input, char *const *argv) {
         dup2(in_pipe[0], 0);
         dup2(out_pipe[1], 1);
         dup2(err_pipe[1], 2);
-        close(in_pipe[1]);
-        close(out_pipe[0]);
-        close(err_pipe[0]);
+        /* Close every pipe end but the three just installed: a daemon the command starts (a tmux server)
+         * would otherwise inherit a write end and keep the parent waiting for EOF forever. */
+        int ends[] = {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]};
+        for (int i = 0; i < 6; i++)
+            if (ends[i] > 2) close(ends[i]);
         execvp(argv[0], argv);
         fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
         _exit(127);

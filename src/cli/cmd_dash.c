@@ -1,0 +1,110 @@
+/* cmd_dash: `r1lab dash RUN_DIR` — attach the dashboard to a live or finished run (r1lab-dash(1)). Picks the
+ * full-screen UI on a terminal and plain step lines otherwise; --once prints a summary for scripts. */
+#include <locale.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "tui/tui.h"
+
+enum { OPT_THEME = 256, OPT_COLOR, OPT_GRAPH, OPT_NO_MOUSE, OPT_ONCE, OPT_PLAIN };
+
+static const struct cli_option options[] = {
+    {"theme", OPT_THEME, "NAME|PATH", "colour theme: default, light, tty, mono, or a .theme file (r1lab-theme(5))"},
+    {"color", OPT_COLOR, "WHEN", "auto (default; off with NO_COLOR), always, never"},
+    {"graph", OPT_GRAPH, "KIND", "plot symbols: auto (default), braille, block, ascii"},
+    {"no-mouse", OPT_NO_MOUSE, NULL, "do not take the mouse (keeps the terminal's selection and scrollback)"},
+    {"once", OPT_ONCE, NULL, "print a summary of the run as it is now and exit"},
+    {"plain", OPT_PLAIN, NULL, "print one line per step instead of the full-screen dashboard"},
+};
+
+static const struct cli_spec spec = {
+    "dash",
+    "RUN_DIR [--theme NAME|PATH] [--color WHEN] [--no-mouse] [--once]",
+    "show the live dashboard of a training run (live, finished, or written by another process)",
+    "Reads RUN_DIR (metrics.jsonl, samples.jsonl, status.json, events.jsonl) and shows reward curves, response\n"
+    "length, the advantage histogram, sampled <think> traces and the run's health. On a live run, p pauses, s saves\n"
+    "a checkpoint and e runs an evaluation through RUN_DIR/control.jsonl; q detaches or stops. Press ? for keys.\n"
+    "When stdout is not a terminal, or TERM is dumb, prints one line per step instead.",
+    options,
+    sizeof options / sizeof options[0],
+};
+
+int cmd_dash(int argc, char **argv) {
+    setlocale(LC_CTYPE, ""); /* UTF-8 output (braille, control pictures) when the locale is UTF-8 */
+    struct cli_parser p;
+    cli_parser_init(&p, &spec);
+    struct tui_options o = tui_options_default();
+    bool once = false, plain = false;
+    const char *dir = NULL;
+    int extra = 0;
+    int c;
+    /* Options may come before or after RUN_DIR: the parser stops at the first argument, which is taken, and
+     * parsing goes on after it. */
+    for (;;) {
+        c = cli_next(&p, argc, argv);
+        if (c == -1) {
+            if (optind >= argc) break;
+            if (!dir)
+                dir = argv[optind];
+            else
+                extra++;
+            optind++;
+            continue;
+        }
+        switch (c) {
+        case CLI_KEY_HELP:
+            cli_print_help(stdout, &spec);
+            return EXIT_OK;
+        case OPT_THEME:
+            o.theme = optarg;
+            break;
+        case OPT_COLOR:
+            if (strcmp(optarg, "auto") == 0)
+                o.color = TUI_COLOR_AUTO;
+            else if (strcmp(optarg, "always") == 0)
+                o.color = TUI_COLOR_ALWAYS;
+            else if (strcmp(optarg, "never") == 0)
+                o.color = TUI_COLOR_NEVER;
+            else
+                return cli_usage_error(&spec, "--color: '%s' is not auto, always or never", optarg);
+            break;
+        case OPT_GRAPH:
+            if (strcmp(optarg, "auto") == 0)
+                o.graph = TUI_GRAPH_AUTO;
+            else if (strcmp(optarg, "braille") == 0)
+                o.graph = TUI_GRAPH_BRAILLE;
+            else if (strcmp(optarg, "block") == 0)
+                o.graph = TUI_GRAPH_BLOCK;
+            else if (strcmp(optarg, "ascii") == 0)
+                o.graph = TUI_GRAPH_ASCII;
+            else
+                return cli_usage_error(&spec, "--graph: '%s' is not auto, braille, block or ascii", optarg);
+            break;
+        case OPT_NO_MOUSE:
+            o.no_mouse = true;
+            break;
+        case OPT_ONCE:
+            once = true;
+            break;
+        case OPT_PLAIN:
+            plain = true;
+            break;
+        default:
+            return EXIT_USAGE;
+        }
+    }
+    if (!dir) return cli_usage_error(&spec, "missing RUN_DIR");
+    if (extra) return cli_usage_error(&spec, "expected one RUN_DIR, got %d", extra + 1);
+    if (once || plain || !tui_available(&o)) {
+        struct tui_plain_options po = tui_plain_options_default();
+        po.once = once;
+        return cli_report(tui_follow_plain(dir, stdout, &po));
+    }
+    enum tui_exit how;
+    enum status st = tui_run(dir, &o, &how);
+    if (st != STATUS_OK) return cli_report(st);
+    return how == TUI_EXIT_TERMINATED ? EXIT_ABORTED : EXIT_OK;
+}

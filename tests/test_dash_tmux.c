@@ -1,0 +1,573 @@
+/* Integration tests: the dashboard in a real terminal emulator. Each test starts its own tmux server (socket
+ * r1lab-test-<pid>, killed at the end) with a 120x40 window running sh, types commands, and reads the screen
+ * with capture-pane, polling until the expected text appears (never fixed sleeps for readiness). Covered: panels
+ * and numbers on the recorded run, keys (help, scrubbing, search, smoothing, themes), resize and "too small",
+ * colour tiers, ASCII fallback, a live run driven through the control channel (pause stops steps, s writes a
+ * checkpoint, Ctrl-C twice stops), the in-process mode, the malicious run, and terminal restoration after q,
+ * Ctrl-C, SIGTERM and a crash (`stty -g` identical before and after). Skipped when tmux is missing.
+ *
+ * Every wait is bounded (wait_for polls for at most a few seconds, the pane's shell lives at most 120 s), so the
+ * tests carry no criterion .timeout: criterion 2.4 leaks an object under LeakSanitizer when many tests have one. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+
+#include "fsutil.h"
+#include "harness.h"
+#include "tui/fmt.h"
+
+struct tmx {
+    char sock[64];
+    char *sock_path; /* removed at the end: kill-server leaves the socket file behind */
+    char *tmp;       /* scratch directory: stty snapshots, tmux config, live run directories */
+};
+
+/* The test's server, stopped by the .fini hook when an assertion ends a test early. Tests keep their struct
+ * tmx in static storage so it is still valid then. */
+static struct tmx *current;
+
+static void sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static bool have_tmux(void) {
+    struct th_run r = th_sh("command -v tmux >/dev/null 2>&1");
+    bool ok = r.exit_code == 0;
+    th_run_free(&r);
+    return ok;
+}
+
+/* Runs `tmux -L SOCK ARGS` and returns its output (caller frees). */
+static char *tmux(struct tmx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *tmux(struct tmx *x, const char *fmt, ...) {
+    char args[8192], cmd[8400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "tmux -L %s %s 2>&1", x->sock, args);
+    struct th_run r = th_sh(cmd);
+    char *out = r.out;
+    r.out = NULL;
+    th_run_free(&r);
+    return out;
+}
+
+static void tmx_do(struct tmx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tmx_do(struct tmx *x, const char *fmt, ...) {
+    char args[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    free(tmux(x, "%s", args));
+}
+
+/* Starts a server with one 120x40 window running sh in the repository root; `env` adds VAR=value words. */
+static void tmx_start(struct tmx *x, int cols, int rows, const char *env) {
+    if (!have_tmux()) cr_skip_test("tmux is not installed: skipping the terminal integration tests");
+    memset(x, 0, sizeof *x);
+    current = x;
+    snprintf(x->sock, sizeof x->sock, "r1lab-test-%d", (int)getpid());
+    x->tmp = th_tmpdir("tmux");
+    struct th_run r = th_sh("infocmp tmux-256color >/dev/null 2>&1");
+    const char *term = r.exit_code == 0 ? "tmux-256color" : "screen-256color";
+    th_run_free(&r);
+    char conf[4200];
+    snprintf(conf, sizeof conf, "%s/tmux.conf", x->tmp);
+    char body[256];
+    snprintf(body, sizeof body, "set -g status off\nset -g default-terminal %s\nset -g history-limit 0\n", term);
+    cr_assert(th_write_file(conf, body, strlen(body)));
+    char *root = th_path("");
+    /* A clean, predictable environment: no colour overrides from the caller, UTF-8, a private HOME. The shell
+     * lives at most 120 s, so a test killed by its timeout cannot leave a tmux server behind for long. */
+    char *out = tmux(
+        x,
+        "-f '%s' new-session -d -x %d -y %d -s t -c '%s' "
+        "\"env -u NO_COLOR -u COLORTERM -u R1LAB_DASH_TEST_CRASH -u R1LAB_DASH_BENCH_FRAMES "
+        "HOME='%s' XDG_CONFIG_HOME='%s/config' LANG=C.UTF-8 LC_ALL=C.UTF-8 PS1='$ ' %s timeout --foreground -s KILL 120 sh\"",
+        conf, cols, rows, root, x->tmp, x->tmp, env ? env : "");
+    free(root);
+    cr_assert(out[0] == '\0', "tmux new-session: %s", out);
+    free(out);
+    x->sock_path = tmux(x, "display -p '#{socket_path}'");
+    x->sock_path[strcspn(x->sock_path, "\n")] = '\0';
+}
+
+static void tmx_stop(struct tmx *x) {
+    if (!x || !x->tmp) return;
+    tmx_do(x, "kill-server");
+    if (x->sock_path) unlink(x->sock_path);
+    free(x->sock_path);
+    x->sock_path = NULL;
+    fs_remove_tree(x->tmp);
+    free(x->tmp);
+    x->tmp = NULL;
+    current = NULL;
+}
+
+static pid_t live_trainer; /* a fake trainer started by a test, killed at the end */
+
+/* criterion runs this after each test of the suite, passed or not */
+static void cleanup(void) {
+    if (live_trainer > 0) kill(live_trainer, SIGKILL);
+    live_trainer = 0;
+    tmx_stop(current);
+}
+
+TestSuite(dash_tmux, .fini = cleanup);
+
+static char *capture(struct tmx *x) {
+    return tmux(x, "capture-pane -p -t t");
+}
+
+/* Polls the screen until `needle` shows (true) or `seconds` pass (false, screen printed for the log). */
+static bool wait_for(struct tmx *x, const char *needle, double seconds) {
+    for (int i = 0; i < (int)(seconds * 20); i++) {
+        char *s = capture(x);
+        bool hit = strstr(s, needle) != NULL;
+        if (hit || i == (int)(seconds * 20) - 1) {
+            if (!hit) fprintf(stderr, "--- waiting for '%s', screen:\n%s---\n", needle, s);
+            free(s);
+            return hit;
+        }
+        free(s);
+        sleep_ms(50);
+    }
+    return false;
+}
+
+static bool wait_gone(struct tmx *x, const char *needle, double seconds) {
+    for (int i = 0; i < (int)(seconds * 20); i++) {
+        char *s = capture(x);
+        bool gone = strstr(s, needle) == NULL;
+        free(s);
+        if (gone) return true;
+        sleep_ms(50);
+    }
+    return false;
+}
+
+static void keys(struct tmx *x, const char *k) {
+    tmx_do(x, "send-keys -t t %s", k);
+}
+static void type(struct tmx *x, const char *text) {
+    char *q = malloc(strlen(text) * 4 + 3), *o = q;
+    *o++ = '\'';
+    for (const char *p = text; *p; p++) {
+        if (*p == '\'') {
+            memcpy(o, "'\\''", 4);
+            o += 4;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o++ = '\'';
+    *o = '\0';
+    tmx_do(x, "send-keys -t t -l %s", q);
+    free(q);
+}
+
+/* Types `stty -g > before; ARGS; rc=$?; stty -g > after; echo DONE rc=$rc` (DONE split so the typed command
+ * line does not match). */
+static void run_wrapped(struct tmx *x, const char *cmdline) {
+    char line[8192];
+    snprintf(line, sizeof line, "stty -g > '%s/before'; %s; rc=$?; stty -g > '%s/after'; echo \"DO\"\"NE rc=$rc\"",
+             x->tmp, cmdline, x->tmp);
+    type(x, line);
+    keys(x, "Enter");
+}
+
+static void expect_stty_restored(struct tmx *x) {
+    char a[4200], b[4200];
+    snprintf(a, sizeof a, "%s/before", x->tmp);
+    snprintf(b, sizeof b, "%s/after", x->tmp);
+    char *ta, *tb;
+    size_t la, lb;
+    cr_assert_eq(fs_read_file(a, 1 << 16, &ta, &la), STATUS_OK);
+    cr_assert_eq(fs_read_file(b, 1 << 16, &tb, &lb), STATUS_OK);
+    cr_expect(la > 10);
+    cr_expect_str_eq(ta, tb, "terminal settings changed");
+    free(ta);
+    free(tb);
+    /* and the shell is usable: it echoes what we type and runs it */
+    type(x, "echo us\"\"able-$((6*7))");
+    keys(x, "Enter");
+    cr_expect(wait_for(x, "usable-42", 5));
+}
+
+static char *dash_cmd(const char *fixture, const char *extra) {
+    static char buf[4096];
+    char rel[256];
+    snprintf(rel, sizeof rel, "tests/fixtures/runs/%s", fixture);
+    char *dir = th_path(rel);
+    snprintf(buf, sizeof buf, "'%s' dash '%s' %s", th_bin(), dir, extra ? extra : "");
+    free(dir);
+    return buf;
+}
+
+static cJSON *last_metrics(const char *dir) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
+    char *text;
+    size_t len;
+    cr_assert_eq(fs_read_file(path, 1 << 24, &text, &len), STATUS_OK);
+    while (len > 0 && text[len - 1] == '\n') text[--len] = '\0';
+    char *nl = strrchr(text, '\n');
+    cJSON *j = cJSON_Parse(nl ? nl + 1 : text);
+    free(text);
+    cr_assert(j);
+    return j;
+}
+
+static const char *num(cJSON *j, const char *key, char *buf) {
+    return fmt_value(cJSON_GetObjectItem(j, key)->valuedouble, buf, 32);
+}
+
+Test(dash_tmux, recorded_run_shows_its_panels_and_numbers) {
+    static struct tmx x;
+    tmx_start(&x, 120, 40, NULL);
+    run_wrapped(&x, dash_cmd("recorded", NULL));
+    cr_assert(wait_for(&x, "4 Traces", 10));
+    char *s = capture(&x);
+    const char *want[] = {" 1 Reward ",
+                          " 2 Length ",
+                          " 3 Advantages ",
+                          " 4 Traces ",
+                          "● finished",
+                          "step 300/300",
+                          "CPU (OpenBLAS, 2 threads)",
+                          "Q: Solve:",
+                          "<think>",
+                          "(following)"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) cr_expect(strstr(s, want[i]), "missing '%s'", want[i]);
+    /* the numbers shown are the last line of metrics.jsonl */
+    char *dir = th_path("tests/fixtures/runs/recorded");
+    cJSON *j = last_metrics(dir);
+    char v[32], item[96];
+    const char *pairs[][2] = {
+        {"reward ", "reward"},      {"acc ", "rewards/accuracy/mean"},        {"fmt ", "rewards/format/mean"},
+        {"pass@1 ", "eval/pass@1"}, {"mean ", "completions/mean_length"},     {" ", "kl"},
+        {" ", "entropy"},           {"rollout ", "tokens_per_second/rollout"}};
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        snprintf(item, sizeof item, "%s%s", pairs[i][0], num(j, pairs[i][1], v));
+        cr_expect(strstr(s, item) != NULL, "'%s' (from metrics.jsonl) not on screen", item);
+    }
+    cJSON_Delete(j);
+    free(dir);
+    free(s);
+    keys(&x, "q");
+    cr_expect(wait_for(&x, "DONE rc=0", 5));
+    expect_stty_restored(&x);
+    tmx_stop(&x);
+}
+
+Test(dash_tmux, keys_scrub_search_smooth_and_cycle_themes) {
+    static struct tmx x;
+    tmx_start(&x, 120, 40, NULL);
+    run_wrapped(&x, dash_cmd("recorded", NULL));
+    cr_assert(wait_for(&x, "step 300  group 1/2  (following)", 10));
+    keys(&x, "'?'");
+    cr_expect(wait_for(&x, " Keys ", 5));
+    cr_expect(wait_for(&x, "save a checkpoint now", 2));
+    keys(&x, "Escape");
+    cr_expect(wait_gone(&x, " Keys ", 5));
+    keys(&x, "PPage");
+    cr_expect(wait_for(&x, "step 299  group 1/2 ", 5), "PgUp goes to the previous step");
+    cr_expect(wait_for(&x, "Advantages step 299", 2), "the histogram follows the selected step");
+    keys(&x, "Left");
+    cr_expect(wait_for(&x, "step 298  group 2/2 ", 5), "Left goes back a group, across the step boundary");
+    keys(&x, "Home");
+    cr_expect(wait_for(&x, "step 1  group 1/2 ", 5));
+    keys(&x, "End");
+    cr_expect(wait_for(&x, "(following)", 5));
+    keys(&x, "Home"); /* search runs forward from the selected group */
+    keys(&x, "/");
+    type(&x, "verify");
+    cr_expect(wait_for(&x, "/verify", 5), "the prompt shows what is typed");
+    keys(&x, "Enter");
+    keys(&x, "n");
+    cr_expect(wait_for(&x, "'verify' found at step", 5));
+    cr_expect(wait_for(&x, "verify:", 2), "the match is scrolled into view");
+    keys(&x, "+");
+    cr_expect(wait_for(&x, "ema 0.70", 5));
+    keys(&x, "-");
+    keys(&x, "-");
+    cr_expect(wait_for(&x, "ema 0.50", 5));
+    keys(&x, "l");
+    cr_expect(wait_for(&x, "ema 0.50 log", 5));
+    keys(&x, "2");
+    keys(&x, "z");
+    cr_expect(wait_gone(&x, " 1 Reward ", 5), "z zooms the focused panel");
+    keys(&x, "z");
+    cr_expect(wait_for(&x, " 1 Reward ", 5));
+    keys(&x, "t");
+    cr_expect(wait_for(&x, "theme light", 5));
+    keys(&x, "t");
+    cr_expect(wait_for(&x, "theme mono", 5));
+    keys(&x, "C-l");
+    keys(&x, "q");
+    cr_expect(wait_for(&x, "DONE rc=0", 5));
+    expect_stty_restored(&x);
+    tmx_stop(&x);
+}
+
+Test(dash_tmux, resize_redraws_and_too_small_says_so) {
+    static struct tmx x;
+    tmx_start(&x, 120, 40, NULL);
+    run_wrapped(&x, dash_cmd("recorded", NULL));
+    cr_assert(wait_for(&x, "4 Traces", 10));
+    tmx_do(&x, "resize-window -t t -x 70 -y 20");
+    cr_expect(wait_for(&x, "terminal too small (need 80×24)", 5));
+    cr_expect(wait_for(&x, "now 70×20", 2));
+    tmx_do(&x, "resize-window -t t -x 80 -y 24");
+    cr_expect(wait_for(&x, "4 Traces", 5), "the minimum size shows every panel");
+    cr_expect(wait_for(&x, " 1 Reward ", 2));
+    cr_expect(wait_for(&x, " 3 Advantages ", 2));
+    cr_expect(wait_for(&x, "q quit", 2));
+    tmx_do(&x, "resize-window -t t -x 200 -y 60");
+    cr_expect(wait_for(&x, "step s", 5), "a tall terminal adds the third health row");
+    keys(&x, "q");
+    cr_expect(wait_for(&x, "DONE rc=0", 5));
+    expect_stty_restored(&x);
+    tmx_stop(&x);
+}
+
+Test(dash_tmux, colour_tiers_and_ascii_fallback) {
+    static struct tmx x;
+    tmx_start(&x, 120, 40, NULL);
+    run_wrapped(&x, dash_cmd("recorded", NULL));
+    cr_assert(wait_for(&x, "4 Traces", 10));
+    char *e = tmux(&x, "capture-pane -p -e -t t");
+    cr_expect(strstr(e, "38;5;") != NULL, "256 colours on tmux-256color");
+    free(e);
+    keys(&x, "q");
+    cr_assert(wait_for(&x, "DONE rc=0", 5));
+    tmx_do(&x, "send-keys -t t clear Enter");
+    run_wrapped(&x, "NO_COLOR=1 " /* the env prefix applies to the dashboard only */);
+    sleep_ms(10);
+    tmx_stop(&x);
+
+    tmx_start(&x, 120, 40, "NO_COLOR=1");
+    run_wrapped(&x, dash_cmd("recorded", NULL));
+    cr_assert(wait_for(&x, "4 Traces", 10));
+    e = tmux(&x, "capture-pane -p -e -t t");
+    cr_expect(strstr(e, "38;5;") == NULL && strstr(e, "38;2;") == NULL && strstr(e, "[31m") == NULL,
+              "NO_COLOR: attributes only");
+    free(e);
+    keys(&x, "q");
+    cr_assert(wait_for(&x, "DONE rc=0", 5));
+    tmx_stop(&x);
+
+    tmx_start(&x, 120, 40, "LANG=C LC_ALL=C");
+    run_wrapped(&x, dash_cmd("recorded", NULL));
+    cr_assert(wait_for(&x, "+- 1 Reward ", 10), "ASCII borders without UTF-8");
+    char *s = capture(&x);
+    cr_expect(strstr(s, "╭") == NULL && strstr(s, "⠀") == NULL);
+    free(s);
+    keys(&x, "q");
+    cr_assert(wait_for(&x, "DONE rc=0", 5));
+    expect_stty_restored(&x);
+    tmx_stop(&x);
+}
+
+Test(dash_tmux, malicious_run_is_shown_inert) {
+    static struct tmx x;
+    tmx_start(&x, 120, 40, NULL);
+    char *title_before = tmux(&x, "display -p -t t '#{pane_title}'");
+    run_wrapped(&x, dash_cmd("malicious", NULL));
+    cr_assert(wait_for(&x, "4 Traces", 10));
+    cr_expect(wait_for(&x, "last group ␛[41m", 2), "ESC shows as a control picture");
+    cr_expect(wait_for(&x, "● failed", 2));
+    cr_expect(wait_for(&x, "run failed: boom ␛[31mred␛[0m", 2));
+    keys(&x, "4"); /* traces, zoomed to the whole body so a group's completions all fit */
+    keys(&x, "z");
+    keys(&x, "Left");
+    cr_expect(wait_for(&x, "len 1048", 5), "the 1 MB completion is shown (cut)");
+    cr_expect(wait_for(&x, "␛]0;pwned-title␇", 2));
+    keys(&x, "Home");
+    cr_expect(wait_for(&x, "step 1  group 1/2", 5));
+    cr_expect(wait_for(&x, "␛[2J␛[H", 2), "CSI clear-screen shows as text");
+    cr_expect(wait_for(&x, "␛]52;c;", 2), "OSC 52 shows as text");
+    cr_expect(wait_for(&x, "<U+009B>", 2), "C1 CSI is spelt out");
+    cr_expect(wait_for(&x, "<U+202E>evil<U+202C>", 2), "bidi overrides are spelt out");
+    keys(&x, "Right");
+    cr_expect(wait_for(&x, "controls nul", 5), "a NUL ends the string (cJSON), nothing after it is shown");
+    cr_expect(wait_for(&x, "␛[?1049l altscreen-off", 2));
+    keys(&x, "Right");
+    cr_expect(wait_for(&x, "bad \xef\xbf\xbd\xef\xbf\xbd", 5), "invalid UTF-8 becomes U+FFFD");
+    char *title_after = tmux(&x, "display -p -t t '#{pane_title}'");
+    cr_expect_str_eq(title_after, title_before, "the pane title was changed by model text");
+    cr_expect(strstr(title_after, "pwned") == NULL);
+    char *buffers = tmux(&x, "list-buffers");
+    cr_expect(strstr(buffers, "pwned") == NULL, "the clipboard was written: %s", buffers);
+    free(buffers);
+    free(title_before);
+    free(title_after);
+    keys(&x, "q");
+    cr_expect(wait_for(&x, "DONE rc=0", 5));
+    expect_stty_restored(&x);
+    tmx_stop(&x);
+}
+
+Test(dash_tmux, ctrl_c_sigterm_and_crash_restore_the_terminal) {
+    static struct tmx x;
+    tmx_start(&x, 120, 40, NULL);
+    /* Ctrl-C on a finished run: nothing to stop, leave at once */
+    run_wrapped(&x, dash_cmd("recorded", NULL));
+    cr_assert(wait_for(&x, "4 Traces", 10));
+    keys(&x, "C-c");
+    cr_expect(wait_for(&x, "DONE rc=0", 5));
+    expect_stty_restored(&x);
+    /* SIGTERM: the dashboard's pid comes from a file written by the shell that then execs it */
+    tmx_do(&x, "send-keys -t t clear Enter");
+    char pidfile[4200], line[8400];
+    snprintf(pidfile, sizeof pidfile, "%s/dash.pid", x.tmp);
+    snprintf(line, sizeof line, "sh -c 'echo $$ > %s; exec %s'", pidfile, dash_cmd("recorded", NULL));
+    for (char *p = line + strlen(pidfile) + 20; *p; p++)
+        if (*p == '\'') *p = '"'; /* dash_cmd quotes with ' : switch to " inside the sh -c '...' */
+    line[strlen(line) - 1] = '\'';
+    run_wrapped(&x, line);
+    cr_assert(wait_for(&x, "4 Traces", 10));
+    char *pid_text;
+    size_t pid_len;
+    cr_assert_eq(fs_read_file(pidfile, 64, &pid_text, &pid_len), STATUS_OK);
+    pid_t dash = (pid_t)atoi(pid_text);
+    free(pid_text);
+    cr_assert(dash > 0);
+    kill(dash, SIGTERM);
+    cr_expect(wait_for(&x, "DONE rc=3", 5), "SIGTERM: exit status 3 (interrupted)");
+    expect_stty_restored(&x);
+    /* a crash after the first frame */
+    tmx_do(&x, "send-keys -t t clear Enter");
+    snprintf(line, sizeof line, "R1LAB_DASH_TEST_CRASH=abort %s", dash_cmd("recorded", NULL));
+    run_wrapped(&x, line);
+    cr_expect(wait_for(&x, "DONE rc=134", 10), "abort: killed by SIGABRT after restoring the terminal");
+    expect_stty_restored(&x);
+    char *s = capture(&x);
+    cr_expect(strstr(s, "4 Traces") == NULL, "back on the normal screen, not the dashboard's");
+    free(s);
+    tmx_stop(&x);
+}
+
+/* ---- live runs, driven by the fake trainer ---- */
+
+static const char *fake_trainer(void) {
+    const char *p = getenv("R1LAB_FAKE_TRAINER");
+    return p && *p ? p : "build/rel/tests/fake-trainer";
+}
+
+static long count_lines(const char *dir, const char *name) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    char *text;
+    size_t len;
+    if (fs_read_file(path, 1 << 26, &text, &len) != STATUS_OK) return 0;
+    long n = 0;
+    for (size_t i = 0; i < len; i++) n += text[i] == '\n';
+    free(text);
+    return n;
+}
+
+static bool status_has(const char *dir, const char *needle, double seconds) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/status.json", dir);
+    for (int i = 0; i < (int)(seconds * 20); i++) {
+        char *text;
+        size_t len;
+        if (fs_read_file(path, 1 << 16, &text, &len) == STATUS_OK) {
+            bool hit = strstr(text, needle) != NULL;
+            free(text);
+            if (hit) return true;
+        }
+        sleep_ms(50);
+    }
+    return false;
+}
+
+static bool checkpoint_exists(const char *dir) {
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "ls '%s'/checkpoints/step-*/trainer_state.json >/dev/null 2>&1", dir);
+    struct th_run r = th_sh(cmd);
+    bool ok = r.exit_code == 0;
+    th_run_free(&r);
+    return ok;
+}
+
+Test(dash_tmux, live_run_pause_save_and_ctrl_c_stop) {
+    static struct tmx x;
+    tmx_start(&x, 120, 40, NULL);
+    char run[4200], cmd[8400];
+    snprintf(run, sizeof run, "%s/run", x.tmp);
+    snprintf(cmd, sizeof cmd, "'%s' '%s' --interval-ms 100 >/dev/null 2>&1 & echo $!", fake_trainer(), run);
+    struct th_run r = th_sh(cmd);
+    pid_t trainer = (pid_t)atoi(r.out);
+    th_run_free(&r);
+    cr_assert(trainer > 0);
+    live_trainer = trainer;
+    cr_assert(status_has(run, "\"running\"", 10), "the fake trainer did not start");
+    snprintf(cmd, sizeof cmd, "'%s' dash '%s'", th_bin(), run);
+    run_wrapped(&x, cmd);
+    cr_assert(wait_for(&x, "● running", 10));
+    /* p pauses: the trainer reports "paused" and steps stop advancing */
+    keys(&x, "p");
+    cr_expect(wait_for(&x, "● paused", 5));
+    cr_assert(status_has(run, "\"paused\"", 5));
+    long before = count_lines(run, "metrics.jsonl");
+    sleep_ms(700); /* seven step intervals */
+    cr_expect_eq(count_lines(run, "metrics.jsonl"), before, "steps advanced while paused");
+    /* p resumes */
+    keys(&x, "p");
+    cr_expect(wait_for(&x, "● running", 5));
+    bool advanced = false;
+    for (int i = 0; i < 100 && !advanced; i++, sleep_ms(50)) advanced = count_lines(run, "metrics.jsonl") > before;
+    cr_expect(advanced, "steps did not resume");
+    /* s writes a checkpoint now */
+    keys(&x, "s");
+    bool saved = false;
+    for (int i = 0; i < 100 && !saved; i++, sleep_ms(50)) saved = checkpoint_exists(run);
+    cr_expect(saved, "s did not create checkpoints/step-*/");
+    cr_expect(wait_for(&x, "ckpt step-", 5), "the dashboard shows the new checkpoint");
+    keys(&x, "e");
+    cr_expect(wait_for(&x, "evaluation requested", 5));
+    /* Ctrl-C asks; a second Ctrl-C stops at once (the trainer saves) and gives the terminal back */
+    keys(&x, "C-c");
+    cr_expect(wait_for(&x, "Save a checkpoint and stop training?", 5));
+    keys(&x, "C-c");
+    cr_expect(wait_for(&x, "DONE rc=0", 5));
+    cr_expect(status_has(run, "\"stopped\"", 10), "the trainer did not get the stop request");
+    expect_stty_restored(&x);
+    tmx_stop(&x);
+}
+
+Test(dash_tmux, in_process_quit_offers_detach_or_stop) {
+    static struct tmx x;
+    tmx_start(&x, 120, 40, NULL);
+    char run[4200], cmd[8400];
+    snprintf(run, sizeof run, "%s/run", x.tmp);
+    snprintf(cmd, sizeof cmd, "'%s' '%s' --tui --interval-ms 100", fake_trainer(), run);
+    run_wrapped(&x, cmd);
+    cr_assert(wait_for(&x, "● running", 10));
+    cr_assert(wait_for(&x, "step 3/", 5));
+    keys(&x, "q");
+    cr_expect(wait_for(&x, "Leave the dashboard how?", 5));
+    keys(&x, "Escape");
+    cr_expect(wait_gone(&x, "Leave the dashboard how?", 5));
+    keys(&x, "q");
+    cr_expect(wait_for(&x, "Leave the dashboard how?", 5));
+    keys(&x, "s");
+    cr_expect(wait_for(&x, "dashboard exit stop, run stopped", 10));
+    cr_expect(wait_for(&x, "DONE rc=0", 5));
+    cr_expect(status_has(run, "\"stopped\"", 2));
+    cr_expect(checkpoint_exists(run), "stop saves a checkpoint");
+    expect_stty_restored(&x);
+    tmx_stop(&x);
+}
