@@ -13,6 +13,8 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"train", cmd_train, "run a training stage (pretrain, sft, grpo) from a JSON config"},
+    {"eval", cmd_eval, "pass@1, cons@k and pass@k of a checkpoint on held-out problems"},
     {"generate", cmd_generate, "continue a prompt with a checkpoint"},
     {"score", cmd_score, "per-token log-probabilities of a text under a checkpoint"},
     {"info", cmd_info, "architecture, size and tokenizer of a checkpoint"},

@@ -9,14 +9,15 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "cli/textout.h"
+#include "tui/sanitize.h"
 
 void cli_parser_init(struct cli_parser *p, const struct cli_spec *spec) {
     ASSERT(spec->n_options <= CLI_MAX_OPTIONS);
     memset(p, 0, sizeof *p);
     p->spec = spec;
     char *s = p->shortopts;
-    *s++ = '+'; /* stop at the first non-option: arguments like "-3" after TEXT stay arguments */
+    /* GNU getopt permutes: options may follow the positional arguments (r1lab score CKPT TEXT --json);
+     * a text that starts with '-' goes after "--". */
     *s++ = ':'; /* report a missing argument as ':' so we can word the message ourselves */
     size_t n = 0;
     for (size_t i = 0; i < spec->n_options; i++) {
@@ -127,6 +128,17 @@ int cli_parse_double(const struct cli_spec *spec, const char *opt, const char *s
 }
 
 void cli_write_text(FILE *out, const char *text, size_t len, bool raw) {
-    if (raw || !isatty(fileno(out))) fwrite(text, 1, len, out);
-    else textout_write_safe(out, text, len);
+    if (raw || !isatty(fileno(out))) {
+        fwrite(text, 1, len, out);
+        return;
+    }
+    /* Through the dashboard's sanitiser in chunks; newlines stay line breaks. */
+    char buf[8192];
+    while (len > 0) {
+        size_t used = 0, n = san_text(text, len, SAN_KEEP_NEWLINES, buf, sizeof buf, &used);
+        fwrite(buf, 1, n, out);
+        if (used == 0) break;
+        text += used;
+        len -= used;
+    }
 }

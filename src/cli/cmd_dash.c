@@ -38,22 +38,9 @@ int cmd_dash(int argc, char **argv) {
     cli_parser_init(&p, &spec);
     struct tui_options o = tui_options_default();
     bool once = false, plain = false;
-    const char *dir = NULL;
-    int extra = 0;
     int c;
-    /* Options may come before or after RUN_DIR: the parser stops at the first argument, which is taken, and
-     * parsing goes on after it. */
-    for (;;) {
-        c = cli_next(&p, argc, argv);
-        if (c == -1) {
-            if (optind >= argc) break;
-            if (!dir)
-                dir = argv[optind];
-            else
-                extra++;
-            optind++;
-            continue;
-        }
+    /* Options may come before or after RUN_DIR (the parser permutes). */
+    while ((c = cli_next(&p, argc, argv)) != -1) {
         switch (c) {
         case CLI_KEY_HELP:
             cli_print_help(stdout, &spec);
@@ -96,8 +83,9 @@ int cmd_dash(int argc, char **argv) {
             return EXIT_USAGE;
         }
     }
-    if (!dir) return cli_usage_error(&spec, "missing RUN_DIR");
-    if (extra) return cli_usage_error(&spec, "expected one RUN_DIR, got %d", extra + 1);
+    if (optind >= argc) return cli_usage_error(&spec, "missing RUN_DIR");
+    if (optind + 1 < argc) return cli_usage_error(&spec, "expected one RUN_DIR, got %d", argc - optind);
+    const char *dir = argv[optind];
     if (once || plain || !tui_available(&o)) {
         struct tui_plain_options po = tui_plain_options_default();
         po.once = once;

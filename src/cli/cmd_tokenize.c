@@ -11,7 +11,6 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "textout.h"
 #include "tokenizer.h"
 
 enum { OPT_NO_SPECIAL = 256, OPT_SKIP_SPECIAL, OPT_RAW };
@@ -108,15 +107,9 @@ static int tokenize_decode(const struct tokenizer *tok, const char *arg, bool sk
     enum status st = tokenizer_decode(tok, ids.ids, ids.n, skip_special, &text, &len);
     token_buf_free(&ids);
     if (st != STATUS_OK) return cli_report(st);
-    if (!isatty(STDOUT_FILENO)) {
-        fwrite(text, 1, len, stdout); /* into a pipe or file: exactly the decoded bytes */
-    } else {
-        if (raw)
-            fwrite(text, 1, len, stdout);
-        else
-            textout_write_safe(stdout, text, len);
-        putchar('\n');
-    }
+    /* Into a pipe or file: exactly the decoded bytes; on a terminal, neutralised and ended with a newline. */
+    cli_write_text(stdout, text, len, raw);
+    if (isatty(STDOUT_FILENO)) putchar('\n');
     free(text);
     return EXIT_OK;
 }

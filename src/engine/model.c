@@ -243,6 +243,7 @@ enum status model_load(struct model *m, const char *dir, struct backend *be) {
     if (st == STATUS_OK) {
         st = model_load_weights(m, &set);
         st_set_free(&set);
+        if (st != STATUS_OK && !strstr(err_msg(), dir)) err_prefix("%s: ", dir);
     }
     if (st != STATUS_OK) model_free(m);
     return st;

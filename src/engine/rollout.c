@@ -47,7 +47,9 @@ enum status rollout_init(struct rollout *r, struct model *m, const struct tokeni
     r->text_store = calloc(S, sizeof *r->text_store);
     r->text_cap = calloc(S, sizeof *r->text_cap);
     r->streams = calloc(S, sizeof *r->streams);
-    if (!r->rngs || !r->logits || !r->tokens || !r->slots || !r->pos || !r->active || !r->seqs || !r->id_store ||
+    r->piece_cap = (tok ? tokenizer_max_token_bytes(tok) : 0) + 64;
+    r->piece = malloc(r->piece_cap);
+    if (!r->piece || !r->rngs || !r->logits || !r->tokens || !r->slots || !r->pos || !r->active || !r->seqs || !r->id_store ||
         !r->text_store || !r->text_cap || !r->streams) {
         rollout_free(r);
         return err_set(STATUS_NOMEM, "cannot allocate rollout buffers for %d sequences", max_seqs);
@@ -63,6 +65,7 @@ void rollout_free(struct rollout *r) {
     free(r->text_store);
     free(r->text_cap);
     free(r->streams);
+    free(r->piece);
     free(r->rngs);
     free(r->logits);
     free(r->tokens);
@@ -119,8 +122,8 @@ static enum status accept_token(struct rollout *r, int s, int32_t id, const stru
         if (on_token) on_token(user, s, id, "", 0);
         return STATUS_OK;
     }
-    char piece[1024];
-    size_t len = r->tok ? tokenizer_stream_push(r->tok, &r->streams[s], id, piece, sizeof piece) : 0;
+    char *piece = r->piece;
+    size_t len = r->tok ? tokenizer_stream_push(r->tok, &r->streams[s], id, piece, r->piece_cap) : 0;
     TRY(append_text(r, s, piece, len));
     if (on_token && !on_token(user, s, id, piece, len)) {
         q->finish = FINISH_ABORTED;
@@ -136,9 +139,8 @@ static enum status accept_token(struct rollout *r, int s, int32_t id, const stru
 }
 
 static void flush_text(struct rollout *r, int s) {
-    char piece[64];
-    size_t len = r->tok ? tokenizer_stream_flush(&r->streams[s], piece, sizeof piece) : 0;
-    if (len) append_text(r, s, piece, len);
+    size_t len = r->tok ? tokenizer_stream_flush(&r->streams[s], r->piece, r->piece_cap) : 0;
+    if (len) append_text(r, s, r->piece, len);
 }
 
 enum status rollout_run(struct rollout *r, const int32_t *const *prompts, const int *prompt_lens, int P, int G,

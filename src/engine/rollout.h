@@ -67,6 +67,8 @@ struct rollout {
     char **text_store;           /* per sequence, grown as needed */
     size_t *text_cap;
     struct tokenizer_stream *streams;
+    char *piece;      /* (piece_cap) text completed by one token */
+    size_t piece_cap;
     int max_new;
 };
 

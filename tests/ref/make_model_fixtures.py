@@ -110,6 +110,21 @@ def reference(model, vocab, seed):
     return ref
 
 
+def cli_reference(model, tok, text, prompt):
+    """What `r1lab score` and `r1lab generate` must print for this model: HF tokenizer ids, per-token
+    log-probs of the text, and a greedy continuation of the prompt."""
+    ids = tok.encode(text).ids
+    with torch.no_grad():
+        logits = model(torch.tensor([ids])).logits[0].float()
+        lp = logits.log_softmax(-1)[:-1].gather(1, torch.tensor(ids[1:])[:, None])[:, 0]
+        pids = tok.encode(prompt).ids
+        out = model.generate(torch.tensor([pids]), attention_mask=torch.ones(1, len(pids), dtype=torch.long),
+                             max_new_tokens=12, do_sample=False, eos_token_id=None, pad_token_id=0)
+    return {"text": text, "ids": ids, "logprobs": lp.tolist(), "sum": lp.sum().item(), "prompt": prompt,
+            "prompt_ids": pids, "new_ids": out[0, len(pids):].tolist(),
+            "parameters": sum(p.numel() for p in model.parameters())}
+
+
 def save(model, tok, name, ref, **kw):
     d = os.path.join(ROOT, name)
     os.makedirs(d, exist_ok=True)
@@ -135,6 +150,8 @@ def main():
     qwen = Qwen2ForCausalLM(qcfg).float()
     reinit(qwen, 1)
     save(qwen, tok, "qwen2_tiny", reference(qwen, vocab, 1))
+    cli = {"qwen2_tiny": cli_reference(qwen, tok, "Solve: 2x + 3 = 7. <think> 2x = 4 </think> <answer> 2 </answer>",
+                                       "The user asks a question")}
 
     # The same weights rounded to BF16 on disk; its reference is the rounded model run in fp32.
     qbf = Qwen2ForCausalLM(qcfg).float()
@@ -154,6 +171,9 @@ def main():
     llama = LlamaForCausalLM(lcfg).float()
     reinit(llama, 2, embed_std=0.12)
     save(llama, tok, "llama_tiny", reference(llama, vocab, 2), max_shard_size="60KB")
+    cli["llama_tiny"] = cli_reference(llama, tok, "def f(x):\n    return x * x + 1  # 你好", "print(f(12345")
+    with open(os.path.join(ROOT, "cli.json"), "w") as f:
+        json.dump(cli, f, indent=1)
 
     with open(os.path.join(ROOT, "VERSION"), "w") as f:
         f.write(f"torch {torch.__version__}\ntransformers {transformers.__version__}\n"
