@@ -181,9 +181,9 @@ static int handle_line(struct repl *r, const char *line) {
     size_t k = n;
     while (k && (line[k - 1] == ' ' || line[k - 1] == '\t' || line[k - 1] == '\r' || line[k - 1] == '\n')) k--;
     if (k == (size_t)(s - line) || s[0] == '\0') return 0; /* blank */
-    add_history_entry(r, line);
     char *trimmed = strndup(line, k);
     if (!trimmed) return 1;
+    add_history_entry(r, trimmed);
     int rc = repl_dispatch(r, trimmed);
     free(trimmed);
     return rc;

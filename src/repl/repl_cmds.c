@@ -329,8 +329,12 @@ static int cmd_read(struct repl *r, const char *args) {
     size_t len = 0;
     enum status st = fs_read_file(args, 1u << 20, &text, &len);
     if (st != STATUS_OK) return fail(r, st);
-    size_t bad;
-    if (!utf8_valid(text, len, &bad) || memchr(text, '\0', len)) {
+    size_t bad = 0;
+    const char *nul = memchr(text, '\0', len);
+    bool valid = utf8_valid(text, len, &bad);
+    if (valid) bad = len;
+    if (nul && (size_t)(nul - text) < bad) bad = (size_t)(nul - text);
+    if (!valid || nul) {
         free(text);
         err_set(STATUS_INVALID, "%s: not UTF-8 text (byte %zu)", args, bad);
         return repl_report(r);
