@@ -54,8 +54,10 @@ static char *delta_event(const char *field, const char *value, const char *finis
     cJSON_AddNumberToObject(c, "index", 0);
     cJSON *d = cJSON_AddObjectToObject(c, "delta");
     if (field) cJSON_AddStringToObject(d, field, value);
-    if (finish) cJSON_AddStringToObject(c, "finish_reason", finish);
-    else cJSON_AddNullToObject(c, "finish_reason");
+    if (finish)
+        cJSON_AddStringToObject(c, "finish_reason", finish);
+    else
+        cJSON_AddNullToObject(c, "finish_reason");
     cJSON_AddItemToArray(choices, c);
     char *json = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
@@ -66,9 +68,8 @@ static char *delta_event(const char *field, const char *value, const char *finis
     return ev;
 }
 
-static const char USAGE_EVENT[] =
-    "data: {\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion.chunk\",\"choices\":[],"
-    "\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":5,\"total_tokens\":12}}\n\n";
+static const char USAGE_EVENT[] = "data: {\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion.chunk\",\"choices\":[],"
+                                  "\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":5,\"total_tokens\":12}}\n\n";
 
 struct request {
     char head[8192];
@@ -131,8 +132,9 @@ static char *last_user(const struct request *rq) {
     return s;
 }
 
-static const char SSE_HEAD_CHUNKED[] = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
-                                       "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+static const char SSE_HEAD_CHUNKED[] =
+    "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+    "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
 static const char SSE_HEAD_CLOSE[] = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n";
 
 static void send_events_chunked(int fd, const char *const *fields, const char *const *values, size_t n) {
@@ -151,8 +153,9 @@ static void send_events_chunked(int fd, const char *const *fields, const char *c
 
 static void json_response(int fd, const char *status, const char *extra_headers, const char *body) {
     char head[512];
-    snprintf(head, sizeof head, "HTTP/1.1 %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n%s"
-                                "Connection: close\r\n\r\n",
+    snprintf(head, sizeof head,
+             "HTTP/1.1 %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n%s"
+             "Connection: close\r\n\r\n",
              status, strlen(body), extra_headers);
     send_str(fd, head);
     send_str(fd, body);
@@ -175,7 +178,8 @@ static void serve(int fd, enum fake_mode mode, int port, int request_no, const s
     case FAKE_REASONING_ALT: {
         const char *rf = mode == FAKE_REASONING ? "reasoning_content" : "reasoning";
         const char *f[] = {"role", rf, rf, rf, "content", "content"};
-        const char *v[] = {"assistant", "Let me", " think. Wait,", " check it.", "The answer", " is <answer>4</answer>"};
+        const char *v[] = {"assistant",  "Let me",     " think. Wait,",
+                           " check it.", "The answer", " is <answer>4</answer>"};
         send_str(fd, SSE_HEAD_CHUNKED);
         send_events_chunked(fd, f, v, 6);
         break;
@@ -285,7 +289,9 @@ static void serve(int fd, enum fake_mode mode, int port, int request_no, const s
         json_response(fd, "429 Too Many Requests", "Retry-After: 7\r\n",
                       "{\"error\":{\"message\":\"Rate limit reached for requests\",\"type\":\"requests\"}}");
         break;
-    case FAKE_500: json_response(fd, "500 Internal Server Error", "", "{\"error\":{\"message\":\"internal boom\"}}"); break;
+    case FAKE_500:
+        json_response(fd, "500 Internal Server Error", "", "{\"error\":{\"message\":\"internal boom\"}}");
+        break;
     case FAKE_MALFORMED: {
         send_str(fd, SSE_HEAD_CHUNKED);
         char *ev = delta_event("content", "fine so far", NULL);
@@ -322,16 +328,22 @@ static void serve(int fd, enum fake_mode mode, int port, int request_no, const s
                       "\"assistant\",\"content\":\"whole reply\",\"reasoning_content\":\"thought first\"},"
                       "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}");
         break;
+    case FAKE_HTML:
+        send_str(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 26\r\nConnection: close\r\n\r\n"
+                     "<html>please log in</html>");
+        break;
     case FAKE_REDIRECT_SAME:
     case FAKE_REDIRECT_OTHER:
         if (request_no == 0) {
             char head[512];
             if (mode == FAKE_REDIRECT_SAME)
-                snprintf(head, sizeof head, "HTTP/1.1 307 Temporary Redirect\r\nLocation: /v2/chat/completions\r\n"
-                                            "Content-Length: 0\r\nConnection: close\r\n\r\n");
+                snprintf(head, sizeof head,
+                         "HTTP/1.1 307 Temporary Redirect\r\nLocation: /v2/chat/completions\r\n"
+                         "Content-Length: 0\r\nConnection: close\r\n\r\n");
             else
-                snprintf(head, sizeof head, "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.2:%d/v1/"
-                                            "chat/completions\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                snprintf(head, sizeof head,
+                         "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.2:%d/v1/"
+                         "chat/completions\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
                          port);
             send_str(fd, head);
         } else {

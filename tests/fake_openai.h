@@ -12,26 +12,27 @@
 #include <sys/types.h>
 
 enum fake_mode {
-    FAKE_NORMAL,         /* "Hello from fake: <last user message>", chunked SSE, usage, [DONE] */
-    FAKE_REASONING,      /* reasoning_content chunks, then content */
-    FAKE_REASONING_ALT,  /* the same in "reasoning" fields (OpenRouter / Ollama) */
-    FAKE_INLINE_THINK,   /* <think> tags inside content, split across chunks */
-    FAKE_BYTEWISE,       /* the normal reply with CRLF lines and comments, written one byte at a time */
-    FAKE_SLOW,           /* one chunk, then silence for 30 s */
-    FAKE_TRICKLE,        /* "tick N " every 50 ms, 400 times (for Ctrl-C) */
-    FAKE_DROP,           /* chunked: two chunks, then the connection closes mid-body */
-    FAKE_NO_DONE,        /* not chunked: two chunks, then close, without finish_reason or [DONE] */
+    FAKE_NORMAL,        /* "Hello from fake: <last user message>", chunked SSE, usage, [DONE] */
+    FAKE_REASONING,     /* reasoning_content chunks, then content */
+    FAKE_REASONING_ALT, /* the same in "reasoning" fields (OpenRouter / Ollama) */
+    FAKE_INLINE_THINK,  /* <think> tags inside content, split across chunks */
+    FAKE_BYTEWISE,      /* the normal reply with CRLF lines and comments, written one byte at a time */
+    FAKE_SLOW,          /* one chunk, then silence for 30 s */
+    FAKE_TRICKLE,       /* "tick N " every 50 ms, 400 times (for Ctrl-C) */
+    FAKE_DROP,          /* chunked: two chunks, then the connection closes mid-body */
+    FAKE_NO_DONE,       /* not chunked: two chunks, then close, without finish_reason or [DONE] */
     FAKE_401,
-    FAKE_429,            /* with Retry-After: 7 */
+    FAKE_429, /* with Retry-After: 7 */
     FAKE_500,
-    FAKE_MALFORMED,      /* a good chunk, then "data: {not json" */
-    FAKE_MIDSTREAM_ERROR,/* a good chunk, then data: {"error": {...}} */
-    FAKE_HUGE,           /* an endless stream of big chunks */
-    FAKE_JSON,           /* a whole (non-streamed) chat.completion */
-    FAKE_ESCAPES,        /* content with ESC sequences, OSC and BEL */
-    FAKE_REDIRECT_SAME,  /* 307 to the same origin (then normal) */
-    FAKE_REDIRECT_OTHER, /* 307 to another host */
-    FAKE_SPLIT_UTF8,     /* content whose multi-byte characters straddle chunk boundaries in the byte stream */
+    FAKE_MALFORMED,       /* a good chunk, then "data: {not json" */
+    FAKE_MIDSTREAM_ERROR, /* a good chunk, then data: {"error": {...}} */
+    FAKE_HUGE,            /* an endless stream of big chunks */
+    FAKE_JSON,            /* a whole (non-streamed) chat.completion */
+    FAKE_ESCAPES,         /* content with ESC sequences, OSC and BEL */
+    FAKE_REDIRECT_SAME,   /* 307 to the same origin (then normal) */
+    FAKE_REDIRECT_OTHER,  /* 307 to another host */
+    FAKE_SPLIT_UTF8,      /* content whose multi-byte characters straddle chunk boundaries in the byte stream */
+    FAKE_HTML,            /* 200 with an HTML page (a captive portal, a wrong URL) */
 };
 
 struct fake_server {

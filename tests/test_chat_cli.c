@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fsutil.h"
 #include "harness.h"
@@ -97,8 +98,8 @@ Test(chat_cli, multi_line_blocks_and_slash_escape) {
     char save[512];
     snprintf(save, sizeof save, "%s/t.md", dir);
     char input[1024];
-    snprintf(input, sizeof input, "\"\"\"\nfirst line\n  second line\n\"\"\"\n\"\"\"one-liner\"\"\"\n//not a command\n/save %s\n",
-             save);
+    snprintf(input, sizeof input,
+             "\"\"\"\nfirst line\n  second line\n\"\"\"\n\"\"\"one-liner\"\"\"\n//not a command\n/save %s\n", save);
     struct th_run r = chat(input, NULL);
     cr_expect_eq(r.exit_code, 0, "%s", r.err);
     cr_expect_eq(count(r.err, " tok/s"), 3, "three prompts: %s", r.err);
@@ -246,13 +247,14 @@ static char *write_prompts(const char *dir, const char *text) {
 
 Test(compare_cli, report_and_summary) {
     char *dir = th_tmpdir("cmp");
-    char *prompts = write_prompts(dir, "{\"prompt\": \"Solve: 2x + 3 = 7\", \"answer\": 2}\n\n"
-                                       "{\"question\": \"Compute: 3 * 4\", \"answer\": \"12\"}\n"
-                                       "{\"prompt\": \"Using the numbers 3, 5, make 8\", \"numbers\": [3, 5], \"target\": 8}\n"
-                                       "just a plain prompt\n");
+    char *prompts =
+        write_prompts(dir, "{\"prompt\": \"Solve: 2x + 3 = 7\", \"answer\": 2}\n\n"
+                           "{\"question\": \"Compute: 3 * 4\", \"answer\": \"12\"}\n"
+                           "{\"prompt\": \"Using the numbers 3, 5, make 8\", \"numbers\": [3, 5], \"target\": 8}\n"
+                           "just a plain prompt\n");
     char *a = qwen(), *b = llama();
     struct th_run r = th_r1lab(NULL, (const char *[]){"compare", a, b, "--prompts", prompts, "--template", "raw", "-n",
-                                                     "10", "--seed", "3", "--width", "90", NULL});
+                                                      "10", "--seed", "3", "--width", "90", NULL});
     cr_expect_eq(r.exit_code, 0, "%s", r.err);
     cr_expect(strstr(r.out, "A = qwen2_tiny, B = llama_tiny; 4 prompts") != NULL, "%s", r.out);
     cr_expect(strstr(r.out, "[1/4] Solve: 2x + 3 = 7  (answer: 2)") != NULL, "%s", r.out);
@@ -269,8 +271,8 @@ Test(compare_cli, report_and_summary) {
     }
     /* Deterministic: the same command gives the same report, apart from timings. */
     th_run_free(&r);
-    r = th_r1lab(NULL, (const char *[]){"compare", a, b, "--prompts", prompts, "--template", "raw", "-n", "10",
-                                       "--json", NULL});
+    r = th_r1lab(
+        NULL, (const char *[]){"compare", a, b, "--prompts", prompts, "--template", "raw", "-n", "10", "--json", NULL});
     cr_expect_eq(r.exit_code, 0, "%s", r.err);
     cJSON *o = cJSON_Parse(r.out);
     cr_assert(o, "%s", r.out);
@@ -326,8 +328,9 @@ Test(compare_cli, blind_votes_from_stdin) {
     char votes[512];
     snprintf(votes, sizeof votes, "%s/v.jsonl", dir);
     char *a = qwen(), *b = llama();
-    struct th_run r = th_r1lab("a\nskip\ntie\n", (const char *[]){"compare", a, b, "--prompts", prompts, "--blind",
-                                                                 "--votes", votes, "--template", "raw", "-n", "4", NULL});
+    struct th_run r =
+        th_r1lab("a\nskip\ntie\n", (const char *[]){"compare", a, b, "--prompts", prompts, "--blind", "--votes", votes,
+                                                    "--template", "raw", "-n", "4", NULL});
     cr_expect_eq(r.exit_code, 0, "%s", r.err);
     cr_expect(strstr(r.out, "A = (hidden), B = (hidden)") != NULL, "%s", r.out);
     cr_expect_eq(count(r.out, "Model A"), 3, "%s", r.out);
@@ -341,7 +344,7 @@ Test(compare_cli, blind_votes_from_stdin) {
     th_run_free(&r);
     /* Running out of votes stops the comparison with an error. */
     r = th_r1lab("a\n", (const char *[]){"compare", a, b, "--prompts", prompts, "--blind", "--votes", votes,
-                                        "--template", "raw", "-n", "4", NULL});
+                                         "--template", "raw", "-n", "4", NULL});
     cr_expect_eq(r.exit_code, 1);
     cr_expect(strstr(r.err, "expected a vote") != NULL, "%s", r.err);
     th_run_free(&r);
@@ -363,4 +366,36 @@ Test(chat_cli, manual_example_runs) {
     cr_expect(strlen(r.out) > 1 && r.out[strlen(r.out) - 1] == '\n', "%s", r.out);
     th_run_free(&r);
     free(m);
+}
+
+Test(chat_cli, run_dir_at_step_and_latest) {
+    char *dir = th_tmpdir("rundir");
+    char path[600], *m = qwen();
+    char abs[4096];
+    cr_assert(realpath(m, abs));
+    snprintf(path, sizeof path, "%s/run/checkpoints", dir);
+    cr_assert_eq(fs_mkdir_p(path), STATUS_OK);
+    snprintf(path, sizeof path, "%s/run/checkpoints/step-000005", dir);
+    cr_assert_eq(symlink(abs, path), 0);
+    snprintf(path, sizeof path, "%s/run/latest", dir);
+    cr_assert_eq(symlink("checkpoints/step-000005", path), 0);
+    char spec[600];
+    snprintf(spec, sizeof spec, "%s/run@5", dir);
+    struct th_run r = th_r1lab("/show\n", (const char *[]){"chat", spec, "--template", "raw", NULL});
+    cr_expect_eq(r.exit_code, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "model: run@5\n") != NULL, "%s", r.out);
+    cr_expect(strstr(r.out, "step-000005") != NULL, "%s", r.out);
+    th_run_free(&r);
+    snprintf(spec, sizeof spec, "%s/run@latest", dir);
+    r = th_r1lab("hi\n", (const char *[]){"chat", spec, "--template", "raw", "-n", "4", NULL});
+    cr_expect_eq(r.exit_code, 0, "%s", r.err);
+    th_run_free(&r);
+    snprintf(spec, sizeof spec, "%s/run@7", dir);
+    r = th_r1lab("hi\n", (const char *[]){"chat", spec, NULL});
+    cr_expect_eq(r.exit_code, 1);
+    cr_expect(strstr(r.err, "step-000007") != NULL, "%s", r.err);
+    th_run_free(&r);
+    free(m);
+    fs_remove_tree(dir);
+    free(dir);
 }

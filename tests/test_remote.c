@@ -53,7 +53,8 @@ static void result_free(struct result *r) {
 }
 
 Test(remote, streams_a_reply_and_sends_a_proper_request) {
-    struct result r = chat_with(FAKE_NORMAL, "What is 2+2?\n", (const char *[]){"--temperature", "0", "--seed", "9", NULL});
+    struct result r =
+        chat_with(FAKE_NORMAL, "What is 2+2?\n", (const char *[]){"--temperature", "0", "--seed", "9", NULL});
     cr_expect_eq(r.run.exit_code, 0, "stderr: %s", r.run.err);
     cr_expect_str_eq(r.run.out, "Hello from fake: What is 2+2?\n");
     cr_expect(strstr(r.run.err, "5 tokens") != NULL, "usage from the server: %s", r.run.err);
@@ -73,7 +74,8 @@ Test(remote, conversation_history_is_sent) {
     const char *second = strstr(r.log, "----\n");
     cr_assert(second);
     cr_expect(strstr(second, "{\"role\": \"system\", \"content\": \"be brief\"}") != NULL, "%s", second);
-    cr_expect(strstr(second, "{\"role\": \"assistant\", \"content\": \"Hello from fake: first\"}") != NULL, "%s", second);
+    cr_expect(strstr(second, "{\"role\": \"assistant\", \"content\": \"Hello from fake: first\"}") != NULL, "%s",
+              second);
     result_free(&r);
 }
 
@@ -85,7 +87,8 @@ Test(remote, reasoning_fields_become_think_text) {
         cr_expect_str_eq(r.run.out, "<think>Let me think. Wait, check it.</think>The answer is <answer>4</answer>\n");
         result_free(&r);
         r = chat_with(modes[i], "/think collapse\nq\n/think hide\nq\n", NULL);
-        cr_expect_str_eq(r.run.out, "[think: 29 chars]The answer is <answer>4</answer>\nThe answer is <answer>4</answer>\n");
+        cr_expect_str_eq(r.run.out,
+                         "[think: 29 chars]The answer is <answer>4</answer>\nThe answer is <answer>4</answer>\n");
         result_free(&r);
     }
 }
@@ -133,7 +136,8 @@ static void expect_failure(enum fake_mode mode, const char *const *needles, cons
 }
 
 Test(remote, http_errors) {
-    expect_failure(FAKE_401, (const char *[]){"HTTP 401 Unauthorized", "Incorrect API key provided", "OPENAI_API_KEY", NULL},
+    expect_failure(FAKE_401,
+                   (const char *[]){"HTTP 401 Unauthorized", "Incorrect API key provided", "OPENAI_API_KEY", NULL},
                    NULL);
     expect_failure(FAKE_429, (const char *[]){"HTTP 429", "rate limited", "wait 7 s", NULL}, NULL);
     expect_failure(FAKE_500, (const char *[]){"HTTP 500 server error", "internal boom", NULL}, NULL);
@@ -145,6 +149,7 @@ Test(remote, stream_errors) {
     expect_failure(FAKE_MIDSTREAM_ERROR, (const char *[]){"model overloaded", NULL}, NULL);
     expect_failure(FAKE_DROP, (const char *[]){"dropped", NULL}, NULL);
     expect_failure(FAKE_NO_DONE, (const char *[]){"ended before [DONE]", NULL}, NULL);
+    expect_failure(FAKE_HTML, (const char *[]){"not an event stream (Content-Type: text/html)", NULL}, NULL);
     expect_failure(FAKE_SLOW, (const char *[]){"no data for 1 s", "stalled", NULL},
                    (const char *[]){"--timeout", "1", NULL});
     expect_failure(FAKE_HUGE, (const char *[]){"exceeds 65536 bytes", "--max-response", NULL},
@@ -221,7 +226,7 @@ Test(remote, compare_local_against_remote) {
     snprintf(spec, sizeof spec, "%s#reasoner", srv.url);
     char *model = th_path("tests/fixtures/models/qwen2_tiny");
     struct th_run r = th_r1lab(NULL, (const char *[]){"compare", model, spec, "--prompts", prompts, "--template", "raw",
-                                                     "-n", "12", "--width", "100", NULL});
+                                                      "-n", "12", "--width", "100", NULL});
     cr_expect_eq(r.exit_code, 0, "%s", r.err);
     cr_expect(strstr(r.out, "qwen2_tiny") && strstr(r.out, "reasoner@127.0.0.1"), "%s", r.out);
     cr_expect(strstr(r.out, "[1/2] What is 2+2?  (answer: 4)") != NULL, "%s", r.out);
@@ -238,7 +243,7 @@ Test(remote, compare_local_against_remote) {
     cr_assert(fake_start(&srv, FAKE_REASONING, 2, NULL));
     snprintf(spec, sizeof spec, "%s#reasoner", srv.url);
     r = th_r1lab(NULL, (const char *[]){"compare", model, spec, "--prompts", prompts, "--template", "raw", "-n", "12",
-                                       "--json", NULL});
+                                        "--json", NULL});
     cr_expect_eq(r.exit_code, 0, "%s", r.err);
     cJSON *o = cJSON_Parse(r.out);
     cr_assert(o, "JSON: %s", r.out);
@@ -258,4 +263,21 @@ Test(remote, compare_local_against_remote) {
     free(model);
     fs_remove_tree(dir);
     free(dir);
+}
+
+Test(remote, compare_report_neutralises_escapes) {
+    struct fake_server srv;
+    cr_assert(fake_start(&srv, FAKE_ESCAPES, 2, NULL));
+    char spec[256];
+    snprintf(spec, sizeof spec, "%s#esc", srv.url);
+    char *model = th_path("tests/fixtures/models/qwen2_tiny");
+    struct th_run r = th_r1lab("a prompt with \x1b[2J inside\n",
+                               (const char *[]){"compare", model, spec, "--template", "raw", "-n", "6", NULL});
+    cr_expect_eq(r.exit_code, 0, "%s", r.err);
+    cr_expect(strchr(r.out, '\x1b') == NULL, "no ESC in the report: %s", r.out);
+    cr_expect(strstr(r.out, "\\x1b[2J") != NULL, "the prompt is shown neutralised: %s", r.out);
+    cr_expect(strstr(r.out, "pwned") != NULL, "%s", r.out);
+    th_run_free(&r);
+    fake_stop(&srv);
+    free(model);
 }

@@ -76,6 +76,7 @@ Test(repl_pty, prompt_keys_history_and_restore, .timeout = 60) {
     th_pty_send(&p, "\x1b[A\x1b[A"); /* Up twice: "/help" */
     th_pty_send(&p, "\r");
     EXPECT(&p, "commands:", 5);
+    EXPECT(&p, ">>>", 10); /* type only at the prompt, as a person would */
     th_pty_send(&p, "/quit\r");
     cr_assert(th_pty_wait(&p, 10));
     cr_expect_eq(p.exit_code, 0);
@@ -92,7 +93,8 @@ Test(repl_pty, ctrl_c_stops_a_generation_and_keeps_the_repl, .timeout = 60) {
     char spec[200];
     snprintf(spec, sizeof spec, "%s#slow", srv.url);
     struct th_pty p;
-    cr_assert(th_pty_spawn(&p, (const char *[]){"chat", spec, NULL}, (const char *[]){"R1LAB_HISTORY=", NULL}, 100, 30));
+    cr_assert(
+        th_pty_spawn(&p, (const char *[]){"chat", spec, NULL}, (const char *[]){"R1LAB_HISTORY=", NULL}, 100, 30));
     EXPECT(&p, ">>>", 10);
     th_pty_send(&p, "go\r");
     EXPECT(&p, "tick 3 ", 10);
@@ -101,8 +103,10 @@ Test(repl_pty, ctrl_c_stops_a_generation_and_keeps_the_repl, .timeout = 60) {
     EXPECT(&p, ">>>", 5);
     cr_expect(strstr(p.out, "tick 399") == NULL, "stopped early");
     cr_expect(strstr(p.out, "to leave") == NULL, "the Ctrl-C was used up by the generation");
+    EXPECT(&p, ">>>", 10); /* type only at the prompt, as a person would */
     th_pty_send(&p, "/show\r");
     EXPECT(&p, "conversation: 1 prompt", 5);
+    EXPECT(&p, ">>>", 10); /* type only at the prompt, as a person would */
     th_pty_send(&p, "/quit\r");
     cr_assert(th_pty_wait(&p, 10));
     cr_expect_eq(p.exit_code, 0);
@@ -117,12 +121,14 @@ Test(repl_pty, colours_think_and_escapes_on_a_terminal, .timeout = 60) {
     char spec[200];
     snprintf(spec, sizeof spec, "%s#r", srv.url);
     struct th_pty p;
-    cr_assert(th_pty_spawn(&p, (const char *[]){"chat", spec, NULL}, (const char *[]){"R1LAB_HISTORY=", NULL}, 100, 30));
+    cr_assert(
+        th_pty_spawn(&p, (const char *[]){"chat", spec, NULL}, (const char *[]){"R1LAB_HISTORY=", NULL}, 100, 30));
     EXPECT(&p, ">>>", 10);
     th_pty_send(&p, "q\r");
     EXPECT(&p, "\033[0;2m<think>Let me", 10);
     EXPECT(&p, "\033[0;1m4", 5); /* the answer stands out */
     EXPECT(&p, "tok/s", 5);
+    EXPECT(&p, ">>>", 10); /* type only at the prompt, as a person would */
     th_pty_send(&p, "/quit\r");
     cr_assert(th_pty_wait(&p, 10));
     th_pty_free(&p);
@@ -130,13 +136,15 @@ Test(repl_pty, colours_think_and_escapes_on_a_terminal, .timeout = 60) {
 
     cr_assert(fake_start(&srv, FAKE_ESCAPES, 2, NULL));
     snprintf(spec, sizeof spec, "%s#e", srv.url);
-    cr_assert(th_pty_spawn(&p, (const char *[]){"chat", spec, NULL}, (const char *[]){"R1LAB_HISTORY=", NULL}, 100, 30));
+    cr_assert(
+        th_pty_spawn(&p, (const char *[]){"chat", spec, NULL}, (const char *[]){"R1LAB_HISTORY=", NULL}, 100, 30));
     EXPECT(&p, ">>>", 10);
     th_pty_send(&p, "q\r");
     EXPECT(&p, "tok/s", 10);
     cr_expect(strstr(p.out, "\\x1b]0;pwned\\x07") != NULL, "shown as text: %s", p.out);
     cr_expect(strstr(p.out, "\x1b]0;pwned") == NULL, "never sent raw");
     cr_expect(strstr(p.out, "\x1b[31mALERT") == NULL, "never sent raw");
+    EXPECT(&p, ">>>", 10); /* type only at the prompt, as a person would */
     th_pty_send(&p, "\x04");
     cr_assert(th_pty_wait(&p, 10));
     expect_restored(&p);
@@ -158,6 +166,7 @@ Test(repl_pty, side_by_side_on_a_terminal, .timeout = 60) {
     EXPECT(&p, ">>>", 10);
     th_pty_send(&p, "/diff\r");
     EXPECT(&p, "words in common", 5);
+    EXPECT(&p, ">>>", 10); /* type only at the prompt, as a person would */
     th_pty_send(&p, "/quit\r");
     cr_assert(th_pty_wait(&p, 10));
     cr_expect_eq(p.exit_code, 0);
@@ -181,4 +190,34 @@ Test(repl_pty, sigterm_restores_the_terminal, .timeout = 60) {
     expect_restored(&p);
     th_pty_free(&p);
     free(m);
+}
+
+Test(repl_pty, bracketed_paste_is_one_prompt, .timeout = 60) {
+    char *dir = th_tmpdir("paste");
+    char log[512];
+    snprintf(log, sizeof log, "%s/requests.log", dir);
+    struct fake_server srv;
+    cr_assert(fake_start(&srv, FAKE_NORMAL, 2, log));
+    char spec[200];
+    snprintf(spec, sizeof spec, "%s#m", srv.url);
+    struct th_pty p;
+    cr_assert(
+        th_pty_spawn(&p, (const char *[]){"chat", spec, NULL}, (const char *[]){"R1LAB_HISTORY=", NULL}, 100, 30));
+    EXPECT(&p, ">>>", 10);
+    th_pty_send(&p, "\x1b[200~pasted line one\rpasted line two\x1b[201~");
+    EXPECT(&p, "line two", 5);
+    th_pty_send(&p, "\r");
+    EXPECT(&p, "tok/s", 10);
+    EXPECT(&p, ">>>", 5);
+    th_pty_send(&p, "/quit\r");
+    cr_assert(th_pty_wait(&p, 10));
+    th_pty_free(&p);
+    fake_stop(&srv);
+    char *text;
+    size_t len;
+    cr_assert_eq(fs_read_file(log, 1 << 20, &text, &len), STATUS_OK);
+    cr_expect(strstr(text, "\"content\": \"pasted line one\\npasted line two\"") != NULL, "one user message: %s", text);
+    free(text);
+    fs_remove_tree(dir);
+    free(dir);
 }

@@ -97,9 +97,26 @@ Test(think, every_split_gives_the_same_segments) {
 /* A test text: words, spaces, newlines, long words, CJK, emoji, combining marks, style markers. */
 static char *make_text(unsigned seed) {
     static const char *const pieces[] = {
-        "the", "quick", "brown", "fox", "jumps", " ", "  ", "\n", "\n\n", "supercalifragilisticexpialidocious",
-        "\xe4\xbd\xa0\xe5\xa5\xbd", "\xe4\xb8\x96\xe7\x95\x8c\xe5\x92\x8c\xe5\xb9\xb3", "\xf0\x9f\x98\x80",
-        "e\xcc\x81t\xc3\xa9", "x=2", "\x02", "\x03", "\x01", "\\x1b[31m", "----------------------------------------",
+        "the",
+        "quick",
+        "brown",
+        "fox",
+        "jumps",
+        " ",
+        "  ",
+        "\n",
+        "\n\n",
+        "supercalifragilisticexpialidocious",
+        "\xe4\xbd\xa0\xe5\xa5\xbd",
+        "\xe4\xb8\x96\xe7\x95\x8c\xe5\x92\x8c\xe5\xb9\xb3",
+        "\xf0\x9f\x98\x80",
+        "e\xcc\x81t\xc3\xa9",
+        "x=2",
+        "\x02",
+        "\x03",
+        "\x01",
+        "\\x1b[31m",
+        "----------------------------------------",
     };
     srand(seed);
     struct strbuf sb = {0};
@@ -135,8 +152,8 @@ Test(layout, wrap_keeps_every_line_within_the_width) {
             struct strbuf joined = {0};
             for (size_t l = 0; l < lines; l++) {
                 int w = repl_text_width(text + off[l], lens[l]);
-                cr_assert_leq(w, width, "seed %u width %d line %zu is %d wide: '%.*s'", seed, width, l, w,
-                              (int)lens[l], text + off[l]);
+                cr_assert_leq(w, width, "seed %u width %d line %zu is %d wide: '%.*s'", seed, width, l, w, (int)lens[l],
+                              text + off[l]);
                 strbuf_append(&joined, text + off[l], lens[l]);
                 /* A line may start with spaces only after an explicit newline (indentation is kept). */
                 if (l > 0 && lens[l] && text[off[l]] == ' ')
@@ -398,8 +415,8 @@ Test(repl_table, commands_completion_and_hints) {
     size_t n;
     const struct repl_command *c = repl_commands(&n);
     cr_assert_geq(n, 16);
-    const char *required[] = {"help", "load", "compare", "set", "show", "template", "system", "regen",
-                              "clear", "save", "read", "quit", "diff", "think", "vote", "blind"};
+    const char *required[] = {"help",  "load", "compare", "set",  "show", "template", "system", "regen",
+                              "clear", "save", "read",    "quit", "diff", "think",    "vote",   "blind"};
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
         cr_expect(repl_find_command(required[i]) != NULL, "/%s exists", required[i]);
     for (size_t i = 0; i < n; i++) cr_expect(c[i].help && c[i].help[0] && c[i].run);
@@ -436,9 +453,12 @@ Test(repl_table, commands_completion_and_hints) {
 /* The REPL COMMANDS section of r1lab-chat(1) is the command table, formatted. */
 static void man_escape(struct strbuf *sb, const char *s) {
     for (; *s; s++) {
-        if (*s == '-') strbuf_puts(sb, "\\-");
-        else if (*s == '\\') strbuf_puts(sb, "\\e");
-        else strbuf_putc(sb, *s);
+        if (*s == '-')
+            strbuf_puts(sb, "\\-");
+        else if (*s == '\\')
+            strbuf_puts(sb, "\\e");
+        else
+            strbuf_putc(sb, *s);
     }
 }
 
@@ -476,7 +496,10 @@ Test(repl_text, sanitise_and_width) {
     cr_expect_str_eq(sb.data, "ok\\x1b]52;c;Zm9v\\x07 \\u202e rtl \\u009b tab\tnl\n");
     for (size_t i = 0; i < sb.len; i++) cr_expect(!repl_is_style((unsigned char)sb.data[i]));
     strbuf_free(&sb);
-    cr_expect_eq(repl_text_width("a\xe4\xbd\xa0" "e\xcc\x81\x02", 7), 4);
+    cr_expect_eq(repl_text_width("a\xe4\xbd\xa0"
+                                 "e\xcc\x81\x02",
+                                 7),
+                 4);
     /* Long input goes through in pieces without cutting a character. */
     struct strbuf big = {0}, out = {0};
     for (int i = 0; i < 3000; i++) strbuf_puts(&big, "\xe4\xbd\xa0\x1b");
@@ -484,4 +507,47 @@ Test(repl_text, sanitise_and_width) {
     cr_expect_eq(out.len, 3000 * 7);
     strbuf_free(&big);
     strbuf_free(&out);
+}
+
+/* ---- compare: prompts and scores ---- */
+
+#include "repl/compare.h"
+
+Test(compare_units, prompts_file_and_scores) {
+    const char text[] = "{\"prompt\": \"Solve: 2x = 4\", \"answer\": 2}\n\n  plain prompt  \r\n"
+                        "{\"prompt\": \"Using 6, 2, 2 make 6\", \"answer\": \"6 / 2 * 2\", \"numbers\": [6, 2, 2], "
+                        "\"target\": 6}\n";
+    struct compare_item *items;
+    size_t n;
+    cr_assert_eq(compare_items_parse(text, sizeof text - 1, "p.jsonl", &items, &n), STATUS_OK, "%s", err_msg());
+    cr_assert_eq(n, 3);
+    cr_expect(items[0].has_answer);
+    cr_expect_str_eq(items[1].prompt, "plain prompt");
+    cr_expect(!items[1].has_answer);
+    cr_expect_eq(items[2].problem.kind, TASK_COUNTDOWN, "numbers + target win over answer");
+    struct gen_result res;
+    gen_result_init(&res);
+    res.new_tokens = 9;
+    struct reply_score sc;
+    const char *good = " <think> 2x = 4 so x = 2. Wait, check: 2*2 = 4. </think> <answer> 2 </answer>";
+    compare_score(&items[0], good, &res, TEMPLATE_R1_ZERO, false, &sc);
+    cr_expect_eq(sc.correct, 1);
+    cr_expect(sc.format_ok);
+    cr_expect(sc.reflection);
+    cr_expect_gt(sc.think_share, 0.4);
+    cr_expect_eq(sc.tokens, 9);
+    compare_score(&items[0], "the answer is 2", &res, TEMPLATE_R1_ZERO, false, &sc);
+    cr_expect_eq(sc.correct, 0, "no <answer> tags, no answer");
+    cr_expect(!sc.format_ok);
+    compare_score(&items[1], "<think>hmm</think> so \\boxed{3}", &res, TEMPLATE_CHATML, false, &sc);
+    cr_expect_eq(sc.correct, -1);
+    cr_expect(sc.format_ok, "R1 summary format for other templates");
+    compare_score(&items[2], "<think>x</think> <answer>2 * 6 / 2</answer>", &res, TEMPLATE_R1_ZERO, false, &sc);
+    cr_expect_eq(sc.correct, 1, "any valid Countdown expression counts");
+    gen_result_free(&res);
+    compare_items_free(items, n);
+    const char bad[] = "{\"prompt\": \"a\"}\n{\"answer\": 3}\n";
+    cr_expect_eq(compare_items_parse(bad, sizeof bad - 1, "p.jsonl", &items, &n), STATUS_FORMAT);
+    cr_expect(strstr(err_msg(), "p.jsonl:2") != NULL, "%s", err_msg());
+    cr_expect_eq(compare_items_parse("\n\n", 2, "e.jsonl", &items, &n), STATUS_INVALID);
 }

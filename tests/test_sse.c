@@ -136,7 +136,8 @@ Test(sse, a_callback_error_stops_the_feed) {
 Test(oai, chunks_content_reasoning_usage) {
     struct oai_delta d;
     oai_delta_init(&d);
-    const char *c1 = "{\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Hel\"},\"finish_reason\":null}]}";
+    const char *c1 =
+        "{\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Hel\"},\"finish_reason\":null}]}";
     cr_assert_eq(oai_parse_chunk(c1, strlen(c1), &d), STATUS_OK);
     const char *c2 = "{\"choices\":[{\"delta\":{\"reasoning_content\":\"hmm\",\"content\":null}}]}";
     cr_assert_eq(oai_parse_chunk(c2, strlen(c2), &d), STATUS_OK);
@@ -172,7 +173,8 @@ Test(oai, malformed_and_error_chunks) {
 Test(oai, whole_response_and_error_bodies) {
     struct oai_delta d;
     oai_delta_init(&d);
-    const char *r = "{\"choices\":[{\"message\":{\"content\":\"hi\",\"reasoning_content\":\"r\"},\"finish_reason\":\"stop\"}]}";
+    const char *r =
+        "{\"choices\":[{\"message\":{\"content\":\"hi\",\"reasoning_content\":\"r\"},\"finish_reason\":\"stop\"}]}";
     cr_assert_eq(oai_parse_response(r, strlen(r), &d), STATUS_OK);
     cr_expect_str_eq(d.content.data, "hi");
     cr_expect_str_eq(d.reasoning.data, "r");

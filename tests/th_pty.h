@@ -9,11 +9,11 @@
 
 struct th_pty {
     pid_t pid;
-    int fd;          /* the master side */
-    char *out;       /* everything the program wrote, NUL-terminated */
+    int fd;    /* the master side */
+    char *out; /* everything the program wrote, NUL-terminated */
     size_t n, cap;
-    size_t cursor;   /* th_pty_expect searches from here */
-    int exit_code;   /* after th_pty_wait: the exit status, or -1 (signal) */
+    size_t cursor; /* th_pty_expect searches from here */
+    int exit_code; /* after th_pty_wait: the exit status, or -1 (signal) */
 };
 
 /* Starts r1lab with args (NULL-terminated) on a new pty of cols x rows; env: extra "K=V" strings or NULL. */

@@ -14,8 +14,12 @@ int chat_opts_parse(struct chat_opts *o, const struct cli_spec *spec, int key, c
     long long i;
     double d;
     switch (key) {
-    case CHAT_OPT_REMOTE: o->remote = arg; break;
-    case CHAT_OPT_MODEL: o->ecfg.model = arg; break;
+    case CHAT_OPT_REMOTE:
+        o->remote = arg;
+        break;
+    case CHAT_OPT_MODEL:
+        o->ecfg.model = arg;
+        break;
     case CHAT_OPT_TEMPLATE: {
         enum template_kind k;
         if (template_parse(arg, &k) != STATUS_OK) {
@@ -45,7 +49,9 @@ int chat_opts_parse(struct chat_opts *o, const struct cli_spec *spec, int key, c
         if (cli_parse_int(spec, "--seed", arg, 0, INT64_MAX, &i)) return CHAT_OPT_ERROR;
         o->params.seed = (uint64_t)i;
         break;
-    case CHAT_OPT_DEVICE: o->ecfg.device = arg; break;
+    case CHAT_OPT_DEVICE:
+        o->ecfg.device = arg;
+        break;
     case CHAT_OPT_THREADS:
         if (cli_parse_int(spec, "--threads", arg, 0, 1024, &i)) return CHAT_OPT_ERROR;
         o->ecfg.threads = (int)i;
@@ -62,7 +68,8 @@ int chat_opts_parse(struct chat_opts *o, const struct cli_spec *spec, int key, c
         if (cli_parse_int(spec, "--max-response", arg, 1024, (long long)1 << 40, &i)) return CHAT_OPT_ERROR;
         o->ecfg.max_response = (size_t)i;
         break;
-    default: return CHAT_OPT_NOT_MINE;
+    default:
+        return CHAT_OPT_NOT_MINE;
     }
     return CHAT_OPT_HANDLED;
 }
@@ -72,9 +79,12 @@ int chat_opts_model_spec(struct chat_opts *o, const struct cli_spec *spec, const
         cli_usage_error(spec, "give either a model or --remote URL, not both");
         return 1;
     }
-    if (positional) *out = positional;
-    else if (o->remote) *out = o->remote;
-    else if (getenv("OPENAI_BASE_URL") && *getenv("OPENAI_BASE_URL")) *out = "remote:";
+    if (positional)
+        *out = positional;
+    else if (o->remote)
+        *out = o->remote;
+    else if (getenv("OPENAI_BASE_URL") && *getenv("OPENAI_BASE_URL"))
+        *out = "remote:";
     else {
         cli_usage_error(spec, "no model: give a checkpoint, a URL, --remote URL, or set OPENAI_BASE_URL");
         return 1;

@@ -22,20 +22,22 @@ enum {
     CHAT_OPT_MAX_RESPONSE,
 };
 
-#define CHAT_COMMON_OPTIONS                                                                                    \
-    {"remote", CHAT_OPT_REMOTE, "URL", "an OpenAI-compatible server (API base, e.g. http://host:8080/v1)"},   \
-        {"model", CHAT_OPT_MODEL, "NAME", "the remote model's name (also for $OPENAI_BASE_URL)"},              \
-        {"template", CHAT_OPT_TEMPLATE, "NAME", "r1-zero, r1, chatml, llama3 or raw (default: detected)"},     \
-        {"temperature", CHAT_OPT_TEMP, "T", "sampling temperature; 0 = greedy (default 0.6)"},                 \
-        {"top-p", CHAT_OPT_TOP_P, "P", "nucleus sampling mass in (0, 1] (default 0.95)"},                      \
-        {"top-k", CHAT_OPT_TOP_K, "K", "sample among the K most likely tokens; 0 = off (default 0)"},          \
-        {"max-tokens", CHAT_OPT_MAX, "N", "new tokens per reply at most (default 1024)"},                      \
-        {"seed", CHAT_OPT_SEED, "S", "random seed of the first reply (default 0)"},                            \
-        {"device", CHAT_OPT_DEVICE, "DEV", "auto, cpu, cuda or cuda:N (default auto)"},                        \
-        {"threads", CHAT_OPT_THREADS, "N", "CPU threads (default: all cores)"},                                \
-        {"timeout", CHAT_OPT_TIMEOUT, "S", "remote: give up after S seconds without data (default 60)"},       \
-        {"connect-timeout", CHAT_OPT_CONNECT_TIMEOUT, "S", "remote: connecting at most S seconds (default 10)"}, \
-        {"max-response", CHAT_OPT_MAX_RESPONSE, "BYTES", "remote: bytes per response at most (default 16 MiB)"}
+/* clang-format off */
+#define CHAT_COMMON_OPTIONS                                                                                        \
+    {"remote", CHAT_OPT_REMOTE, "URL", "an OpenAI-compatible server (API base, e.g. http://host:8080/v1)"},       \
+    {"model", CHAT_OPT_MODEL, "NAME", "the remote model's name (also for $OPENAI_BASE_URL)"},                      \
+    {"template", CHAT_OPT_TEMPLATE, "NAME", "r1-zero, r1, chatml, llama3 or raw (default: detected)"},             \
+    {"temperature", CHAT_OPT_TEMP, "T", "sampling temperature; 0 = greedy (default 0.6)"},                         \
+    {"top-p", CHAT_OPT_TOP_P, "P", "nucleus sampling mass in (0, 1] (default 0.95)"},                              \
+    {"top-k", CHAT_OPT_TOP_K, "K", "sample among the K most likely tokens; 0 = off (default 0)"},                  \
+    {"max-tokens", CHAT_OPT_MAX, "N", "new tokens per reply at most (default 1024)"},                              \
+    {"seed", CHAT_OPT_SEED, "S", "random seed of the first reply (default 0)"},                                    \
+    {"device", CHAT_OPT_DEVICE, "DEV", "auto, cpu, cuda or cuda:N (default auto)"},                                \
+    {"threads", CHAT_OPT_THREADS, "N", "CPU threads (default: all cores)"},                                        \
+    {"timeout", CHAT_OPT_TIMEOUT, "S", "remote: give up after S seconds without data (default 60)"},               \
+    {"connect-timeout", CHAT_OPT_CONNECT_TIMEOUT, "S", "remote: connecting at most S seconds (default 10)"},       \
+    {"max-response", CHAT_OPT_MAX_RESPONSE, "BYTES", "remote: bytes per response at most (default 16 MiB)"}
+/* clang-format on */
 
 struct chat_opts {
     struct endpoint_config ecfg;

@@ -52,17 +52,30 @@ int cmd_chat(int argc, char **argv) {
         if (r == CHAT_OPT_HANDLED) continue;
         if (r == CHAT_OPT_ERROR) return EXIT_USAGE;
         switch (c) {
-        case CLI_KEY_HELP: cli_print_help(stdout, &spec); return EXIT_OK;
-        case OPT_COMPARE: ro.compare = optarg; break;
-        case OPT_SYSTEM: ro.system = optarg; break;
+        case CLI_KEY_HELP:
+            cli_print_help(stdout, &spec);
+            return EXIT_OK;
+        case OPT_COMPARE:
+            ro.compare = optarg;
+            break;
+        case OPT_SYSTEM:
+            ro.system = optarg;
+            break;
         case OPT_THINK:
             if (!think_mode_parse(optarg, &ro.think))
                 return cli_usage_error(&spec, "--think: '%s' is not show, hide or collapse", optarg);
             break;
-        case OPT_BLIND: ro.blind = true; break;
-        case OPT_VOTES: ro.votes_path = optarg; break;
-        case OPT_PLAIN: ro.plain = true; break;
-        default: return EXIT_USAGE;
+        case OPT_BLIND:
+            ro.blind = true;
+            break;
+        case OPT_VOTES:
+            ro.votes_path = optarg;
+            break;
+        case OPT_PLAIN:
+            ro.plain = true;
+            break;
+        default:
+            return EXIT_USAGE;
         }
     }
     if (n_pos > 1) return cli_usage_error(&spec, "expected one model, got %d (use --compare for a second)", n_pos);

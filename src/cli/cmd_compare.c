@@ -26,9 +26,10 @@ static const struct cli_spec spec = {
     .name = "compare",
     .synopsis = "A B [--prompts FILE] [--blind] [--seed S] [--json] [options]",
     .summary = "Compare two models side by side over prompts, with a summary table.",
-    .details = "A and B are checkpoints (DIR, RUN_DIR@STEP, RUN_DIR@latest) or OpenAI-compatible servers (URL, URL#MODEL,\n"
-               "remote:MODEL for $OPENAI_BASE_URL). Both get the same prompt, settings and seed. Without --prompts,\n"
-               "prompts are read from stdin, or, on a terminal, the chat REPL starts in side-by-side mode.",
+    .details =
+        "A and B are checkpoints (DIR, RUN_DIR@STEP, RUN_DIR@latest) or OpenAI-compatible servers (URL, URL#MODEL,\n"
+        "remote:MODEL for $OPENAI_BASE_URL). Both get the same prompt, settings and seed. Without --prompts,\n"
+        "prompts are read from stdin, or, on a terminal, the chat REPL starts in side-by-side mode.",
     .options = options,
     .n_options = sizeof options / sizeof options[0],
 };
@@ -54,12 +55,24 @@ int cmd_compare(int argc, char **argv) {
         if (r == CHAT_OPT_HANDLED) continue;
         if (r == CHAT_OPT_ERROR) return EXIT_USAGE;
         switch (c) {
-        case CLI_KEY_HELP: cli_print_help(stdout, &spec); return EXIT_OK;
-        case OPT_PROMPTS: o.prompts_path = optarg; break;
-        case OPT_BLIND: o.blind = true; break;
-        case OPT_VOTES: o.votes_path = optarg; break;
-        case OPT_JSON: o.json = true; break;
-        case OPT_SYSTEM: o.system = optarg; break;
+        case CLI_KEY_HELP:
+            cli_print_help(stdout, &spec);
+            return EXIT_OK;
+        case OPT_PROMPTS:
+            o.prompts_path = optarg;
+            break;
+        case OPT_BLIND:
+            o.blind = true;
+            break;
+        case OPT_VOTES:
+            o.votes_path = optarg;
+            break;
+        case OPT_JSON:
+            o.json = true;
+            break;
+        case OPT_SYSTEM:
+            o.system = optarg;
+            break;
         case OPT_THINK:
             if (!think_mode_parse(optarg, &o.think))
                 return cli_usage_error(&spec, "--think: '%s' is not show, hide or collapse", optarg);
@@ -67,7 +80,8 @@ int cmd_compare(int argc, char **argv) {
         case OPT_WIDTH:
             if (cli_parse_int(&spec, "--width", optarg, 20, 10000, &width)) return EXIT_USAGE;
             break;
-        default: return EXIT_USAGE;
+        default:
+            return EXIT_USAGE;
         }
     }
     if (co.remote) return cli_usage_error(&spec, "name remote models as A or B (URL, URL#MODEL or remote:MODEL)");
@@ -76,8 +90,14 @@ int cmd_compare(int argc, char **argv) {
     bool prompts_from_stdin = !o.prompts_path || strcmp(o.prompts_path, "-") == 0;
     if (!o.prompts_path && isatty(STDIN_FILENO) && !o.json) {
         /* Interactive: the chat REPL, side by side from the start. */
-        struct repl_options ro = {.model = pos[0], .compare = pos[1], .ecfg = co.ecfg, .params = co.params,
-                                  .system = o.system, .think = o.think, .blind = o.blind, .votes_path = o.votes_path};
+        struct repl_options ro = {.model = pos[0],
+                                  .compare = pos[1],
+                                  .ecfg = co.ecfg,
+                                  .params = co.params,
+                                  .system = o.system,
+                                  .think = o.think,
+                                  .blind = o.blind,
+                                  .votes_path = o.votes_path};
         struct repl *r;
         enum status st = repl_init(&r, &ro);
         if (st != STATUS_OK) return cli_report(st);

@@ -40,14 +40,6 @@ static enum status parse_item(const char *line, size_t n, const char *name, size
         st = err_set(STATUS_FORMAT, "%s:%zu: missing \"prompt\" (a non-empty string)", name, lineno);
     } else if (!(it->prompt = strdup(p->valuestring))) {
         st = err_set(STATUS_NOMEM, "out of memory");
-    } else if (a && !cJSON_IsNull(a)) {
-        char num[64];
-        const char *ans = NULL;
-        if (cJSON_IsString(a)) ans = a->valuestring;
-        else if (cJSON_IsNumber(a)) snprintf(num, sizeof num, "%.17g", a->valuedouble), ans = num;
-        if (!ans) st = err_set(STATUS_FORMAT, "%s:%zu: \"answer\" must be a string or a number", name, lineno);
-        else st = task_problem_from_answer(&it->problem, TASK_DATASET, it->prompt, ans);
-        it->has_answer = st == STATUS_OK;
     } else if (nums && target) {
         int64_t v[TASK_MAX_NUMBERS];
         int k = 0;
@@ -61,9 +53,23 @@ static enum status parse_item(const char *line, size_t n, const char *name, size
             v[k++] = (int64_t)x->valuedouble;
         }
         if (!ok || k == 0)
-            st = err_set(STATUS_FORMAT, "%s:%zu: \"numbers\" must be 1..%d non-negative integers and \"target\" a number",
-                         name, lineno, TASK_MAX_NUMBERS);
-        else st = task_problem_countdown(&it->problem, v, k, (int64_t)target->valuedouble, it->prompt);
+            st = err_set(STATUS_FORMAT,
+                         "%s:%zu: \"numbers\" must be 1..%d non-negative integers and \"target\" a number", name,
+                         lineno, TASK_MAX_NUMBERS);
+        else
+            st = task_problem_countdown(&it->problem, v, k, (int64_t)target->valuedouble, it->prompt);
+        it->has_answer = st == STATUS_OK;
+    } else if (a && !cJSON_IsNull(a)) {
+        char num[64];
+        const char *ans = NULL;
+        if (cJSON_IsString(a))
+            ans = a->valuestring;
+        else if (cJSON_IsNumber(a))
+            snprintf(num, sizeof num, "%.17g", a->valuedouble), ans = num;
+        if (!ans)
+            st = err_set(STATUS_FORMAT, "%s:%zu: \"answer\" must be a string or a number", name, lineno);
+        else
+            st = task_problem_from_answer(&it->problem, TASK_DATASET, it->prompt, ans);
         it->has_answer = st == STATUS_OK;
     }
     cJSON_Delete(o);
@@ -228,8 +234,10 @@ static void print_summary(FILE *out, struct endpoint *const ep[2], const struct 
     for (int m = 0; m < 2; m++) {
         const struct model_sum *s = &sum[m];
         char acc[32];
-        if (s->answered) snprintf(acc, sizeof acc, "%zu/%zu %5.1f%%", s->correct, s->answered, pct(s->correct, s->answered));
-        else snprintf(acc, sizeof acc, "-");
+        if (s->answered)
+            snprintf(acc, sizeof acc, "%zu/%zu %5.1f%%", s->correct, s->answered, pct(s->correct, s->answered));
+        else
+            snprintf(acc, sizeof acc, "-");
         double n = s->n ? (double)s->n : 1;
         struct strbuf name = {0};
         repl_text_sanitize(ep[m]->name, strlen(ep[m]->name), &name);
@@ -249,8 +257,10 @@ static cJSON *reply_json(const struct gen_result *res, const struct reply_score 
     if (st != STATUS_OK) cJSON_AddStringToObject(o, "error", err);
     cJSON_AddNumberToObject(o, "tokens", (double)res->new_tokens);
     cJSON_AddBoolToObject(o, "tokens_exact", res->new_tokens_exact);
-    if (sc->correct >= 0) cJSON_AddBoolToObject(o, "correct", sc->correct);
-    else cJSON_AddNullToObject(o, "correct");
+    if (sc->correct >= 0)
+        cJSON_AddBoolToObject(o, "correct", sc->correct);
+    else
+        cJSON_AddNullToObject(o, "correct");
     cJSON_AddBoolToObject(o, "format", sc->format_ok);
     cJSON_AddNumberToObject(o, "think_share", sc->think_share);
     cJSON_AddNumberToObject(o, "language", sc->language);
@@ -269,8 +279,10 @@ static cJSON *summary_json(const struct endpoint *ep, const struct model_sum *s)
     cJSON_AddNumberToObject(o, "prompts", (double)s->n);
     cJSON_AddNumberToObject(o, "answered", (double)s->answered);
     cJSON_AddNumberToObject(o, "correct", (double)s->correct);
-    if (s->answered) cJSON_AddNumberToObject(o, "accuracy", (double)s->correct / (double)s->answered);
-    else cJSON_AddNullToObject(o, "accuracy");
+    if (s->answered)
+        cJSON_AddNumberToObject(o, "accuracy", (double)s->correct / (double)s->answered);
+    else
+        cJSON_AddNullToObject(o, "accuracy");
     cJSON_AddNumberToObject(o, "format", (double)s->format_ok / n);
     cJSON_AddNumberToObject(o, "mean_tokens", s->tokens / n);
     cJSON_AddNumberToObject(o, "think_share", s->think_share / n);
@@ -343,8 +355,10 @@ int compare_run(const struct compare_options *o) {
     free(text);
     char votes_path[4096] = "";
     if (st == STATUS_OK && o->blind) {
-        if (o->votes_path) snprintf(votes_path, sizeof votes_path, "%s", o->votes_path);
-        else st = votes_default_path(votes_path, sizeof votes_path);
+        if (o->votes_path)
+            snprintf(votes_path, sizeof votes_path, "%s", o->votes_path);
+        else
+            st = votes_default_path(votes_path, sizeof votes_path);
     }
     for (int m = 0; m < 2 && st == STATUS_OK; m++) st = endpoint_open(o->spec[m], &o->ecfg, &c.ep[m]);
     if (st != STATUS_OK) {
@@ -354,7 +368,7 @@ int compare_run(const struct compare_options *o) {
         endpoint_close(c.ep[0]);
         endpoint_close(c.ep[1]);
         compare_items_free(items, n_items);
-        return st == STATUS_INVALID || st == STATUS_FORMAT || st == STATUS_IO ? 1 : 1;
+        return 1;
     }
     struct sigaction sa, old_int;
     memset(&sa, 0, sizeof sa);
@@ -368,9 +382,11 @@ int compare_run(const struct compare_options *o) {
     bool names_hidden = o->blind;
     if (!o->json) {
         fprintf(c.out, "r1lab compare: A = ");
-        repl_out_model_text(c.out, names_hidden ? "(hidden)" : c.ep[0]->name, strlen(names_hidden ? "(hidden)" : c.ep[0]->name));
+        repl_out_model_text(c.out, names_hidden ? "(hidden)" : c.ep[0]->name,
+                            strlen(names_hidden ? "(hidden)" : c.ep[0]->name));
         fprintf(c.out, ", B = ");
-        repl_out_model_text(c.out, names_hidden ? "(hidden)" : c.ep[1]->name, strlen(names_hidden ? "(hidden)" : c.ep[1]->name));
+        repl_out_model_text(c.out, names_hidden ? "(hidden)" : c.ep[1]->name,
+                            strlen(names_hidden ? "(hidden)" : c.ep[1]->name));
         fprintf(c.out, "; %zu prompt%s; temperature %g, top_p %g, top_k %d, max_tokens %d, seed %llu\n", n_items,
                 n_items == 1 ? "" : "s", o->params.temperature, o->params.top_p, o->params.top_k, o->params.max_tokens,
                 (unsigned long long)o->params.seed);
@@ -421,8 +437,10 @@ int compare_run(const struct compare_options *o) {
             cols_view_free(&c.view);
         }
         for (int m = 0; m < 2; m++) {
-            if (c.st[m] == STATUS_ABORTED) interrupted = true;
-            else if (c.st[m] != STATUS_OK) failures++;
+            if (c.st[m] == STATUS_ABORTED)
+                interrupted = true;
+            else if (c.st[m] != STATUS_OK)
+                failures++;
             add_sum(&sum[m], &c.score[m], c.st[m]);
         }
         done_items++;
@@ -436,8 +454,12 @@ int compare_run(const struct compare_options *o) {
                 failures++;
                 interrupted = true; /* stop: votes and prompts are out of step */
             } else if (!skip) {
-                struct vote_record rec = {.a = c.ep[c.models[0]]->spec, .b = c.ep[c.models[1]]->spec, .vote = v,
-                                          .blind = true, .prompt = it->prompt, .seed = o->params.seed};
+                struct vote_record rec = {.a = c.ep[c.models[0]]->spec,
+                                          .b = c.ep[c.models[1]]->spec,
+                                          .vote = v,
+                                          .blind = true,
+                                          .prompt = it->prompt,
+                                          .seed = o->params.seed};
                 if (votes_append(votes_path, &rec) != STATUS_OK) {
                     fprintf(stderr, "r1lab: error: %s\n", err_msg());
                     failures++;

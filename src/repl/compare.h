@@ -5,7 +5,8 @@
  * and asks for a vote after each prompt (appended to the votes file, see votes.h).
  *
  * Prompts file: JSON lines {"prompt": TEXT, "answer": TEXT|NUMBER} ("question" for "prompt"; "answer"
- * optional; or "numbers" + "target" for a Countdown problem), blank lines skipped; a line that does not start
+ * optional; "numbers" + "target" make a Countdown problem, checked by evaluating the expression, and win over
+ * "answer" — so `r1lab world sample --json` output works as is), blank lines skipped; a line that does not start
  * with '{' is a prompt as it is. Scoring uses reward.h: the answer is the last <answer>…</answer> (or
  * \boxed{}), format is the strict Table 1 format for models with the r1-zero template and R1's
  * "<think>…</think> summary" format otherwise. */
@@ -39,8 +40,7 @@ struct compare_item {
     size_t line;
 };
 /* Reads a prompts list from text (name: for messages). Items are malloc'd; free with compare_items_free. */
-enum status compare_items_parse(const char *text, size_t len, const char *name, struct compare_item **items,
-                                size_t *n);
+enum status compare_items_parse(const char *text, size_t len, const char *name, struct compare_item **items, size_t *n);
 void compare_items_free(struct compare_item *items, size_t n);
 
 /* Scores of one reply. */

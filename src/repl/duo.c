@@ -115,7 +115,9 @@ void duo_run(struct endpoint *const ep[2], const struct chat *const chat[2], con
     d.abort_flag = abort_flag;
     /* Workers leave signals to this thread, which owns the terminal. */
     sigset_t block, old;
-    sigfillset(&block);
+    sigemptyset(&block);
+    int async[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGQUIT};
+    for (size_t k = 0; k < sizeof async / sizeof async[0]; k++) sigaddset(&block, async[k]);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     bool started[2] = {false, false};
     for (int i = 0; i < 2; i++) {
@@ -139,8 +141,8 @@ void duo_run(struct endpoint *const ep[2], const struct chat *const chat[2], con
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     for (;;) {
         pthread_mutex_lock(&d.mu);
-        while (!d.side[0].pending.len && !d.side[1].pending.len &&
-               !(d.side[0].done && !d.side[0].reported) && !(d.side[1].done && !d.side[1].reported)) {
+        while (!d.side[0].pending.len && !d.side[1].pending.len && !(d.side[0].done && !d.side[0].reported) &&
+               !(d.side[1].done && !d.side[1].reported)) {
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
             until.tv_nsec += 100 * 1000 * 1000;

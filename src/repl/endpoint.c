@@ -41,8 +41,8 @@ char *gen_result_full_text(const struct gen_result *r) {
 }
 
 void endpoint_config_default(struct endpoint_config *c) {
-    *c = (struct endpoint_config){.device = "auto", .connect_timeout_s = 10, .stall_timeout_s = 60,
-                                  .max_response = 16u << 20};
+    *c = (struct endpoint_config){
+        .device = "auto", .connect_timeout_s = 10, .stall_timeout_s = 60, .max_response = 16u << 20};
 }
 
 bool endpoint_spec_is_remote(const char *spec) {

@@ -56,12 +56,12 @@ struct gen_result {
     struct strbuf text;      /* the reply as generated (content) */
     struct strbuf reasoning; /* separately delivered reasoning, "" for local models */
     enum finish_reason finish;
-    int64_t prompt_tokens;   /* -1 when unknown */
-    int64_t new_tokens;      /* tokens generated; for remote servers that report no usage, the number of
-                                streamed pieces (new_tokens_exact = false) */
+    int64_t prompt_tokens; /* -1 when unknown */
+    int64_t new_tokens;    /* tokens generated; for remote servers that report no usage, the number of
+                              streamed pieces (new_tokens_exact = false) */
     bool new_tokens_exact;
-    double ttft_s;           /* request to first piece */
-    double total_s;          /* request to the end */
+    double ttft_s;  /* request to first piece */
+    double total_s; /* request to the end */
 };
 void gen_result_init(struct gen_result *r);
 void gen_result_clear(struct gen_result *r); /* empties it for reuse */
@@ -84,8 +84,8 @@ struct endpoint_ops {
 
 struct endpoint {
     const struct endpoint_ops *ops;
-    char name[128];          /* short display name: "zero@400", "qwen2_tiny", "gpt-4o@api.openai.com" */
-    char spec[1024];         /* what it was opened from, as given */
+    char name[128];  /* short display name: "zero@400", "qwen2_tiny", "gpt-4o@api.openai.com" */
+    char spec[1024]; /* what it was opened from, as given */
     bool remote;
     enum template_kind tmpl; /* local: the template in use */
     bool tmpl_auto;          /* local: the template was detected, not chosen */

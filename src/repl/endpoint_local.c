@@ -77,8 +77,8 @@ static enum status local_generate(struct endpoint *ep, const struct chat *chat, 
                                   struct gen_result *out) {
     struct local_ep *e = (struct local_ep *)ep;
     gen_result_clear(out);
-    struct local_call call = {.on_piece = on_piece, .should_abort = abort_fn, .user = user, .stop_id = -1,
-                              .t0 = now_s()};
+    struct local_call call = {
+        .on_piece = on_piece, .should_abort = abort_fn, .user = user, .stop_id = -1, .t0 = now_s()};
     char *prompt = NULL;
     TRY(template_render(ep->tmpl, chat->system, chat->turns, chat->n_turns, true, &prompt));
     /* Templates that spell out the BOS token themselves must not get a second one from the tokenizer. */
@@ -100,16 +100,18 @@ static enum status local_generate(struct endpoint *ep, const struct chat *chat, 
     TRY(ensure_rollout(e, n_prompt + max_new));
 
     struct rollout_options ro = {0};
-    ro.sampling = (struct sampler_params){.temperature = (float)p->temperature, .top_p = (float)p->top_p,
-                                          .top_k = p->top_k};
+    ro.sampling =
+        (struct sampler_params){.temperature = (float)p->temperature, .top_p = (float)p->top_p, .top_k = p->top_k};
     ro.max_new_tokens = max_new;
     ro.seed = p->seed;
     int n_stop = 0;
     const char *stop_text = template_stop_text(ep->tmpl);
     if (stop_text) {
         int32_t id = tokenizer_token_id(e->s.tok, stop_text);
-        if (id >= 0 && tokenizer_is_special(e->s.tok, id)) call.stop_id = id; /* skipped in the decoded text */
-        else ro.stop[n_stop++] = stop_text;
+        if (id >= 0 && tokenizer_is_special(e->s.tok, id))
+            call.stop_id = id; /* skipped in the decoded text */
+        else
+            ro.stop[n_stop++] = stop_text;
     }
     if (ep->tmpl == TEMPLATE_R1_ZERO) ro.stop[n_stop++] = "</answer>";
 
@@ -119,8 +121,8 @@ static enum status local_generate(struct endpoint *ep, const struct chat *chat, 
     st = rollout_run(&e->r, prompts, lens, 1, 1, &ro, on_token, should_abort, &call, &rs);
     const struct rollout_seq *q = &e->r.seqs[0];
     size_t len = q->text ? q->text_len : 0;
-    if (stop_text && len >= strlen(stop_text) && memcmp(q->text + len - strlen(stop_text), stop_text,
-                                                        strlen(stop_text)) == 0)
+    if (stop_text && len >= strlen(stop_text) &&
+        memcmp(q->text + len - strlen(stop_text), stop_text, strlen(stop_text)) == 0)
         len -= strlen(stop_text); /* the end-of-turn marker is not part of the reply */
     if (len) strbuf_append(&out->text, q->text, len);
     out->finish = q->finish;
@@ -141,13 +143,15 @@ static void local_describe(const struct endpoint *ep, struct strbuf *out) {
     const struct local_ep *e = (const struct local_ep *)ep;
     const struct model_config *c = &e->s.model.cfg;
     strbuf_printf(out, "checkpoint: %s\n", e->s.dir);
-    strbuf_printf(out, "architecture: %s, %d layers, hidden %d, %d heads (%d kv), vocab %d\n",
-                  model_arch_name(c->arch), c->num_layers, c->hidden_size, c->num_heads, c->num_kv_heads,
-                  c->vocab_size);
+    strbuf_printf(out, "architecture: %s, %d layers, hidden %d, %d heads (%d kv), vocab %d\n", model_arch_name(c->arch),
+                  c->num_layers, c->hidden_size, c->num_heads, c->num_kv_heads, c->vocab_size);
     double n = (double)model_config_param_count(c);
-    if (n >= 1e9) strbuf_printf(out, "parameters: %.2f B\n", n / 1e9);
-    else if (n >= 1e6) strbuf_printf(out, "parameters: %.2f M\n", n / 1e6);
-    else strbuf_printf(out, "parameters: %.0f\n", n);
+    if (n >= 1e9)
+        strbuf_printf(out, "parameters: %.2f B\n", n / 1e9);
+    else if (n >= 1e6)
+        strbuf_printf(out, "parameters: %.2f M\n", n / 1e6);
+    else
+        strbuf_printf(out, "parameters: %.0f\n", n);
     strbuf_printf(out, "context: %d tokens\n", c->max_position_embeddings);
     strbuf_printf(out, "template: %s%s\n", template_name(ep->tmpl), ep->tmpl_auto ? " (detected)" : "");
     strbuf_printf(out, "device: %s\n", e->s.be ? e->s.be->name : "?");

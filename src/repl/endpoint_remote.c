@@ -58,6 +58,7 @@ struct remote_call {
     double t0, t_last, t_first;
     long retry_after;
     char finish[24];
+    char ctype[64]; /* the response's Content-Type */
     int64_t prompt_tokens, completion_tokens;
 };
 
@@ -124,6 +125,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *user) {
         curl_easy_getinfo(c->e->curl, CURLINFO_RESPONSE_CODE, &c->code);
         char *ct = NULL;
         curl_easy_getinfo(c->e->curl, CURLINFO_CONTENT_TYPE, &ct);
+        snprintf(c->ctype, sizeof c->ctype, "%s", ct ? ct : "");
         c->is_sse = c->code == 200 && (!ct || strstr(ct, "event-stream") || !strstr(ct, "json"));
     }
     if (!c->is_sse) {
@@ -218,8 +220,10 @@ static enum status http_error(struct remote_call *c, const char *shown) {
                              : "set OPENAI_API_KEY to an API key for this server");
     } else if (code == 429) {
         st = err_set(STATUS_IO, "%s: HTTP 429 Too Many Requests (rate limited)%s%s", shown, sep, msg);
-        if (c->retry_after > 0) err_hint("wait %ld s (the server's Retry-After) and try again", c->retry_after);
-        else err_hint("wait a little and try again, or lower the request rate");
+        if (c->retry_after > 0)
+            err_hint("wait %ld s (the server's Retry-After) and try again", c->retry_after);
+        else
+            err_hint("wait a little and try again, or lower the request rate");
     } else if (code >= 500) {
         st = err_set(STATUS_IO, "%s: HTTP %ld server error%s%s", shown, code, sep, msg);
         err_hint("the server failed; try again later or look at the server's log");
@@ -365,9 +369,17 @@ static enum status request_once(struct remote_call *c, const char *body, size_t 
         take_delta(c);
         c->done = true;
     }
+    if (!c->done && c->sse.events == 0 && !strstr(c->ctype, "event-stream")) {
+        char ct[80];
+        oai_error_message(c->ctype, strlen(c->ctype), ct, sizeof ct);
+        enum status st = err_set(STATUS_FORMAT, "%s: the response is not an event stream (Content-Type: %s)", shown,
+                                 ct[0] ? ct : "none");
+        err_hint("is this an OpenAI-compatible /v1/chat/completions endpoint?");
+        return st;
+    }
     if (!c->done && (c->finish[0] == '\0' || sse_pending(&c->sse))) {
-        enum status st = err_set(STATUS_IO, "%s: the stream ended before [DONE] (cut off after %zu bytes)", shown,
-                                 c->received);
+        enum status st =
+            err_set(STATUS_IO, "%s: the stream ended before [DONE] (cut off after %zu bytes)", shown, c->received);
         err_hint("the server closed the connection early; look at the server's log, then /regen");
         return st;
     }
@@ -386,8 +398,15 @@ static enum status remote_generate(struct endpoint *ep, const struct chat *chat,
     enum status st = url ? STATUS_OK : err_set(STATUS_NOMEM, "out of memory");
     struct remote_call c = {.prompt_tokens = -1, .completion_tokens = -1};
     for (int hop = 0; st == STATUS_OK; hop++) {
-        c = (struct remote_call){.e = e, .url = url, .on_piece = on_piece, .should_abort = should_abort,
-                                 .user = user, .out = out, .t0 = t0, .prompt_tokens = -1, .completion_tokens = -1};
+        c = (struct remote_call){.e = e,
+                                 .url = url,
+                                 .on_piece = on_piece,
+                                 .should_abort = should_abort,
+                                 .user = user,
+                                 .out = out,
+                                 .t0 = t0,
+                                 .prompt_tokens = -1,
+                                 .completion_tokens = -1};
         sse_init(&c.sse, e->max_response, on_event, &c);
         oai_delta_init(&c.delta);
         char *next = NULL;
@@ -412,9 +431,12 @@ static enum status remote_generate(struct endpoint *ep, const struct chat *chat,
     out->prompt_tokens = c.prompt_tokens;
     out->new_tokens_exact = c.completion_tokens >= 0;
     out->new_tokens = c.completion_tokens >= 0 ? c.completion_tokens : c.pieces;
-    if (st == STATUS_ABORTED) out->finish = FINISH_ABORTED;
-    else if (strcmp(c.finish, "length") == 0) out->finish = FINISH_LENGTH;
-    else out->finish = FINISH_STOP;
+    if (st == STATUS_ABORTED)
+        out->finish = FINISH_ABORTED;
+    else if (strcmp(c.finish, "length") == 0)
+        out->finish = FINISH_LENGTH;
+    else
+        out->finish = FINISH_STOP;
     return st;
 }
 
@@ -476,9 +498,12 @@ static enum status build_url(const char *base, char *url, size_t cap, char *host
         while (n > 0 && p[n - 1] == '/') p[--n] = '\0';
         const char *suffix = "/chat/completions";
         char np[1200];
-        if (n >= strlen(suffix) && strcmp(p + n - strlen(suffix), suffix) == 0) snprintf(np, sizeof np, "%s", p);
-        else if (n == 0) snprintf(np, sizeof np, "/v1%s", suffix);
-        else snprintf(np, sizeof np, "%s%s", p, suffix);
+        if (n >= strlen(suffix) && strcmp(p + n - strlen(suffix), suffix) == 0)
+            snprintf(np, sizeof np, "%s", p);
+        else if (n == 0)
+            snprintf(np, sizeof np, "/v1%s", suffix);
+        else
+            snprintf(np, sizeof np, "%s%s", p, suffix);
         curl_url_set(h, CURLUPART_PATH, np, 0);
     }
     if (curl_url_get(h, CURLUPART_URL, &full, 0) != CURLUE_OK || strlen(full) >= cap) {

@@ -27,8 +27,10 @@ enum status history_path(char *out, size_t cap, bool *enabled) {
     } else {
         const char *state = getenv("XDG_STATE_HOME");
         const char *home = getenv("HOME");
-        if (state && state[0] == '/') n = snprintf(out, cap, "%s/r1lab/history", state);
-        else if (home && *home) n = snprintf(out, cap, "%s/.local/state/r1lab/history", home);
+        if (state && state[0] == '/')
+            n = snprintf(out, cap, "%s/r1lab/history", state);
+        else if (home && *home)
+            n = snprintf(out, cap, "%s/.local/state/r1lab/history", home);
         else {
             *enabled = false;
             return STATUS_OK;
@@ -40,10 +42,14 @@ enum status history_path(char *out, size_t cap, bool *enabled) {
 
 static void encode(const char *s, struct strbuf *out) {
     for (; *s; s++) {
-        if (*s == '\\') strbuf_puts(out, "\\\\");
-        else if (*s == '\n') strbuf_puts(out, "\\n");
-        else if (*s == '\r') strbuf_puts(out, "\\r");
-        else strbuf_putc(out, *s);
+        if (*s == '\\')
+            strbuf_puts(out, "\\\\");
+        else if (*s == '\n')
+            strbuf_puts(out, "\\n");
+        else if (*s == '\r')
+            strbuf_puts(out, "\\r");
+        else
+            strbuf_putc(out, *s);
     }
 }
 

@@ -80,8 +80,10 @@ void oai_error_message(const char *body, size_t len, char *out, size_t max) {
     if (len == 0) return;
     cJSON *root = cJSON_ParseWithLength(body, len);
     const char *msg = root ? error_text(root) : NULL;
-    if (msg) put_safe(out, max, msg, strlen(msg));
-    else put_safe(out, max, body, len);
+    if (msg)
+        put_safe(out, max, msg, strlen(msg));
+    else
+        put_safe(out, max, body, len);
     cJSON_Delete(root);
 }
 

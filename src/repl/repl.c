@@ -200,8 +200,10 @@ static void on_rl_line(char *line) {
 
 static void prompt_install(struct repl *r) {
     const char *p;
-    if (r->color) p = r->in_ml ? "\001\033[2m\002...\001\033[0m\002 " : "\001\033[1m\002>>>\001\033[0m\002 ";
-    else p = r->in_ml ? "... " : ">>> ";
+    if (r->color)
+        p = r->in_ml ? "\001\033[2m\002...\001\033[0m\002 " : "\001\033[1m\002>>>\001\033[0m\002 ";
+    else
+        p = r->in_ml ? "... " : ">>> ";
     fflush(stdout);
     rl_callback_handler_install(p, on_rl_line);
     g_rl_installed = true;
@@ -219,8 +221,10 @@ static void prompt_interrupt(struct repl *r) {
     g_rl_installed = false;
     r->in_ml = false;
     strbuf_clear(&r->ml);
-    if (had_text) fputs("^C\n", stdout);
-    else fputs("\n(to leave, press Ctrl-D or type /quit)\n", stdout);
+    if (had_text)
+        fputs("^C\n", stdout);
+    else
+        fputs("\n(to leave, press Ctrl-D or type /quit)\n", stdout);
     prompt_install(r);
 }
 
@@ -326,8 +330,10 @@ enum status repl_init(struct repl **out, const struct repl_options *o) {
     r->info = r->interactive ? stdout : stderr;
     enum status st = STATUS_OK;
     if (o->votes_path) {
-        if (strlen(o->votes_path) >= sizeof r->votes_path) st = err_set(STATUS_INVALID, "the votes path is too long");
-        else strcpy(r->votes_path, o->votes_path);
+        if (strlen(o->votes_path) >= sizeof r->votes_path)
+            st = err_set(STATUS_INVALID, "the votes path is too long");
+        else
+            strcpy(r->votes_path, o->votes_path);
     } else {
         st = votes_default_path(r->votes_path, sizeof r->votes_path);
         if (st != STATUS_OK) { /* only needed when voting: keep going */
@@ -371,8 +377,9 @@ static void banner(struct repl *r) {
         if (r->blind) fputs(" (blind)", stdout);
     }
     fputc('\n', stdout);
-    repl_note(r, "/help lists the commands \xC2\xB7 \"\"\" starts a multi-line prompt \xC2\xB7 Ctrl-C stops a reply \xC2\xB7 "
-                 "Ctrl-D leaves");
+    repl_note(
+        r, "/help lists the commands \xC2\xB7 \"\"\" starts a multi-line prompt \xC2\xB7 Ctrl-C stops a reply \xC2\xB7 "
+           "Ctrl-D leaves");
 }
 
 int repl_run(struct repl *r) {

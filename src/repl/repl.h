@@ -72,7 +72,6 @@ extern const size_t REPL_N_PARAMS;
 /* Completion candidates for the word text[start..end) of line (pure; for tests and the readline glue):
  * writes up to max candidates, returns their number; *files is set when file names should be completed
  * instead. */
-size_t repl_complete_words(const char *line, size_t start, const char *word, const char **out, size_t max,
-                           bool *files);
+size_t repl_complete_words(const char *line, size_t start, const char *word, const char **out, size_t max, bool *files);
 
 #endif

@@ -76,15 +76,19 @@ static int cmd_load(struct repl *r, const char *args) {
     if (st != STATUS_OK) return fail(r, st);
     endpoint_close(r->ep[0]);
     r->ep[0] = ep;
-    if (ep->remote) repl_note(r, "loaded %s", ep->name);
-    else repl_note(r, "loaded %s (template %s%s)", ep->name, template_name(ep->tmpl), ep->tmpl_auto ? ", detected" : "");
+    if (ep->remote)
+        repl_note(r, "loaded %s", ep->name);
+    else
+        repl_note(r, "loaded %s (template %s%s)", ep->name, template_name(ep->tmpl), ep->tmpl_auto ? ", detected" : "");
     return 0;
 }
 
 static int cmd_compare(struct repl *r, const char *args) {
     if (!*args) {
-        if (r->ep[1]) repl_note(r, "side by side: %s | %s%s", r->ep[0]->name, r->ep[1]->name, r->blind ? " (blind)" : "");
-        else repl_note(r, "side by side is off; /compare CKPT|URL turns it on");
+        if (r->ep[1])
+            repl_note(r, "side by side: %s | %s%s", r->ep[0]->name, r->ep[1]->name, r->blind ? " (blind)" : "");
+        else
+            repl_note(r, "side by side is off; /compare CKPT|URL turns it on");
         return 0;
     }
     if (strcmp(args, "off") == 0) {
@@ -181,12 +185,15 @@ static int cmd_set(struct repl *r, const char *args) {
     for (size_t i = 0; i < REPL_N_PARAMS; i++)
         if (strcmp(name, REPL_PARAMS[i]) == 0) which = i;
     if (which == REPL_N_PARAMS) {
-        if (strcmp(name, "max_new_tokens") == 0 || strcmp(name, "max") == 0) which = 3;
+        if (strcmp(name, "max_new_tokens") == 0 || strcmp(name, "max") == 0)
+            which = 3;
         else {
             const char *s = closest(name, REPL_PARAMS, REPL_N_PARAMS);
             err_set(STATUS_INVALID, "unknown parameter \"%s\"", name);
-            if (s) err_hint("did you mean %s? (parameters: temperature, top_p, top_k, max_tokens, seed)", s);
-            else err_hint("parameters: temperature, top_p, top_k, max_tokens, seed");
+            if (s)
+                err_hint("did you mean %s? (parameters: temperature, top_p, top_k, max_tokens, seed)", s);
+            else
+                err_hint("parameters: temperature, top_p, top_k, max_tokens, seed");
             return repl_report(r);
         }
     }
@@ -209,11 +216,21 @@ static int cmd_set(struct repl *r, const char *args) {
         return repl_report(r);
     }
     switch (which) {
-    case 0: r->params.temperature = v; break;
-    case 1: r->params.top_p = v; break;
-    case 2: r->params.top_k = (int)v; break;
-    case 3: r->params.max_tokens = (int)v; break;
-    default: r->params.seed = (uint64_t)v, r->n_gen = 0; break;
+    case 0:
+        r->params.temperature = v;
+        break;
+    case 1:
+        r->params.top_p = v;
+        break;
+    case 2:
+        r->params.top_k = (int)v;
+        break;
+    case 3:
+        r->params.max_tokens = (int)v;
+        break;
+    default:
+        r->params.seed = (uint64_t)v, r->n_gen = 0;
+        break;
     }
     repl_note(r, "%s = %g", REPL_PARAMS[which], v);
     return 0;
@@ -228,8 +245,10 @@ static int cmd_show(struct repl *r, const char *args) {
             r->params.temperature, r->params.top_p, r->params.top_k, r->params.max_tokens,
             (unsigned long long)r->params.seed, (unsigned long long)(r->params.seed + r->n_gen));
     fprintf(r->out, "  system: ");
-    if (r->system) repl_out_model_text(r->out, r->system, strlen(r->system));
-    else fputs("(none)", r->out);
+    if (r->system)
+        repl_out_model_text(r->out, r->system, strlen(r->system));
+    else
+        fputs("(none)", r->out);
     fprintf(r->out, "\n  think: %s\n  side by side: %s%s\n", think_mode_name(r->think), r->ep[1] ? "on" : "off",
             r->blind ? " (blind)" : "");
     fprintf(r->out, "  conversation: %zu prompt%s\n", r->n_ex, r->n_ex == 1 ? "" : "s");
@@ -243,7 +262,8 @@ static int cmd_template(struct repl *r, const char *args) {
         for (int m = 0; m < 2; m++) {
             const struct endpoint *ep = r->ep[m];
             if (!ep) continue;
-            if (ep->remote) fprintf(r->out, "%s: the server's template\n", ep->name);
+            if (ep->remote)
+                fprintf(r->out, "%s: the server's template\n", ep->name);
             else
                 fprintf(r->out, "%s: %s%s\n", ep->name, template_name(ep->tmpl), ep->tmpl_auto ? " (detected)" : "");
         }
@@ -259,9 +279,12 @@ static int cmd_template(struct repl *r, const char *args) {
     enum status st = template_parse(name, &kind);
     if (st != STATUS_OK) return fail(r, st);
     int from = 0, to = 1;
-    if (strcmp(side, "a") == 0 || strcmp(side, "A") == 0) to = 0;
-    else if (strcmp(side, "b") == 0 || strcmp(side, "B") == 0) from = 1;
-    else if (*side) return usage(r, "template");
+    if (strcmp(side, "a") == 0 || strcmp(side, "A") == 0)
+        to = 0;
+    else if (strcmp(side, "b") == 0 || strcmp(side, "B") == 0)
+        from = 1;
+    else if (*side)
+        return usage(r, "template");
     int changed = 0;
     for (int m = from; m <= to; m++) {
         struct endpoint *ep = r->ep[m];
@@ -356,9 +379,12 @@ static int cmd_blind(struct repl *r, const char *args) {
         repl_note(r, "blind: %s", r->blind ? "on" : "off");
         return 0;
     }
-    if (strcmp(args, "on") == 0) r->blind = true;
-    else if (strcmp(args, "off") == 0) r->blind = false;
-    else return usage(r, "blind");
+    if (strcmp(args, "on") == 0)
+        r->blind = true;
+    else if (strcmp(args, "off") == 0)
+        r->blind = false;
+    else
+        return usage(r, "blind");
     repl_note(r, r->blind ? "blind: on (model names hidden and sides shuffled until you /vote)" : "blind: off");
     return 0;
 }
@@ -396,13 +422,16 @@ static int cmd_vote(struct repl *r, const char *args) {
         err_hint("send another prompt, or /regen to get new replies");
         return repl_report(r);
     }
-    struct vote_record rec = {.a = r->ep[e->left]->spec, .b = r->ep[1 - e->left]->spec, .vote = v, .blind = r->blind,
-                              .prompt = e->prompt, .seed = e->seed};
+    struct vote_record rec = {.a = r->ep[e->left]->spec,
+                              .b = r->ep[1 - e->left]->spec,
+                              .vote = v,
+                              .blind = r->blind,
+                              .prompt = e->prompt,
+                              .seed = e->seed};
     st = votes_append(r->votes_path, &rec);
     if (st != STATUS_OK) return fail(r, st);
     e->voted = true;
-    if (r->blind)
-        repl_note(r, "A was %s, B was %s", r->ep[e->left]->name, r->ep[1 - e->left]->name);
+    if (r->blind) repl_note(r, "A was %s, B was %s", r->ep[e->left]->name, r->ep[1 - e->left]->name);
     print_tally(r);
     return 0;
 }
@@ -430,8 +459,8 @@ static const struct repl_command COMMANDS[] = {
     {"save", "FILE", "write the conversation to FILE as Markdown", REPL_ARG_PATH, cmd_save},
     {"read", "FILE", "send the contents of FILE as the prompt", REPL_ARG_PATH, cmd_read},
     {"blind", "[on|off]", "hide which model is which until you vote", REPL_ARG_ONOFF, cmd_blind},
-    {"vote", "[a|b|tie|bad]", "vote on the last side-by-side answers; no argument shows the win rates",
-     REPL_ARG_VOTE, cmd_vote},
+    {"vote", "[a|b|tie|bad]", "vote on the last side-by-side answers; no argument shows the win rates", REPL_ARG_VOTE,
+     cmd_vote},
     {"quit", "", "leave (Ctrl-D does too)", REPL_ARG_NONE, cmd_quit},
 };
 static const size_t N_COMMANDS = sizeof COMMANDS / sizeof COMMANDS[0];
@@ -510,8 +539,10 @@ int repl_dispatch(struct repl *r, const char *line) {
     if (!c) {
         const char *s = repl_suggest_command(name);
         err_set(STATUS_INVALID, "unknown command /%s", name);
-        if (s) err_hint("did you mean /%s? (/help lists the commands)", s);
-        else err_hint("/help lists the commands; //text sends a prompt that starts with '/'");
+        if (s)
+            err_hint("did you mean /%s? (/help lists the commands)", s);
+        else
+            err_hint("/help lists the commands; //text sends a prompt that starts with '/'");
         rc = repl_report(r);
     } else {
         rc = c->run(r, a);

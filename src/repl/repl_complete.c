@@ -57,21 +57,29 @@ size_t repl_complete_words(const char *line, size_t start, const char *word, con
     }
     const char *cmd_names[MAX_CANDIDATES];
     switch (c->arg) {
-    case REPL_ARG_PARAM: return arg == 0 ? add_matching(word, REPL_PARAMS, REPL_N_PARAMS, out, 0, max) : 0;
+    case REPL_ARG_PARAM:
+        return arg == 0 ? add_matching(word, REPL_PARAMS, REPL_N_PARAMS, out, 0, max) : 0;
     case REPL_ARG_TEMPLATE:
         if (arg == 0) return add_matching(word, TEMPLATES, 5, out, 0, max);
         return arg == 1 ? add_matching(word, SIDES, 2, out, 0, max) : 0;
-    case REPL_ARG_THINK: return arg == 0 ? add_matching(word, THINKS, 3, out, 0, max) : 0;
-    case REPL_ARG_VOTE: return arg == 0 ? add_matching(word, VOTES, 4, out, 0, max) : 0;
-    case REPL_ARG_ONOFF: return arg == 0 ? add_matching(word, ONOFF, 2, out, 0, max) : 0;
-    case REPL_ARG_DIFF: return arg == 0 ? add_matching(word, DIFFS, 1, out, 0, max) : 0;
+    case REPL_ARG_THINK:
+        return arg == 0 ? add_matching(word, THINKS, 3, out, 0, max) : 0;
+    case REPL_ARG_VOTE:
+        return arg == 0 ? add_matching(word, VOTES, 4, out, 0, max) : 0;
+    case REPL_ARG_ONOFF:
+        return arg == 0 ? add_matching(word, ONOFF, 2, out, 0, max) : 0;
+    case REPL_ARG_DIFF:
+        return arg == 0 ? add_matching(word, DIFFS, 1, out, 0, max) : 0;
     case REPL_ARG_COMMAND:
         if (arg != 0) return 0;
         for (size_t k = 0; k < n_cmds && k < MAX_CANDIDATES; k++) cmd_names[k] = cmds[k].name;
         return add_matching(word, cmd_names, n_cmds < MAX_CANDIDATES ? n_cmds : MAX_CANDIDATES, out, 0, max);
     case REPL_ARG_PATH:
-    case REPL_ARG_MODEL: *files = arg == 0; return 0;
-    default: return 0;
+    case REPL_ARG_MODEL:
+        *files = arg == 0;
+        return 0;
+    default:
+        return 0;
     }
 }
 

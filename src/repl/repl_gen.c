@@ -13,8 +13,10 @@
 int repl_report(struct repl *r) {
     const char *msg = err_msg(), *hint = err_hint_text();
     fflush(r->out);
-    if (r->color) fprintf(stderr, "\033[0;31merror:\033[0m %s\n", msg[0] ? msg : "failed");
-    else fprintf(stderr, "error: %s\n", msg[0] ? msg : "failed");
+    if (r->color)
+        fprintf(stderr, "\033[0;31merror:\033[0m %s\n", msg[0] ? msg : "failed");
+    else
+        fprintf(stderr, "error: %s\n", msg[0] ? msg : "failed");
     if (hint[0]) fprintf(stderr, "  hint: %s\n", hint);
     err_clear();
     r->failures++;

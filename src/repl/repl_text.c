@@ -59,11 +59,16 @@ int repl_text_width(const char *s, size_t n) {
 
 const char *repl_style_sgr(enum repl_style st) {
     switch (st) {
-    case REPL_STYLE_DIM: return "\033[0;2m";
-    case REPL_STYLE_BOLD: return "\033[0;1m";
-    case REPL_STYLE_DEL: return "\033[0;31m";
-    case REPL_STYLE_INS: return "\033[0;32m";
-    default: return "\033[0m";
+    case REPL_STYLE_DIM:
+        return "\033[0;2m";
+    case REPL_STYLE_BOLD:
+        return "\033[0;1m";
+    case REPL_STYLE_DEL:
+        return "\033[0;31m";
+    case REPL_STYLE_INS:
+        return "\033[0;32m";
+    default:
+        return "\033[0m";
     }
 }
 

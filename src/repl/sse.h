@@ -26,15 +26,15 @@ struct sse_parser {
     sse_event_fn on_event;
     void *user;
     size_t max_event;
-    struct strbuf line;  /* the current line, without its terminator */
-    struct strbuf data;  /* data lines of the current event, each followed by '\n' */
-    char type[64];       /* the "event:" field of the current event, "" = message */
-    bool has_data;       /* a data field was seen in the current event */
-    bool after_cr;       /* the last byte was '\r': a following '\n' belongs to it */
-    bool started;        /* past the optional BOM */
+    struct strbuf line; /* the current line, without its terminator */
+    struct strbuf data; /* data lines of the current event, each followed by '\n' */
+    char type[64];      /* the "event:" field of the current event, "" = message */
+    bool has_data;      /* a data field was seen in the current event */
+    bool after_cr;      /* the last byte was '\r': a following '\n' belongs to it */
+    bool started;       /* past the optional BOM */
     unsigned char bom[3];
     size_t n_bom;
-    size_t events;       /* events dispatched so far */
+    size_t events; /* events dispatched so far */
 };
 
 void sse_init(struct sse_parser *p, size_t max_event, sse_event_fn on_event, void *user);

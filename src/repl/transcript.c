@@ -82,8 +82,10 @@ void transcript_markdown(const struct repl *r, struct strbuf *out) {
         const struct endpoint *ep = r->ep[m];
         if (!ep) continue;
         strbuf_puts(out, m == 0 ? "- model: " : "- compared with: ");
-        if (r->blind) strbuf_puts(out, "(hidden: blind comparison)");
-        else put_name(out, ep->spec);
+        if (r->blind)
+            strbuf_puts(out, "(hidden: blind comparison)");
+        else
+            put_name(out, ep->spec);
         if (!ep->remote) strbuf_printf(out, " (template %s)", template_name(ep->tmpl));
         strbuf_putc(out, '\n');
     }

@@ -176,15 +176,17 @@ void styler_finish(struct styler *s, struct strbuf *out) {
     if (s->n_hold) styler_whole(s, s->hold_kind, s->hold, s->n_hold);
     s->n_hold = 0;
     think_flush(&s->split);
-    if (s->reasoning_open) close_reasoning(s);
-    else if (s->think_open) think_close(s, true);
+    if (s->reasoning_open)
+        close_reasoning(s);
+    else if (s->think_open)
+        think_close(s, true);
 }
 
 void view_format_stats(const struct gen_result *r, struct strbuf *out) {
     double decode = r->total_s - r->ttft_s;
     double rate = r->new_tokens > 1 && decode > 0 ? (double)(r->new_tokens - 1) / decode
-                  : r->total_s > 0              ? (double)r->new_tokens / r->total_s
-                                                : 0;
+                  : r->total_s > 0                ? (double)r->new_tokens / r->total_s
+                                                  : 0;
     strbuf_printf(out, "%s%lld token%s · %.1f tok/s · first token %.2f s · %s", r->new_tokens_exact ? "" : "~",
                   (long long)r->new_tokens, r->new_tokens == 1 ? "" : "s", rate, r->ttft_s,
                   finish_reason_name(r->finish));
@@ -210,6 +212,7 @@ void stream_view_piece(struct stream_view *v, enum piece_kind kind, const char *
     styler_piece(&v->st, kind, s, n, &v->buf);
     if (v->buf.len || !v->st.think_open) erase_counter(v);
     if (v->buf.len) repl_write_styled(v->out, v->buf.data, v->buf.len, v->color);
+    v->wrote |= v->buf.len > 0;
     if (v->color && v->st.mode == THINK_COLLAPSE && v->st.think_open) {
         double t = now_s();
         if (!v->counter_shown || t - v->counter_t > 0.1) {
@@ -228,8 +231,10 @@ void stream_view_end(struct stream_view *v) {
     styler_finish(&v->st, &v->buf);
     erase_counter(v);
     if (v->buf.len) repl_write_styled(v->out, v->buf.data, v->buf.len, v->color);
+    v->wrote |= v->buf.len > 0;
     if (v->color) fputs("\033[0m", v->out);
-    if (!v->st.last_newline) fputc('\n', v->out);
+    /* Every reply ends with exactly one line break, an empty reply too (plain mode stays line-aligned). */
+    if (!v->st.last_newline || !v->wrote) fputc('\n', v->out);
     fflush(v->out);
 }
 
@@ -317,8 +322,10 @@ static void print_row(struct cols_view *v, size_t r, bool partial) {
     struct col_line a, b;
     bool ha = row_line(&v->c[0], r, partial, &a), hb = row_line(&v->c[1], r, partial, &b);
     print_cell(v, &v->c[0], ha ? &a : NULL, true);
-    if (v->color) fprintf(v->out, "%s%s\033[0m", repl_style_sgr(REPL_STYLE_DIM), sep(v));
-    else fputs(sep(v), v->out);
+    if (v->color)
+        fprintf(v->out, "%s%s\033[0m", repl_style_sgr(REPL_STYLE_DIM), sep(v));
+    else
+        fputs(sep(v), v->out);
     print_cell(v, &v->c[1], hb ? &b : NULL, false);
 }
 
@@ -326,10 +333,14 @@ static void cols_flush(struct cols_view *v) {
     if (!v->lc.side_by_side) return;
     const struct view_col *a = &v->c[0], *b = &v->c[1];
     size_t limit;
-    if (a->done && b->done) limit = a->n_lines > b->n_lines ? a->n_lines : b->n_lines;
-    else if (a->done) limit = b->n_lines;
-    else if (b->done) limit = a->n_lines;
-    else limit = a->n_lines < b->n_lines ? a->n_lines : b->n_lines;
+    if (a->done && b->done)
+        limit = a->n_lines > b->n_lines ? a->n_lines : b->n_lines;
+    else if (a->done)
+        limit = b->n_lines;
+    else if (b->done)
+        limit = a->n_lines;
+    else
+        limit = a->n_lines < b->n_lines ? a->n_lines : b->n_lines;
     if (v->rows < limit && v->live_shown) {
         fputs("\r\033[K", v->out);
         v->live_shown = false;
@@ -363,8 +374,8 @@ static void rule(struct cols_view *v, int n) {
     for (int i = 0; i < n; i++) fputs(v->ascii ? "-" : "\xE2\x94\x80", v->out);
 }
 
-void cols_view_begin(struct cols_view *v, FILE *out, int cols, bool color, bool live, bool ascii,
-                     enum think_mode mode, const char *name_a, const char *name_b) {
+void cols_view_begin(struct cols_view *v, FILE *out, int cols, bool color, bool live, bool ascii, enum think_mode mode,
+                     const char *name_a, const char *name_b) {
     memset(v, 0, sizeof *v);
     v->out = out;
     v->color = color;

@@ -32,13 +32,13 @@ bool think_mode_parse(const char *s, enum think_mode *out);
 struct styler {
     enum think_mode mode;
     struct think_splitter split;
-    struct strbuf *out;       /* where styled text goes (set for each call) */
-    unsigned char style;      /* the last marker written, 0 = none yet */
-    bool reasoning_open;      /* inside separately delivered reasoning */
-    bool think_open;          /* inside any reasoning (tags or separate) */
-    size_t think_chars;       /* characters of the current/last reasoning block */
-    bool last_newline;        /* the last visible character written was '\n' (or nothing yet) */
-    char hold[4];             /* the start of a UTF-8 character split across pieces */
+    struct strbuf *out;  /* where styled text goes (set for each call) */
+    unsigned char style; /* the last marker written, 0 = none yet */
+    bool reasoning_open; /* inside separately delivered reasoning */
+    bool think_open;     /* inside any reasoning (tags or separate) */
+    size_t think_chars;  /* characters of the current/last reasoning block */
+    bool last_newline;   /* the last visible character written was '\n' (or nothing yet) */
+    char hold[4];        /* the start of a UTF-8 character split across pieces */
     size_t n_hold;
     enum piece_kind hold_kind;
 };
@@ -56,6 +56,7 @@ struct stream_view {
     struct strbuf buf;
     bool counter_shown;
     double counter_t;
+    bool wrote; /* anything visible was written */
 };
 void stream_view_begin(struct stream_view *v, FILE *out, bool color, enum think_mode mode);
 void stream_view_piece(struct stream_view *v, enum piece_kind kind, const char *s, size_t n);
@@ -70,11 +71,11 @@ struct col_line {
 };
 struct view_col {
     struct styler st;
-    struct strbuf text;   /* sanitised, marked, tabs as spaces */
+    struct strbuf text;     /* sanitised, marked, tabs as spaces */
     struct col_line *lines; /* final lines */
     size_t n_lines, cap_lines;
-    size_t line_start;    /* where the unfinished last line starts */
-    unsigned char style;  /* style at line_start */
+    size_t line_start;   /* where the unfinished last line starts */
+    unsigned char style; /* style at line_start */
     bool done;
     int width;
 };
@@ -84,13 +85,13 @@ struct cols_view {
     struct layout_cols lc;
     struct view_col c[2];
     char names[2][128];
-    size_t rows;          /* rows printed for good */
-    bool live_shown;      /* a partial row is on the screen */
+    size_t rows;     /* rows printed for good */
+    bool live_shown; /* a partial row is on the screen */
 };
 /* cols: the terminal width; live: redraw the row being filled (terminals only); ascii: '|' and '-' instead of
  * box-drawing characters. Prints the header row. */
-void cols_view_begin(struct cols_view *v, FILE *out, int cols, bool color, bool live, bool ascii,
-                     enum think_mode mode, const char *name_a, const char *name_b);
+void cols_view_begin(struct cols_view *v, FILE *out, int cols, bool color, bool live, bool ascii, enum think_mode mode,
+                     const char *name_a, const char *name_b);
 void cols_view_piece(struct cols_view *v, int side, enum piece_kind kind, const char *s, size_t n);
 /* Ends one side; footer (plain text, may be NULL) goes below its reply in the same column. */
 void cols_view_side_done(struct cols_view *v, int side, const char *footer);

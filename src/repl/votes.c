@@ -21,8 +21,8 @@ enum status vote_parse(const char *s, enum vote *out) {
     static const struct {
         const char *word;
         enum vote v;
-    } words[] = {{"a", VOTE_A}, {"b", VOTE_B}, {"tie", VOTE_TIE}, {"t", VOTE_TIE}, {"=", VOTE_TIE},
-                 {"bad", VOTE_BOTH_BAD}, {"both_bad", VOTE_BOTH_BAD}, {"both-bad", VOTE_BOTH_BAD},
+    } words[] = {{"a", VOTE_A},       {"b", VOTE_B},          {"tie", VOTE_TIE},           {"t", VOTE_TIE},
+                 {"=", VOTE_TIE},     {"bad", VOTE_BOTH_BAD}, {"both_bad", VOTE_BOTH_BAD}, {"both-bad", VOTE_BOTH_BAD},
                  {"x", VOTE_BOTH_BAD}};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         if (strcasecmp(s, words[i].word) == 0) {
@@ -36,9 +36,12 @@ enum status votes_default_path(char *out, size_t cap) {
     const char *state = getenv("XDG_STATE_HOME");
     const char *home = getenv("HOME");
     int n;
-    if (state && state[0] == '/') n = snprintf(out, cap, "%s/r1lab/votes.jsonl", state);
-    else if (home && *home) n = snprintf(out, cap, "%s/.local/state/r1lab/votes.jsonl", home);
-    else return err_set(STATUS_INVALID, "neither XDG_STATE_HOME nor HOME is set; name a votes file with --votes");
+    if (state && state[0] == '/')
+        n = snprintf(out, cap, "%s/r1lab/votes.jsonl", state);
+    else if (home && *home)
+        n = snprintf(out, cap, "%s/.local/state/r1lab/votes.jsonl", home);
+    else
+        return err_set(STATUS_INVALID, "neither XDG_STATE_HOME nor HOME is set; name a votes file with --votes");
     if (n < 0 || (size_t)n >= cap) return err_set(STATUS_INVALID, "the votes file path is too long");
     return STATUS_OK;
 }
@@ -58,9 +61,12 @@ enum status votes_append(const char *path, const struct vote_record *r) {
     cJSON_AddStringToObject(o, "a", r->a);
     cJSON_AddStringToObject(o, "b", r->b);
     cJSON_AddStringToObject(o, "vote", vote_name(r->vote));
-    if (r->vote == VOTE_A) cJSON_AddStringToObject(o, "winner", r->a);
-    else if (r->vote == VOTE_B) cJSON_AddStringToObject(o, "winner", r->b);
-    else cJSON_AddNullToObject(o, "winner");
+    if (r->vote == VOTE_A)
+        cJSON_AddStringToObject(o, "winner", r->a);
+    else if (r->vote == VOTE_B)
+        cJSON_AddStringToObject(o, "winner", r->b);
+    else
+        cJSON_AddNullToObject(o, "winner");
     cJSON_AddBoolToObject(o, "blind", r->blind);
     cJSON_AddStringToObject(o, "prompt", r->prompt ? r->prompt : "");
     cJSON_AddNumberToObject(o, "seed", (double)r->seed);
@@ -96,9 +102,12 @@ enum status votes_tally(const char *path, const char *m1, const char *m2, struct
         } else if ((strcmp(a, m1) == 0 && strcmp(b, m2) == 0) || (strcmp(a, m2) == 0 && strcmp(b, m1) == 0)) {
             bool a_is_1 = strcmp(a, m1) == 0;
             out->total++;
-            if (vote == VOTE_TIE) out->ties++;
-            else if (vote == VOTE_BOTH_BAD) out->both_bad++;
-            else out->wins[(vote == VOTE_A) == a_is_1 ? 0 : 1]++;
+            if (vote == VOTE_TIE)
+                out->ties++;
+            else if (vote == VOTE_BOTH_BAD)
+                out->both_bad++;
+            else
+                out->wins[(vote == VOTE_A) == a_is_1 ? 0 : 1]++;
         }
         cJSON_Delete(o);
         line += n + 1;

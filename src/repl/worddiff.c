@@ -80,7 +80,8 @@ enum status worddiff(const char *a, size_t na, const char *b, size_t nb, bool ma
     for (size_t i = n; i-- > 0;)
         for (size_t j = m; j-- > 0;) {
             size_t k = i * (m + 1) + j;
-            if (same(&wa[i], &wb[j])) L[k] = (uint16_t)(L[(i + 1) * (m + 1) + j + 1] + 1);
+            if (same(&wa[i], &wb[j]))
+                L[k] = (uint16_t)(L[(i + 1) * (m + 1) + j + 1] + 1);
             else {
                 uint16_t down = L[(i + 1) * (m + 1) + j], right = L[i * (m + 1) + j + 1];
                 L[k] = down >= right ? down : right;
@@ -99,8 +100,10 @@ enum status worddiff(const char *a, size_t na, const char *b, size_t nb, bool ma
          * step along the LCS table until the next match, then print both runs. */
         size_t i0 = i, j0 = j;
         while ((i < n || j < m) && !(i < n && j < m && same(&wa[i], &wb[j]))) {
-            if (j >= m || (i < n && L[(i + 1) * (m + 1) + j] >= L[i * (m + 1) + j + 1])) i++;
-            else j++;
+            if (j >= m || (i < n && L[(i + 1) * (m + 1) + j] >= L[i * (m + 1) + j + 1]))
+                i++;
+            else
+                j++;
         }
         st.only_a += i - i0;
         st.only_b += j - j0;
