@@ -105,6 +105,7 @@ Test(repl_pty, ctrl_c_stops_a_generation_and_keeps_the_repl, .timeout = 60) {
     cr_expect(strstr(p.out, "to leave") == NULL, "the Ctrl-C was used up by the generation");
     th_pty_send(&p, "/show\r");
     EXPECT(&p, "conversation: 1 prompt", 5);
+    EXPECT(&p, "history: off", 5); /* R1LAB_HISTORY= turns it off */
     EXPECT(&p, ">>>", 10); /* type only at the prompt, as a person would */
     th_pty_send(&p, "/quit\r");
     cr_assert(th_pty_wait(&p, 10));
@@ -200,8 +201,9 @@ Test(repl_pty, bracketed_paste_is_one_prompt, .timeout = 60) {
     char spec[200];
     snprintf(spec, sizeof spec, "%s#m", srv.url);
     struct th_pty p;
-    cr_assert(
-        th_pty_spawn(&p, (const char *[]){"chat", spec, NULL}, (const char *[]){"R1LAB_HISTORY=", NULL}, 100, 30));
+    char state[600];
+    snprintf(state, sizeof state, "XDG_STATE_HOME=%s/state", dir);
+    cr_assert(th_pty_spawn(&p, (const char *[]){"chat", spec, NULL}, (const char *[]){state, NULL}, 100, 30));
     EXPECT(&p, ">>>", 10);
     th_pty_send(&p, "\x1b[200~pasted line one\rpasted line two\x1b[201~");
     EXPECT(&p, "line two", 5);
@@ -216,6 +218,11 @@ Test(repl_pty, bracketed_paste_is_one_prompt, .timeout = 60) {
     size_t len;
     cr_assert_eq(fs_read_file(log, 1 << 20, &text, &len), STATUS_OK);
     cr_expect(strstr(text, "\"content\": \"pasted line one\\npasted line two\"") != NULL, "one user message: %s", text);
+    free(text);
+    char hist[600];
+    snprintf(hist, sizeof hist, "%s/state/r1lab/history", dir);
+    cr_assert_eq(fs_read_file(hist, 1 << 20, &text, &len), STATUS_OK, "history under $XDG_STATE_HOME/r1lab");
+    cr_expect_str_eq(text, "pasted line one\\npasted line two\n/quit\n");
     free(text);
     fs_remove_tree(dir);
     free(dir);

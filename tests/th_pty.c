@@ -48,6 +48,7 @@ bool th_pty_spawn(struct th_pty *p, const char *const *args, const char *const *
         unsetenv("NO_COLOR");
         unsetenv("COLUMNS");
         unsetenv("LINES");
+        unsetenv("R1LAB_HISTORY"); /* tests say where history goes */
         for (size_t i = 0; env && env[i]; i++) putenv((char *)env[i]);
         signal(SIGINT, SIG_DFL);
         size_t n = 0;

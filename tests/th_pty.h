@@ -16,7 +16,8 @@ struct th_pty {
     int exit_code; /* after th_pty_wait: the exit status, or -1 (signal) */
 };
 
-/* Starts r1lab with args (NULL-terminated) on a new pty of cols x rows; env: extra "K=V" strings or NULL. */
+/* Starts r1lab with args (NULL-terminated) on a new pty of cols x rows; env: extra "K=V" strings or NULL.
+ * The child gets TERM=xterm and no NO_COLOR, COLUMNS, LINES or R1LAB_HISTORY unless env sets them. */
 bool th_pty_spawn(struct th_pty *p, const char *const *args, const char *const *env, int cols, int rows);
 /* Reads output until needle appears after the cursor (then moves the cursor past it) or timeout_s passes. */
 bool th_pty_expect(struct th_pty *p, const char *needle, double timeout_s);
