@@ -87,9 +87,10 @@ static void *worker(void *arg) {
 /* Hands queued pieces to the caller (mutex not held while calling out). */
 static void drain(struct duo *d, int i, duo_piece_fn fn, void *user) {
     struct duo_side *s = &d->side[i];
+    strbuf_clear(&s->spare);
     pthread_mutex_lock(&d->mu);
     struct strbuf batch = s->pending;
-    s->pending = (struct strbuf){0};
+    s->pending = s->spare;
     pthread_mutex_unlock(&d->mu);
     size_t off = 0;
     while (off + 5 <= batch.len) {
@@ -100,7 +101,7 @@ static void drain(struct duo *d, int i, duo_piece_fn fn, void *user) {
         if (fn) fn(user, i, kind, batch.data + off, len);
         off += len;
     }
-    strbuf_free(&batch);
+    s->spare = batch;
 }
 
 void duo_run(struct endpoint *const ep[2], const struct chat *const chat[2], const struct gen_params *const params[2],
@@ -168,6 +169,7 @@ void duo_run(struct endpoint *const ep[2], const struct chat *const chat[2], con
         snprintf(err_out[i], 1024, "%s", d.side[i].err);
         snprintf(hint_out[i], 512, "%s", d.side[i].hint);
         strbuf_free(&d.side[i].pending);
+        strbuf_free(&d.side[i].spare);
     }
     pthread_cond_destroy(&d.turn_cv);
     pthread_cond_destroy(&d.wake);

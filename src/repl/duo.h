@@ -33,6 +33,7 @@ struct duo_side {
     char err[1024], hint[512];
     /* worker state, guarded by the duo's mutex */
     struct strbuf pending; /* records: kind byte, 4-byte length, bytes */
+    struct strbuf spare;   /* the calling thread's buffer, swapped with pending (capacity reused) */
     bool done, reported;
     double waited;
     pthread_t thread;

@@ -263,7 +263,16 @@ static void interactive_loop(struct repl *r) {
             fputc('\n', stdout);
             break;
         }
+        /* While a reply streams, keys typed ahead are not echoed into it; they wait for the next prompt. */
+        struct termios cooked;
+        bool quiet = tcgetattr(STDIN_FILENO, &cooked) == 0;
+        if (quiet) {
+            struct termios t = cooked;
+            t.c_lflag &= (tcflag_t)~(ECHO | ECHONL);
+            tcsetattr(STDIN_FILENO, TCSANOW, &t);
+        }
         int rc = handle_line(r, g_line);
+        if (quiet) tcsetattr(STDIN_FILENO, TCSANOW, &cooked);
         free(g_line);
         g_line = NULL;
         /* A Ctrl-C that stopped a generation is used up. */

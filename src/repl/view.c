@@ -404,10 +404,9 @@ void cols_view_begin(struct cols_view *v, FILE *out, int cols, bool color, bool 
 
 void cols_view_piece(struct cols_view *v, int side, enum piece_kind kind, const char *s, size_t n) {
     struct view_col *c = &v->c[side];
-    struct strbuf styled = {0};
-    styler_piece(&c->st, kind, s, n, &styled);
-    col_append(c, &styled);
-    strbuf_free(&styled);
+    strbuf_clear(&v->scratch);
+    styler_piece(&c->st, kind, s, n, &v->scratch);
+    col_append(c, &v->scratch);
     col_wrap(c, false);
     cols_flush(v);
 }
@@ -460,6 +459,7 @@ void cols_view_free(struct cols_view *v) {
         strbuf_free(&v->c[s].text);
         free(v->c[s].lines);
     }
+    strbuf_free(&v->scratch);
     memset(v, 0, sizeof *v);
 }
 

@@ -87,6 +87,7 @@ struct cols_view {
     char names[2][128];
     size_t rows;     /* rows printed for good */
     bool live_shown; /* a partial row is on the screen */
+    struct strbuf scratch; /* styled text of the current piece (reused) */
 };
 /* cols: the terminal width; live: redraw the row being filled (terminals only); ascii: '|' and '-' instead of
  * box-drawing characters. Prints the header row. */
