@@ -7,24 +7,38 @@
 #include "cli/textout.h"
 #include "utf8.h"
 
+/* The sanitiser proper, with the contract of the dashboard's san_text(in, n, SAN_KEEP_NEWLINES, out, cap,
+ * consumed): writes the safe form of a prefix of in[0..n) into out (NUL-terminated), returns its length and
+ * stores how many input bytes it used. Once src/tui/sanitize.h is merged, the body becomes that one call.
+ * For now: cli/textout's rules through a memory stream (one input byte becomes at most 6 output bytes). */
+static size_t sanitize_chunk(const char *in, size_t n, char *out, size_t cap, size_t *consumed) {
+    size_t take = n < (cap - 1) / 6 ? n : (cap - 1) / 6;
+    size_t whole = utf8_complete_prefix(in, take);
+    if (whole) take = whole; /* do not cut a character (invalid bytes are shown one by one anyway) */
+    *consumed = 0;
+    FILE *f = fmemopen(out, cap, "w");
+    if (!f) return 0;
+    setvbuf(f, NULL, _IONBF, 0);
+    long w = textout_write_safe(f, in, take);
+    fclose(f);
+    if (w < 0) return 0;
+    out[w] = '\0';
+    *consumed = take;
+    return (size_t)w;
+}
+
 void repl_text_sanitize(const char *s, size_t n, struct strbuf *out) {
-    /* textout_write_safe writes to a FILE; a memory stream over a stack buffer keeps it allocation-free for
-     * the token-sized pieces this is called with. One input byte becomes at most 6 output bytes. */
     while (n > 0) {
         char buf[4096];
-        size_t take = n < sizeof buf / 6 ? n : sizeof buf / 6;
-        take = utf8_complete_prefix(s, take) ? utf8_complete_prefix(s, take) : take;
-        FILE *f = fmemopen(buf, sizeof buf, "w");
-        if (!f) {
+        size_t used;
+        size_t w = sanitize_chunk(s, n, buf, sizeof buf, &used);
+        if (used == 0) {
             out->oom = true;
             return;
         }
-        setvbuf(f, NULL, _IONBF, 0);
-        long w = textout_write_safe(f, s, take);
-        fclose(f);
-        if (w > 0) strbuf_append(out, buf, (size_t)w);
-        s += take;
-        n -= take;
+        strbuf_append(out, buf, w);
+        s += used;
+        n -= used;
     }
 }
 
@@ -36,6 +50,7 @@ void repl_out_model_text(FILE *f, const char *s, size_t n) {
 }
 
 int repl_cp_width(uint32_t cp) {
+    /* The dashboard's san_cp_width replaces this once merged (it also follows wcwidth on UTF-8 locales). */
     if (cp == '\t') return 1; /* the column renderer prints a tab as one space */
     int w = utf8proc_charwidth((utf8proc_int32_t)cp);
     return w < 0 ? 1 : w;
