@@ -34,9 +34,10 @@ else
   BLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 endif
 
-PKGS       := libcjson libpcre2-8 libutf8proc ncursesw
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lpcre2-8 -lutf8proc -lncursesw -ltinfo)
+PKGS       := libcjson libpcre2-8 libutf8proc ncursesw readline libcurl
+# readline's .pc adds -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=600; the build already defines _GNU_SOURCE, so drop them.
+PKG_CFLAGS := $(filter-out -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=%,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lpcre2-8 -lutf8proc -lncursesw -ltinfo -lreadline -lcurl)
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
 GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)

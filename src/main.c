@@ -20,6 +20,8 @@ static const struct command commands[] = {
     {"info", cmd_info, "architecture, size and tokenizer of a checkpoint"},
     {"tokenize", cmd_tokenize, "encode text into token ids, or decode ids into text"},
     {"world", cmd_world, "the built-in world: sample problems, write the corpus, check rewards"},
+    {"chat", cmd_chat, "chat with a checkpoint or an OpenAI-compatible server; compare two side by side"},
+    {"compare", cmd_compare, "side-by-side comparison of two models over prompts, with a summary table"},
     {"dash", cmd_dash, "show the live dashboard of a training run (live, finished or remote)"},
     {NULL, NULL, NULL},
 };
