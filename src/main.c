@@ -13,6 +13,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"demo", cmd_demo, "watch a tiny model learn to reason with GRPO, live (no download needed)"},
     {"train", cmd_train, "run a training stage (pretrain, sft, grpo) from a JSON config"},
     {"eval", cmd_eval, "pass@1, cons@k and pass@k of a checkpoint on held-out problems"},
     {"generate", cmd_generate, "continue a prompt with a checkpoint"},

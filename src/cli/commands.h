@@ -11,6 +11,7 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_world(int argc, char **argv);
 int cmd_dash(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 

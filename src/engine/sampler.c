@@ -74,8 +74,14 @@ static int warp(struct sampler *s, const struct sampler_params *p, const float *
         if (s->probs[v] >= floor_p) s->idx[n++] = v;
     qsort_r(s->idx, (size_t)n, sizeof(int32_t), cmp_desc, s->probs);
     if (use_k && n > p->top_k) n = p->top_k;
+    /* Top-p works on the distribution as top-k left it: renormalised over the k kept tokens, or the full
+     * distribution (mass 1) without top-k — not over the pruned candidate list, which is only a shortcut. */
     double kept = 0;
-    for (int i = 0; i < n; i++) kept += s->probs[s->idx[i]];
+    if (use_k) {
+        for (int i = 0; i < n; i++) kept += s->probs[s->idx[i]];
+    } else {
+        kept = 1.0;
+    }
     if (use_p) {
         /* The smallest prefix whose mass (renormalised after top-k) reaches top_p, the crossing token
          * included — HF's TopPLogitsWarper keeps the same set. */

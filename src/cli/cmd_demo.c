@@ -1,0 +1,98 @@
+/* r1lab demo: the embedded default — the built-in world's tiny base model learns to solve linear equations with
+ * GRPO (the R1-Zero recipe of configs/r1-zero.json), live. Needs no download: the base checkpoint ships with
+ * r1lab (models/base, made by `r1lab train configs/base.json`). Any config key can be overridden as key=value. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/train_run.h"
+#include "config.h"
+#include "fsutil.h"
+#include "json.h"
+
+/* configs/r1-zero.json without its model path and run directory (a test keeps the two identical). */
+const char r1lab_demo_config[] =
+    "{\"stage\": \"grpo\", \"dataset\": \"world:linear\", \"template\": \"r1-zero\","
+    " \"reward_funcs\": [\"accuracy\", \"format\"], \"prompts_per_step\": 16, \"num_generations\": 8,"
+    " \"max_prompt_length\": 64, \"max_completion_length\": 96, \"temperature\": 1.0,"
+    " \"per_device_train_batch_size\": 32, \"num_iterations\": 1, \"loss_type\": \"grpo\","
+    " \"scale_rewards\": \"group\", \"epsilon\": 0.2, \"beta\": 0.0, \"learning_rate\": 0.0002,"
+    " \"lr_scheduler_type\": \"constant_with_warmup\", \"warmup_steps\": 5, \"max_grad_norm\": 1.0,"
+    " \"max_steps\": 150, \"eval_steps\": 15, \"eval_problems\": 64, \"eval_k\": 4, \"save_steps\": 50,"
+    " \"log_completions\": 4, \"seed\": 42}";
+
+static const struct cli_option options[] = {
+    TRAIN_VIEW_OPTIONS,
+};
+static const struct cli_spec spec = {
+    .name = "demo",
+    .synopsis = "[key=value ...] [--headless]",
+    .summary = "Watch a tiny model learn to reason with GRPO, live (the R1-Zero recipe on the built-in world).",
+    .details = "Starts from the base model that ships with r1lab and trains it on the built-in linear equations\n"
+               "with accuracy and format rewards, in runs/demo (replaced each time). Keys of configs/r1-zero.json\n"
+               "can be overridden: r1lab demo max_steps=50. The base model is looked for in $R1LAB_HOME/models/base,\n"
+               "./models/base, next to the r1lab binary, and in the installed share directory.",
+    .options = options,
+    .n_options = sizeof options / sizeof options[0],
+};
+
+/* The shipped base checkpoint: first of $R1LAB_HOME, the working directory, the binary's directory, the
+ * install's share directory. */
+static bool find_base(char *out, size_t cap) {
+    char exe[PATH_MAX], exe_dir[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe_dir[0] = '\0';
+    if (n > 0) {
+        exe[n] = '\0';
+        fs_dirname(exe_dir, sizeof exe_dir, exe);
+    }
+    const char *home = getenv("R1LAB_HOME");
+#ifndef R1LAB_SHARE_DIR
+#define R1LAB_SHARE_DIR "/usr/local/share/r1lab"
+#endif
+    const char *roots[] = {home && *home ? home : NULL, ".", exe_dir[0] ? exe_dir : NULL, R1LAB_SHARE_DIR};
+    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
+        if (!roots[i]) continue;
+        char cfg[PATH_MAX];
+        if (snprintf(out, cap, "%s/models/base", roots[i]) >= (int)cap) continue;
+        if (fs_join(cfg, sizeof cfg, out, "config.json") == STATUS_OK && fs_exists(cfg)) return true;
+    }
+    return false;
+}
+
+int cmd_demo(int argc, char **argv) {
+    struct cli_parser p;
+    cli_parser_init(&p, &spec);
+    struct train_view view;
+    train_view_init(&view);
+    int c;
+    while ((c = cli_next(&p, argc, argv)) != -1) {
+        if (c == CLI_KEY_HELP) return cli_print_help(stdout, &spec), EXIT_OK;
+        if (train_view_option(&view, &spec, c, optarg) != 1) return EXIT_USAGE;
+    }
+    for (int i = optind; i < argc; i++)
+        if (!strchr(argv[i], '=')) return cli_usage_error(&spec, "'%s' is not a key=value override", argv[i]);
+    cli_install_log(view.quiet);
+    char base[PATH_MAX];
+    if (!find_base(base, sizeof base)) {
+        enum status st = err_set(STATUS_IO, "the base model (models/base) was not found");
+        err_hint("run r1lab demo from the r1lab source directory, set R1LAB_HOME to it, or rebuild the base model "
+                 "with: r1lab train configs/base.json, then copy runs/base/latest to models/base");
+        return cli_report(st);
+    }
+    cJSON *root = cJSON_Parse(r1lab_demo_config);
+    ASSERT(root != NULL);
+    cJSON_AddStringToObject(root, "model_name_or_path", base);
+    cJSON_AddStringToObject(root, "output_dir", "runs/demo");
+    cJSON_AddBoolToObject(root, "overwrite_output_dir", true);
+    struct config cfg;
+    enum status st = config_resolve(&cfg, root, "the demo configuration", argv + optind, argc - optind);
+    if (st != STATUS_OK) return cli_report(st);
+    int code = train_run_config(&cfg, "demo", &view);
+    config_free(&cfg);
+    return code;
+}

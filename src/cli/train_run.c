@@ -1,0 +1,118 @@
+/* train_run: the foreground run shared by r1lab train and r1lab demo (see train_run.h). */
+#include "cli/train_run.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "runctl.h"
+#include "trainer.h"
+
+static atomic_int interrupt_flag;
+static volatile sig_atomic_t trainer_done;
+
+static void on_signal(int sig) {
+    if (atomic_load(&interrupt_flag)) {
+        /* Second signal: stop waiting. Restore the default action and re-raise. */
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    atomic_store(&interrupt_flag, 1);
+}
+
+struct job {
+    struct trainer *t;
+    enum status st;
+    char err[2048], hint[1024];
+};
+
+static void *trainer_main(void *arg) {
+    struct job *j = arg;
+    j->st = trainer_run(j->t);
+    /* Errors are thread-local: carry the message back to the main thread. */
+    snprintf(j->err, sizeof j->err, "%s", err_msg());
+    snprintf(j->hint, sizeof j->hint, "%s", err_hint_text());
+    trainer_done = 1;
+    return NULL;
+}
+
+void train_view_init(struct train_view *v) {
+    memset(v, 0, sizeof *v);
+    v->tui = tui_options_default();
+    v->tui.in_process = true;
+}
+
+int train_view_option(struct train_view *v, const struct cli_spec *spec, int key, const char *arg) {
+    switch (key) {
+    case TRAIN_OPT_HEADLESS: v->headless = true; return 1;
+    case TRAIN_OPT_THEME: v->tui.theme = arg; return 1;
+    case TRAIN_OPT_NO_MOUSE: v->tui.no_mouse = true; return 1;
+    case 'q': v->quiet = true; return 1;
+    case TRAIN_OPT_COLOR:
+        if (strcmp(arg, "auto") == 0) v->tui.color = TUI_COLOR_AUTO;
+        else if (strcmp(arg, "always") == 0) v->tui.color = TUI_COLOR_ALWAYS;
+        else if (strcmp(arg, "never") == 0) v->tui.color = TUI_COLOR_NEVER;
+        else return cli_usage_error(spec, "--color: '%s' is not auto, always or never", arg), -1;
+        return 1;
+    default: return 0;
+    }
+}
+
+int train_run_config(const struct config *cfg, const char *name, const struct train_view *view) {
+    bool headless = view->headless, quiet = view->quiet;
+    struct tui_options topt = view->tui;
+    enum status st;
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    struct trainer t;
+    st = trainer_open(&t, cfg, name, &interrupt_flag);
+    if (st != STATUS_OK) {
+        int code = cli_report(st);
+        trainer_close(&t);
+        return code;
+    }
+    bool dashboard = !headless && tui_available(&topt);
+    /* From here on engine messages go to events.jsonl; the dashboard or the plain follower shows them, so the
+     * terminal gets one stream in either mode. */
+    log_set_sink(runctl_log_sink, &t.ctl);
+    if (!dashboard && !quiet) fprintf(stderr, "run directory %s (device %s)\n", t.run_dir, t.be->name);
+
+    struct job job = {.t = &t};
+    pthread_t th;
+    if (pthread_create(&th, NULL, trainer_main, &job) != 0) {
+        trainer_close(&t);
+        return cli_report(err_set(STATUS_NOMEM, "cannot start the trainer thread"));
+    }
+    struct tui_plain_options po = tui_plain_options_default();
+    po.stop_flag = &trainer_done;
+    if (dashboard) {
+        enum tui_exit how = TUI_EXIT_DETACH;
+        enum status ui = tui_run(t.run_dir, &topt, &how);
+        if (ui != STATUS_OK) fprintf(stderr, "r1lab: warning: dashboard: %s\n", err_msg());
+        if (how == TUI_EXIT_TERMINATED) atomic_store(&interrupt_flag, 1);
+        /* Detached (or the dashboard failed): keep reporting plainly until the trainer finishes. */
+        if (!trainer_done) tui_follow_plain(t.run_dir, stdout, &po);
+    } else {
+        tui_follow_plain(t.run_dir, stdout, &po);
+    }
+    pthread_join(th, NULL);
+    cli_install_log(quiet);
+    err_set(job.st, "%s", job.err);
+    if (job.hint[0]) err_hint("%s", job.hint);
+    int code = job.st == STATUS_OK ? EXIT_OK : cli_report(job.st);
+    if (job.st == STATUS_OK && !quiet)
+        fprintf(stderr, "done: %lld steps in %s (latest checkpoint: %s/latest)\n", (long long)t.step, t.run_dir,
+                t.run_dir);
+    trainer_close(&t);
+    return code;
+}

@@ -1,0 +1,37 @@
+/* train_run: running a training configuration in the foreground — what `r1lab train` and `r1lab demo` share.
+ * The trainer runs on a worker thread and writes the run directory; the calling thread shows it with the live
+ * dashboard on a terminal, or one plain line per step otherwise. Ctrl-C / SIGTERM stop the run after saving a
+ * checkpoint. Also the view options both commands accept (--headless, --theme, --color, --no-mouse, --quiet). */
+#ifndef R1LAB_TRAIN_RUN_H
+#define R1LAB_TRAIN_RUN_H
+
+#include <stdbool.h>
+
+#include "cli/cli.h"
+#include "config.h"
+#include "tui/tui.h"
+
+struct train_view {
+    bool headless, quiet;
+    struct tui_options tui;
+};
+
+enum { TRAIN_OPT_HEADLESS = 300, TRAIN_OPT_THEME, TRAIN_OPT_COLOR, TRAIN_OPT_NO_MOUSE };
+/* The option-table entries of the view options, for a command's cli_option array. */
+#define TRAIN_VIEW_OPTIONS                                                                                     \
+    {"headless", TRAIN_OPT_HEADLESS, NULL, "no dashboard: one log line per step (automatic when stdout is not a terminal)"}, \
+        {"theme", TRAIN_OPT_THEME, "NAME|PATH", "dashboard theme (see r1lab-theme(5))"},                       \
+        {"color", TRAIN_OPT_COLOR, "WHEN", "auto, always or never"},                                           \
+        {"no-mouse", TRAIN_OPT_NO_MOUSE, NULL, "leave the mouse to the terminal"},                             \
+        {"quiet", 'q', NULL, "headless: only the step lines, no info messages"}
+
+void train_view_init(struct train_view *v);
+/* Applies one parsed option if it is a view option: 1 = handled, 0 = not a view option, -1 = bad value
+ * (already reported). */
+int train_view_option(struct train_view *v, const struct cli_spec *spec, int key, const char *arg);
+
+/* Opens the run described by cfg (name: the default run directory name) and runs it to the end, showing it.
+ * Returns the exit code (0, 1 after reporting the error, 3 when interrupted). */
+int train_run_config(const struct config *cfg, const char *name, const struct train_view *view);
+
+#endif
