@@ -61,7 +61,7 @@ TEST_BIN := $(BUILD)/tests/r1lab-tests
 # A stand-in trainer for the dashboard's integration tests (writes a run directory, obeys control.jsonl).
 FAKE_TRAINER := $(BUILD)/tests/fake-trainer
 
-.PHONY: all test bench demo man-lint format clean install
+.PHONY: all test bench demo deps man-lint format clean install
 all: $(BIN)
 
 $(BIN): $(LIB_OBJ) $(MAIN_OBJ)
@@ -91,7 +91,18 @@ $(BENCH_BIN): $(LIB_OBJ) $(BUILD)/bench/bench_grpo.o
 bench: $(BIN) $(BENCH_BIN)
 	BENCH_BIN=$(abspath $(BENCH_BIN)) bash bench/cpu.sh
 
-demo: $(BIN)
+# Debian packages r1lab builds against (.ci/run installs the same list through `make deps`).
+DEBIAN_PACKAGES := build-essential pkg-config libopenblas-openmp-dev libcjson-dev libcriterion-dev libpcre2-dev \
+                   libutf8proc-dev libncurses-dev libreadline-dev libcurl4-openssl-dev mandoc groff-base tmux
+deps:
+	@if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	 echo "installing: $(DEBIAN_PACKAGES)"; \
+	 $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES)
+
+# The main job: installs what is missing, builds, and runs the demo.
+demo:
+	@pkg-config --exists $(PKGS) criterion 2>/dev/null && [ -e $(OPENBLAS_OMP_DIR)/libopenblas.so ] || $(MAKE) deps
+	@$(MAKE) --no-print-directory all
 	./$(BIN) demo
 
 MAN_PAGES := $(wildcard man/*.[15])

@@ -133,14 +133,7 @@ int cmd_eval(int argc, char **argv) {
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "checkpoint", s.dir);
             cJSON_AddStringToObject(o, "task", task);
-            cJSON_AddNumberToObject(o, "problems", res.n_problems);
-            cJSON_AddNumberToObject(o, "k", res.k);
-            cJSON_AddNumberToObject(o, "pass@1", res.pass1);
-            cJSON_AddNumberToObject(o, "cons@k", res.cons);
-            cJSON_AddNumberToObject(o, "pass@k", res.passk);
-            cJSON_AddNumberToObject(o, "format", res.format);
-            cJSON_AddNumberToObject(o, "mean_length", res.mean_length);
-            cJSON_AddNumberToObject(o, "reflection_rate", res.reflection);
+            eval_result_to_json(&res, o, "");
             cJSON_AddNumberToObject(o, "temperature", temperature);
             cJSON_AddNumberToObject(o, "top_p", top_p);
             char *text = cJSON_PrintUnformatted(o);

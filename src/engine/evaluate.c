@@ -1,6 +1,7 @@
 /* evaluate: sample k per problem, score, vote. */
 #include "evaluate.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,20 @@ done:
     free(canon);
     free(votes);
     return result;
+}
+
+void eval_result_to_json(const struct eval_result *r, cJSON *obj, const char *prefix) {
+    const struct {
+        const char *key;
+        double value;
+    } fields[] = {{"pass@1", r->pass1},        {"cons@k", r->cons},  {"pass@k", r->passk},
+                  {"format", r->format},       {"mean_length", r->mean_length},
+                  {"reflection_rate", r->reflection}, {"k", r->k}, {"problems", r->n_problems}};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "%s%s", prefix, fields[i].key);
+        cJSON_AddNumberToObject(obj, key, fields[i].value);
+    }
 }
 
 enum status evaluate_run(struct rollout *r, const struct tokenizer *tok, struct problem_source *src,

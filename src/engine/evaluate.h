@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <cJSON.h>
+
 #include "model.h"
 #include "problems.h"
 #include "reward.h"
@@ -30,6 +32,10 @@ struct eval_result {
     int n_problems, k;
     double pass1, cons, passk, format, mean_length, reflection;
 };
+
+/* Adds the result to obj under prefix + "pass@1", "cons@k", "pass@k", "format", "mean_length",
+ * "reflection_rate", "k", "problems" (prefix "eval/" for metrics.jsonl, "" for r1lab eval --json). */
+void eval_result_to_json(const struct eval_result *r, cJSON *obj, const char *prefix);
 
 /* Called per problem after it is scored (for --json details); may be NULL. */
 typedef void (*eval_problem_fn)(void *user, int index, const struct problem *p, const struct rollout_seq *samples,

@@ -15,20 +15,29 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum status fs_read_file(const char *path, size_t max_bytes, char **out, size_t *len) {
-    *out = NULL;
-    if (len) *len = 0;
+/* Opens path for reading and stats it; refuses directories. */
+static enum status open_file(const char *path, int *fd_out, struct stat *sb) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return err_set_errno(STATUS_IO, "%s: cannot open", path);
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
+    if (fstat(fd, sb) != 0) {
+        enum status st = err_set_errno(STATUS_IO, "%s: cannot stat", path);
         close(fd);
-        return err_set_errno(STATUS_IO, "%s: cannot stat", path);
+        return st;
     }
-    if (S_ISDIR(sb.st_mode)) {
+    if (S_ISDIR(sb->st_mode)) {
         close(fd);
         return err_set(STATUS_IO, "%s: is a directory, expected a file", path);
     }
+    *fd_out = fd;
+    return STATUS_OK;
+}
+
+enum status fs_read_file(const char *path, size_t max_bytes, char **out, size_t *len) {
+    *out = NULL;
+    if (len) *len = 0;
+    int fd = -1;
+    struct stat sb;
+    TRY(open_file(path, &fd, &sb));
     if ((uint64_t)sb.st_size > max_bytes) {
         close(fd);
         return err_set(STATUS_FORMAT, "%s: file is %lld bytes, more than the %zu allowed", path,
@@ -63,17 +72,9 @@ enum status fs_read_file(const char *path, size_t max_bytes, char **out, size_t 
 enum status fs_map_file(const char *path, struct fs_map *map) {
     map->data = NULL;
     map->size = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return err_set_errno(STATUS_IO, "%s: cannot open", path);
+    int fd = -1;
     struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        close(fd);
-        return err_set_errno(STATUS_IO, "%s: cannot stat", path);
-    }
-    if (S_ISDIR(sb.st_mode)) {
-        close(fd);
-        return err_set(STATUS_IO, "%s: is a directory, expected a file", path);
-    }
+    TRY(open_file(path, &fd, &sb));
     if (sb.st_size == 0) {
         close(fd);
         return STATUS_OK;

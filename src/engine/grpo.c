@@ -508,14 +508,7 @@ static enum status grpo_evaluate(struct trainer *t, cJSON *m) {
     struct eval_result r;
     double t0 = mono();
     TRY(evaluate_run(&s->rollout, t->tok, &s->eval, &s->eval_opt, NULL, t, aborted, &r));
-    cJSON_AddNumberToObject(m, "eval/pass@1", r.pass1);
-    cJSON_AddNumberToObject(m, "eval/cons@k", r.cons);
-    cJSON_AddNumberToObject(m, "eval/pass@k", r.passk);
-    cJSON_AddNumberToObject(m, "eval/format", r.format);
-    cJSON_AddNumberToObject(m, "eval/mean_length", r.mean_length);
-    cJSON_AddNumberToObject(m, "eval/reflection_rate", r.reflection);
-    cJSON_AddNumberToObject(m, "eval/k", r.k);
-    cJSON_AddNumberToObject(m, "eval/problems", r.n_problems);
+    eval_result_to_json(&r, m, "eval/");
     cJSON_AddNumberToObject(m, "time/eval", mono() - t0);
     log_info("eval at step %lld: pass@1 %.3f  cons@%d %.3f  pass@%d %.3f  format %.3f  length %.1f",
              (long long)t->step, r.pass1, r.k, r.cons, r.k, r.passk, r.format, r.mean_length);

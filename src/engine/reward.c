@@ -245,36 +245,68 @@ static bool is_reflection_word(const char *w, size_t n) {
     return false;
 }
 
-int reward_count_reflections(const char *s, size_t n) {
-    int count = 0;
-    /* Words: runs of ASCII letters, lowercased into a small buffer (longer words cannot match). */
+static bool is_ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+/* The first English reflection starting at or after `from`: a reflection word, or "let me re..." (the span
+ * covers the phrase). Words are runs of ASCII letters compared in lower case; the scan starts at the
+ * beginning of the text so a phrase that begins before `from` is not cut in half. */
+static bool next_english(const char *s, size_t n, size_t from, struct reward_span *out) {
     char prev2[8] = "", prev1[8] = "";
-    for (size_t i = 0; i < n;) {
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z'))) {
+    size_t prev2_start = 0, prev1_start = 0, i = 0;
+    while (i < n) {
+        if (!is_ascii_letter(s[i])) {
             i++;
             continue;
         }
         char w[16];
         size_t k = 0, start = i;
-        for (; i < n && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')); i++)
+        for (; i < n && is_ascii_letter(s[i]); i++)
             if (k < sizeof w) w[k++] = (char)(s[i] | 0x20);
         size_t len = i - start;
         if (len > sizeof w) len = sizeof w + 1; /* too long to be any of the words */
         bool phrase = strcmp(prev2, "let") == 0 && strcmp(prev1, "me") == 0 && len >= 2 && len <= sizeof w &&
                       w[0] == 'r' && w[1] == 'e';
-        if (phrase || (len <= sizeof w && is_reflection_word(w, len))) count++;
+        size_t span_start = phrase ? prev2_start : start;
+        if ((phrase || (len <= sizeof w && is_reflection_word(w, len))) && span_start >= from) {
+            out->off = span_start;
+            out->len = i - span_start;
+            return true;
+        }
         memcpy(prev2, prev1, sizeof prev2);
+        prev2_start = prev1_start;
         if (len < sizeof prev1) {
             memcpy(prev1, w, len);
             prev1[len] = '\0';
         } else {
             prev1[0] = '\0';
         }
+        prev1_start = start;
     }
+    return false;
+}
+
+bool reward_next_reflection(const char *s, size_t n, size_t *pos, struct reward_span *out) {
+    if (*pos >= n) return false;
+    struct reward_span best = {0}, cand;
+    bool found = next_english(s, n, *pos, &best);
     for (size_t z = 0; REFLECTION_ZH[z]; z++) {
         size_t k = strlen(REFLECTION_ZH[z]);
-        for (const char *p = s; (p = memmem(p, n - (size_t)(p - s), REFLECTION_ZH[z], k)) != NULL; p += k) count++;
+        const char *p = memmem(s + *pos, n - *pos, REFLECTION_ZH[z], k);
+        if (!p) continue;
+        cand = (struct reward_span){(size_t)(p - s), k};
+        if (!found || cand.off < best.off) best = cand, found = true;
     }
+    if (!found) return false;
+    *out = best;
+    *pos = best.off + best.len;
+    return true;
+}
+
+int reward_count_reflections(const char *s, size_t n) {
+    int count = 0;
+    size_t pos = 0;
+    struct reward_span sp;
+    while (reward_next_reflection(s, n, &pos, &sp)) count++;
     return count;
 }
 

@@ -105,6 +105,9 @@ double reward_language_share(const char *s, size_t n, enum reward_lang lang);
 double reward_length(const struct reward_term *t, int n_tokens, int max_tokens, bool correct);
 /* Reflection words in any text / in a completion's CoT. */
 int reward_count_reflections(const char *s, size_t n);
+/* The next reflection (a word or phrase of the list above, English or Chinese) starting at or after *pos;
+ * *pos moves past it. What reflection_rate counts and what the dashboard highlights. */
+bool reward_next_reflection(const char *s, size_t n, size_t *pos, struct reward_span *out);
 bool reward_has_reflection(const char *text, size_t len);
 
 struct reward_result {

@@ -153,9 +153,17 @@ enum status rollout_run(struct rollout *r, const int32_t *const *prompts, const 
                        r->max_seqs);
     if (opt->max_new_tokens <= 0) return err_set(STATUS_INVALID, "max_new_tokens must be positive");
     TRY(sampler_params_check(&opt->sampling));
-    int total_prompt = 0;
+    int total_prompt = 0, context = m->cfg.max_position_embeddings;
     for (int p = 0; p < P; p++) {
         if (prompt_lens[p] <= 0) return err_set(STATUS_INVALID, "prompt %d is empty", p);
+        if (prompt_lens[p] + opt->max_new_tokens > context) {
+            enum status st = err_set(STATUS_INVALID,
+                                     "a prompt of %d tokens plus %d new tokens exceeds the model's context of %d positions",
+                                     prompt_lens[p], opt->max_new_tokens, context);
+            err_hint("ask for at most %d new tokens (max_position_embeddings in config.json)",
+                     context - prompt_lens[p] > 0 ? context - prompt_lens[p] : 0);
+            return st;
+        }
         if (prompt_lens[p] + opt->max_new_tokens > r->max_len)
             return err_set(STATUS_INVALID, "prompt of %d tokens + %d new tokens exceeds the context of %d",
                            prompt_lens[p], opt->max_new_tokens, r->max_len);

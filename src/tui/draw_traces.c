@@ -11,13 +11,10 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "reward.h"
 #include "sanitize.h"
 #include "utf8.h"
 
-/* Words that mark reflection in a chain of thought (matched case-insensitively, as whole words). */
-static const char *const reflect_words[] = {
-    "wait",         "check", "checking", "verify",  "verifying",  "recheck",     "re-check",
-    "double-check", "hmm",   "actually", "mistake", "reconsider", "re-evaluate", "let me re-examine"};
 
 long ui_find(const char *hay, size_t n, const char *needle, size_t from) {
     size_t m = strlen(needle);
@@ -55,10 +52,6 @@ size_t ui_selected_index(const struct tui *t) {
     return lo;
 }
 
-static bool word_char(unsigned char c) {
-    return isalnum(c) || c == '_' || c >= 0x80;
-}
-
 /* Per-byte styles of a completion's text. */
 static void style_text(const struct tui *t, const char *s, size_t n, uint8_t *st) {
     static const struct {
@@ -83,17 +76,11 @@ static void style_text(const struct tui *t, const char *s, size_t n, uint8_t *st
         }
         st[i++] = state == 1 ? COLOR_ROLE_THINK : state == 2 ? COLOR_ROLE_ANSWER : COLOR_ROLE_MAIN;
     }
-    for (size_t w = 0; w < sizeof reflect_words / sizeof reflect_words[0]; w++) {
-        size_t wl = strlen(reflect_words[w]);
-        long at = 0;
-        while ((at = ui_find(s, n, reflect_words[w], (size_t)at)) >= 0) {
-            size_t a = (size_t)at;
-            bool left = a == 0 || !word_char((unsigned char)s[a - 1]);
-            bool right = a + wl >= n || !word_char((unsigned char)s[a + wl]);
-            if (left && right && st[a] != COLOR_ROLE_TAG) memset(st + a, COLOR_ROLE_REFLECT, wl);
-            at = (long)(a + 1);
-        }
-    }
+    /* Reflections as the reward module counts them for reflection_rate, so what is highlighted is what is counted. */
+    size_t pos = 0;
+    struct reward_span sp;
+    while (reward_next_reflection(s, n, &pos, &sp))
+        if (st[sp.off] != COLOR_ROLE_TAG) memset(st + sp.off, COLOR_ROLE_REFLECT, sp.len);
     if (t->search[0]) {
         size_t ql = strlen(t->search);
         long at = 0;
