@@ -571,3 +571,39 @@ Test(dash_tmux, in_process_quit_offers_detach_or_stop) {
     expect_stty_restored(&x);
     tmx_stop(&x);
 }
+
+/* The real thing: `r1lab train` on the tiny GRPO fixture with its in-process dashboard. */
+Test(dash_tmux, real_training_run_pause_save_and_stop) {
+    static struct tmx x;
+    tmx_start(&x, 120, 40, NULL);
+    char run[4200], cmd[12000];
+    snprintf(run, sizeof run, "%s/run", x.tmp);
+    char *config = th_path("tests/fixtures/grpo/tiny.json");
+    char *model = th_path("tests/fixtures/models/qwen2_tiny");
+    snprintf(cmd, sizeof cmd, "'%s' train '%s' output_dir='%s' model_name_or_path='%s' max_steps=100000 save_steps=100000",
+             th_bin(), config, run, model);
+    free(config);
+    free(model);
+    run_wrapped(&x, cmd);
+    cr_assert(wait_for(&x, "● running", 30), "the dashboard did not come up");
+    cr_assert(wait_for(&x, "step 2/", 30), "no steps");
+    keys(&x, "p");
+    cr_expect(wait_for(&x, "● paused", 10));
+    cr_assert(status_has(run, "\"paused\"", 10));
+    long before = count_lines(run, "metrics.jsonl");
+    sleep_ms(1500);
+    cr_expect_eq(count_lines(run, "metrics.jsonl"), before, "steps advanced while paused");
+    keys(&x, "p");
+    cr_expect(wait_for(&x, "● running", 10));
+    keys(&x, "s");
+    bool saved = false;
+    for (int i = 0; i < 200 && !saved; i++, sleep_ms(50)) saved = checkpoint_exists(run);
+    cr_expect(saved, "s did not write a checkpoint");
+    keys(&x, "q");
+    cr_expect(wait_for(&x, "Leave the dashboard how?", 5));
+    keys(&x, "s");
+    cr_expect(wait_for(&x, "DONE rc=0", 30), "r1lab train did not finish after stop");
+    cr_expect(status_has(run, "\"stopped\"", 5));
+    expect_stty_restored(&x);
+    tmx_stop(&x);
+}
