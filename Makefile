@@ -107,7 +107,8 @@ demo:
 
 MAN_PAGES := $(wildcard man/*.[15])
 man-lint:
-	@for m in $(MAN_PAGES); do mandoc -T lint -W warning $$m || exit 1; groff -man -ww -z $$m || exit 1; done
+	@for m in $(MAN_PAGES); do mandoc -T lint -W warning $$m || exit 1; \
+	   if groff -man -ww -z $$m 2>&1 | grep .; then echo "$$m: groff warnings"; exit 1; fi; done
 	@echo "man pages: $(words $(MAN_PAGES)) linted"
 
 format:

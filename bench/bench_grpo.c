@@ -88,10 +88,11 @@ static void run(const struct shape *s, struct backend *be) {
     struct grpo_loss_config lc = {.type = GRPO_LOSS_GRPO, .epsilon = 0.2f, .epsilon_high = 0.2f, .beta = 0.04f,
                                   .max_completion_length = s->Lc};
     double gen_s = 0, train_s = 0;
+    struct rollout_stats rs = {0};
     for (int it = 0; it < 2; it++) {
         struct rollout_options ro = {.sampling = {1.0f, 1.0f, 0}, .max_new_tokens = s->Lc, .seed = (uint64_t)it};
         double t0 = now();
-        CHECK(rollout_run(&r, prompts, lens, s->P, s->G, &ro, NULL, NULL, NULL, NULL));
+        CHECK(rollout_run(&r, prompts, lens, s->P, s->G, &ro, NULL, NULL, NULL, &rs));
         double t1 = now();
         for (int i = 0; i < B; i++) rewards[i] = (float)(r.seqs[i].ids[0] % 2); /* the reference's stand-in */
         CHECK(grpo_advantages(rewards, s->P, s->G, true, adv, NULL));
@@ -133,6 +134,8 @@ static void run(const struct shape *s, struct backend *be) {
     printf("%-6s dev=%s params=%.2fM B=%d Lp=%d Lc=%d | rollout %10.0f tok/s (%.2fs) | train %10.0f tok/s (%.2fs) | "
            "step %.2fs\n", s->name, be->kind == BACKEND_CPU ? "cpu" : "cuda", (double)pol.n_params / 1e6, B, s->Lp,
            s->Lc, tok / gen_s, gen_s, (double)B * L / train_s, train_s, gen_s + train_s);
+    printf("%-6s   rollout: prefill %.3fs, decode %.3fs (%.2f ms per step of up to %d sequences)\n", s->name,
+           rs.prefill_s, rs.decode_s, 1e3 * rs.decode_s / (s->Lc - 1), B);
     fflush(stdout);
     free(prompt_store), free(prompts), free(lens), free(old), free(refl), free(logp), free(dlogp), free(mask);
     free(rows), free(drows), free(tok_start), free(seq);

@@ -586,7 +586,9 @@ Test(dash_tmux, real_training_run_pause_save_and_stop) {
     free(model);
     run_wrapped(&x, cmd);
     cr_assert(wait_for(&x, "● running", 30), "the dashboard did not come up");
-    cr_assert(wait_for(&x, "step 2/", 30), "no steps");
+    bool stepping = false;
+    for (int i = 0; i < 600 && !stepping; i++, sleep_ms(50)) stepping = count_lines(run, "metrics.jsonl") >= 2;
+    cr_assert(stepping, "no steps");
     keys(&x, "p");
     cr_expect(wait_for(&x, "● paused", 10));
     cr_assert(status_has(run, "\"paused\"", 10));

@@ -198,3 +198,23 @@ Test(world_cli, listed_in_help) {
     cr_expect(strstr(r.out, "sample") && strstr(r.out, "corpus") && strstr(r.out, "check"), "%s", r.out);
     th_run_free(&r);
 }
+
+/* models/world/tokenizer.json is exactly what `r1lab world tokenizer` makes with its defaults. */
+Test(world_cli, tokenizer_command_reproduces_the_shipped_tokenizer) {
+    char *dir = th_tmpdir("wtok");
+    char out[4200];
+    snprintf(out, sizeof out, "%s/tokenizer.json", dir);
+    const char *args[] = {"world", "tokenizer", "--out", out, NULL};
+    struct th_run r = th_r1lab(NULL, args);
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    th_run_free(&r);
+    char *shipped = th_path("models/world/tokenizer.json");
+    char *a, *b;
+    size_t na, nb;
+    cr_assert_eq(fs_read_file(out, 1 << 24, &a, &na), STATUS_OK);
+    cr_assert_eq(fs_read_file(shipped, 1 << 24, &b, &nb), STATUS_OK);
+    cr_expect(na == nb && memcmp(a, b, na) == 0, "regenerated tokenizer differs from models/world/tokenizer.json");
+    free(a), free(b), free(shipped);
+    fs_remove_tree(dir);
+    free(dir);
+}

@@ -145,8 +145,10 @@ int cmd_eval(int argc, char **argv) {
             printf("task         %s (%s, %d problems, k=%d, temperature %g, top-p %g)\n", task,
                    src.builtin ? "test split" : "file", res.n_problems, res.k, temperature, top_p);
             printf("pass@1       %.3f\n", res.pass1);
-            printf("cons@%-7d %.3f\n", res.k, res.cons);
-            printf("pass@%-7d %.3f\n", res.k, res.passk);
+            if (res.k > 1) { /* with one sample, cons@1 and pass@1 are pass@1 */
+                printf("cons@%-7d %.3f\n", res.k, res.cons);
+                printf("pass@%-7d %.3f\n", res.k, res.passk);
+            }
             printf("format       %.3f\n", res.format);
             printf("length       %.1f tokens\n", res.mean_length);
             printf("reflection   %.3f\n", res.reflection);

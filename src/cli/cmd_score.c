@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "session.h"
+#include "tui/sanitize.h"
 
 enum { OPT_JSON = 256, OPT_NO_SPECIAL, OPT_DEVICE, OPT_THREADS };
 static const struct cli_option options[] = {
@@ -100,7 +101,11 @@ int cmd_score(int argc, char **argv) {
                 if (tokenizer_decode(s.tok, &ids.ids[i], 1, false, &piece, &len) != STATUS_OK) len = 0;
                 if (i == 0) printf("%6zu  %8d  %10s  ", i, ids.ids[i], "-");
                 else printf("%6zu  %8d  %10.4f  ", i, ids.ids[i], logp[i - 1]);
-                cli_write_text(stdout, piece ? piece : "", len, false);
+                /* One token per row: even a newline is shown as a symbol, so rows stay rows. */
+                char shown[256];
+                size_t used = 0;
+                size_t n = san_text(piece ? piece : "", len, 0, shown, sizeof shown, &used);
+                fwrite(shown, 1, n, stdout);
                 printf("\n");
                 free(piece);
             }

@@ -23,7 +23,7 @@ enum { TRAIN_OPT_HEADLESS = 300, TRAIN_OPT_THEME, TRAIN_OPT_COLOR, TRAIN_OPT_NO_
         {"theme", TRAIN_OPT_THEME, "NAME|PATH", "dashboard theme (see r1lab-theme(5))"},                       \
         {"color", TRAIN_OPT_COLOR, "WHEN", "auto, always or never"},                                           \
         {"no-mouse", TRAIN_OPT_NO_MOUSE, NULL, "leave the mouse to the terminal"},                             \
-        {"quiet", 'q', NULL, "headless: only the step lines, no info messages"}
+        {"quiet", 'q', NULL, "no run-directory line at the start and no summary at the end"}
 
 void train_view_init(struct train_view *v);
 /* Applies one parsed option if it is a view option: 1 = handled, 0 = not a view option, -1 = bad value

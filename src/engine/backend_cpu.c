@@ -555,7 +555,8 @@ enum status backend_cpu_open(struct backend **out, int threads) {
         free(im);
         return err_set(STATUS_NOMEM, "cannot allocate the CPU backend");
     }
-    if (threads <= 0) threads = omp_get_num_procs();
+    /* Default: what OpenMP would use (OMP_NUM_THREADS if set, else every core). */
+    if (threads <= 0) threads = omp_get_max_threads();
     omp_set_num_threads(threads);
     openblas_set_num_threads(threads);
     im->lm_chunk_bytes = (size_t)64 << 20;

@@ -243,15 +243,18 @@ enum status checkpoint_resolve(const char *name, char *out, size_t cap) {
             return st;
         }
         if ((size_t)snprintf(out, cap, "%s", name) >= cap) return err_set(STATUS_INVALID, "%s: path too long", name);
-        char cfg[PATH_MAX];
-        TRY(fs_join(cfg, sizeof cfg, out, "config.json"));
-        if (fs_exists(cfg)) return STATUS_OK;
+        /* A checkpoint has weights; a run directory has a config.json too (the training config), so weights,
+         * not config.json, tell the two apart. */
+        char w[PATH_MAX], idx[PATH_MAX];
+        TRY(fs_join(w, sizeof w, out, "model.safetensors"));
+        TRY(fs_join(idx, sizeof idx, out, "model.safetensors.index.json"));
+        if (fs_exists(w) || fs_exists(idx)) return STATUS_OK;
         /* A run directory on its own means its latest checkpoint. */
         int64_t step;
         TRY(checkpoint_find_latest(name, out, cap, &step));
         if (step >= 0) return STATUS_OK;
-        enum status st = err_set(STATUS_IO, "%s: has no config.json and no checkpoints", name);
-        err_hint("a checkpoint directory holds config.json and model.safetensors");
+        enum status st = err_set(STATUS_IO, "%s: has no model.safetensors and no checkpoints", name);
+        err_hint("a checkpoint directory holds config.json and model.safetensors; a run directory, checkpoints/");
         return st;
     }
     char run[PATH_MAX];

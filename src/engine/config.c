@@ -68,8 +68,9 @@ static enum status apply_override(cJSON *root, const char *kv, const char *where
     memcpy(key, kv, klen);
     key[klen] = '\0';
     const char *text = eq + 1;
-    /* A value that parses as JSON is taken as JSON (numbers, true, null, lists); anything else is a string. */
-    cJSON *value = cJSON_Parse(text);
+    /* A value that is JSON as a whole is taken as JSON (numbers, true, null, lists); anything else, including
+     * text that merely starts like JSON ("2024-runs", "nullify"), is a string. */
+    cJSON *value = cJSON_ParseWithOpts(text, NULL, true);
     if (!value) value = cJSON_CreateString(text);
     char *dot = strchr(key, '.');
     cJSON *parent = root;
@@ -95,8 +96,9 @@ static enum status apply_override(cJSON *root, const char *kv, const char *where
     return STATUS_OK;
 }
 
-static bool type_ok(const cJSON *v, enum config_type t) {
-    if (cJSON_IsNull(v)) return true;
+static bool type_ok(const cJSON *v, const struct config_key *k) {
+    enum config_type t = k->type;
+    if (cJSON_IsNull(v)) return strcmp(k->def, "null") == 0; /* only keys that default to null may be null */
     switch (t) {
     case CONFIG_INT: return cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) && fabs(v->valuedouble) < 9e15;
     case CONFIG_NUMBER: return cJSON_IsNumber(v) && isfinite(v->valuedouble);
@@ -143,8 +145,9 @@ enum status config_resolve(struct config *c, cJSON *root, const char *where, cha
         const struct config_key *k = find_key(item->string);
         if (!k) {
             st = unknown_key(item->string, where);
-        } else if (!type_ok(item, k->type)) {
-            st = err_set(STATUS_INVALID, "%s: \"%s\" must be %s", where, k->name, type_name(k->type));
+        } else if (!type_ok(item, k)) {
+            st = err_set(STATUS_INVALID, "%s: \"%s\" must be %s%s", where, k->name, type_name(k->type),
+                         cJSON_IsNull(item) ? " (it has a default and cannot be null)" : "");
         } else if (!(k->stages & c->stage)) {
             log_warn("%s: \"%s\" is not used by stage %s", where, k->name, config_stage_name(c->stage));
         }
@@ -160,8 +163,15 @@ enum status config_resolve(struct config *c, cJSON *root, const char *where, cha
             ASSERTF(copy, "bad default for config key %s", k->name);
             cJSON_AddItemToObject(resolved, k->name, copy);
         }
+        const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(resolved, "save_dtype");
+        if (strcmp(dtype->valuestring, "float32") != 0 && strcmp(dtype->valuestring, "bfloat16") != 0)
+            st = err_set(STATUS_INVALID, "%s: \"save_dtype\" must be float32 or bfloat16, not \"%s\"", where,
+                         dtype->valuestring);
+        const cJSON *save = cJSON_GetObjectItemCaseSensitive(resolved, "save_steps");
+        if (st == STATUS_OK && save->valuedouble < 0)
+            st = err_set(STATUS_INVALID, "%s: \"save_steps\" must be >= 0 (0 = only at the end)", where);
         const cJSON *steps = cJSON_GetObjectItemCaseSensitive(resolved, "max_steps");
-        if (!cJSON_IsNumber(steps) || steps->valuedouble < 1) {
+        if (st == STATUS_OK && (!cJSON_IsNumber(steps) || steps->valuedouble < 1)) {
             st = err_set(STATUS_INVALID, "%s: \"max_steps\" must be set to a positive integer", where);
             err_hint("add \"max_steps\": N to the config or max_steps=N on the command line");
         }

@@ -1,6 +1,7 @@
-/* config_keys: every key a training configuration may contain — the single source for validation,
- * defaults, --print-config and the r1lab-config(5) manual page (make man/r1lab-config.5 regenerates the
- * KEYS section from this table). Names follow HF TrainingArguments and TRL's GRPOConfig. */
+/* config_keys: every key a training configuration may contain — the single source for validation, defaults
+ * and --print-config. r1lab-config(5) documents each key with its type, default and stages, and
+ * tests/test_config_doc.c fails when the page and this table disagree. A key whose default is null may be
+ * set to null; any other key may not. Names follow HF TrainingArguments and TRL's GRPOConfig. */
 #include "config.h"
 
 #define ALL STAGE_ALL
@@ -34,15 +35,14 @@ const struct config_key config_keys[] = {
     {"per_device_train_batch_size", CONFIG_INT, "8", ALL, "sequences per forward/backward micro-batch"},
     {"gradient_accumulation_steps", CONFIG_INT, "1", LM, "micro-batches per optimiser step"},
     /* saving and logging */
-    {"save_steps", CONFIG_INT, "500", ALL, "write a checkpoint every N steps (and at the end)"},
+    {"save_steps", CONFIG_INT, "500", ALL, "write a checkpoint every N steps (and at the end); 0 = only at the end"},
     {"save_total_limit", CONFIG_INT, "null", ALL, "keep only the newest N checkpoints (null = keep all)"},
     {"save_dtype", CONFIG_STRING, "\"float32\"", ALL, "weights dtype in checkpoints: float32 (exact resume) or bfloat16"},
-    {"logging_steps", CONFIG_INT, "1", ALL, "print a log line every N steps (metrics.jsonl gets every step)"},
     /* next-token data */
     {"dataset", CONFIG_STRING, "null", ALL, "data: a .txt / .jsonl file, or world:corpus / world:coldstart (LM); world:TASK or a .jsonl of prompt/answer (GRPO)"},
     {"world", CONFIG_OBJECT, "null", ALL, "the built-in world: {\"tasks\": {\"linear\": 1, ...}, \"task_params\": {...}, \"quality\": {...}} (r1lab-world(1))"},
     {"eval_dataset", CONFIG_STRING, "null", GR, "held-out .jsonl of prompt/answer for evaluation (default: the world's test split)"},
-    {"dataset_size", CONFIG_INT, "20000", ALL, "documents / problems drawn from a built-in world: dataset"},
+    {"dataset_size", CONFIG_INT, "20000", LM, "documents / problems drawn from a built-in world: dataset"},
     {"max_seq_length", CONFIG_INT, "256", LM, "tokens per training sequence (longer examples are truncated)"},
     /* GRPO */
     {"num_generations", CONFIG_INT, "8", GR, "G: completions sampled per prompt"},
@@ -63,7 +63,6 @@ const struct config_key config_keys[] = {
     {"stop_strings", CONFIG_ARRAY, "[\"</answer>\"]", GR, "a completion ends after any of these strings"},
     {"reward_funcs", CONFIG_ARRAY, "[\"accuracy\", \"format\"]", GR, "reward functions: accuracy, format, language, length"},
     {"reward_weights", CONFIG_ARRAY, "null", GR, "weight of each reward function (default: all 1)"},
-    {"language", CONFIG_STRING, "\"en\"", GR, "target language of the language-consistency reward (en or zh)"},
     {"log_completions", CONFIG_INT, "4", GR, "groups per step written to samples.jsonl"},
     {"eval_steps", CONFIG_INT, "25", GR, "evaluate on the held-out split every N steps (0 = never)"},
     {"eval_problems", CONFIG_INT, "64", GR, "held-out problems per evaluation"},

@@ -41,6 +41,8 @@ struct grpo_stage {
     /* per step (B = P * G sequences, T = B * max_completion completion tokens) */
     struct problem *probs;         /* (P) */
     struct token_buf *prompt_ids;  /* (P) */
+    const int32_t **prompt_ptrs;   /* (P) views of prompt_ids for the rollout */
+    int *prompt_lens;              /* (P) */
     float *rewards, *adv;          /* (B) */
     struct reward_result *scores;  /* (B) */
     int *tok_start;                /* (B + 1) completion-token offsets */
@@ -184,6 +186,11 @@ static enum status grpo_init(struct trainer *t) {
     s->eval_opt.ro.sampling = (struct sampler_params){(float)config_number(c, "eval_temperature"),
                                                       (float)config_number(c, "eval_top_p"), 0};
     s->eval_opt.ro.seed = seed ^ 0x6576616cULL; /* "eval": the same held-out samples at every evaluation */
+    size_t eval_size = s->has_eval ? problem_source_size(&s->eval) : 0;
+    if (eval_size > 0 && (size_t)s->eval_opt.n_problems > eval_size) {
+        log_info("evaluation: the eval dataset has %zu problems; using all of them", eval_size);
+        s->eval_opt.n_problems = (int)eval_size;
+    }
     if (s->has_eval && s->eval_opt.k > s->B)
         return err_set(STATUS_INVALID, "%s: eval_k (%d) exceeds prompts_per_step x num_generations (%d)", c->source,
                        s->eval_opt.k, s->B);
@@ -193,6 +200,8 @@ static enum status grpo_init(struct trainer *t) {
     size_t T = (size_t)s->B * s->max_completion;
     s->probs = calloc((size_t)s->P, sizeof *s->probs);
     s->prompt_ids = calloc((size_t)s->P, sizeof *s->prompt_ids);
+    s->prompt_ptrs = calloc((size_t)s->P, sizeof *s->prompt_ptrs);
+    s->prompt_lens = calloc((size_t)s->P, sizeof *s->prompt_lens);
     s->rewards = calloc((size_t)s->B, sizeof(float));
     s->adv = calloc((size_t)s->B, sizeof(float));
     s->scores = calloc((size_t)s->B, sizeof *s->scores);
@@ -205,7 +214,7 @@ static enum status grpo_init(struct trainer *t) {
     s->row_dlogp = calloc((size_t)rows, sizeof(float));
     s->row_ent = calloc((size_t)rows, sizeof(float));
     s->seq_buf = calloc((size_t)max_len, sizeof(int32_t));
-    if (!s->seq_buf || !s->probs || !s->prompt_ids || !s->rewards || !s->adv || !s->scores || !s->tok_start || !s->train_seqs ||
+    if (!s->seq_buf || !s->prompt_ptrs || !s->prompt_lens || !s->probs || !s->prompt_ids || !s->rewards || !s->adv || !s->scores || !s->tok_start || !s->train_seqs ||
         !s->old_logp || !s->ref_logp || !s->logp || !s->dlogp || !s->mask || !s->ent || !s->row_logp ||
         !s->row_dlogp || !s->row_ent)
         return err_set(STATUS_NOMEM, "cannot allocate GRPO buffers");
@@ -229,6 +238,7 @@ static void grpo_free(struct trainer *t) {
         for (int p = 0; p < s->P; p++) task_problem_free(&s->probs[p]);
     if (s->prompt_ids)
         for (int p = 0; p < s->P; p++) token_buf_free(&s->prompt_ids[p]);
+    free(s->prompt_ptrs), free(s->prompt_lens);
     free(s->probs), free(s->prompt_ids), free(s->rewards), free(s->adv), free(s->scores), free(s->tok_start);
     free(s->train_seqs), free(s->old_logp), free(s->ref_logp), free(s->logp), free(s->dlogp), free(s->mask);
     free(s->ent), free(s->row_logp), free(s->row_dlogp), free(s->row_ent), free(s->seq_buf);
@@ -384,17 +394,14 @@ static enum status grpo_step(struct trainer *t, cJSON *m) {
     struct grpo_stage *s = t->stage;
     double t0 = mono();
     TRY(draw_prompts(t, s));
-    const int32_t *prompts[1024];
-    int lens[1024];
-    ASSERT(s->P <= 1024);
     for (int p = 0; p < s->P; p++) {
-        prompts[p] = s->prompt_ids[p].ids;
-        lens[p] = (int)s->prompt_ids[p].n;
+        s->prompt_ptrs[p] = s->prompt_ids[p].ids;
+        s->prompt_lens[p] = (int)s->prompt_ids[p].n;
     }
     struct rollout_options ro = s->ro;
     ro.seed = rng_next(&t->rng);
     struct rollout_stats rs;
-    TRY(rollout_run(&s->rollout, prompts, lens, s->P, s->G, &ro, NULL, aborted, t, &rs));
+    TRY(rollout_run(&s->rollout, s->prompt_ptrs, s->prompt_lens, s->P, s->G, &ro, NULL, aborted, t, &rs));
     double t1 = mono();
 
     /* Rewards and advantages. */

@@ -3,6 +3,8 @@
  * "rope_scaling" (earlier versions) are both read. */
 #include "model_config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fsutil.h"
@@ -186,7 +188,14 @@ cJSON *model_config_to_json(const struct model_config *c) {
     cJSON_AddNumberToObject(o, "head_dim", c->head_dim);
     cJSON_AddNumberToObject(o, "intermediate_size", c->intermediate_size);
     cJSON_AddNumberToObject(o, "max_position_embeddings", c->max_position_embeddings);
-    cJSON_AddNumberToObject(o, "rms_norm_eps", c->rms_norm_eps);
+    /* rms_norm_eps is a float: write the shortest decimal that reads back as it (1e-05, not 9.99999974737875e-06). */
+    char eps[32];
+    snprintf(eps, sizeof eps, "%.9g", (double)c->rms_norm_eps);
+    for (int prec = 1; prec <= 9; prec++) {
+        snprintf(eps, sizeof eps, "%.*g", prec, (double)c->rms_norm_eps);
+        if ((float)strtod(eps, NULL) == c->rms_norm_eps) break;
+    }
+    cJSON_AddNumberToObject(o, "rms_norm_eps", strtod(eps, NULL));
     cJSON_AddNumberToObject(o, "rope_theta", c->rope_theta);
     if (c->rope_type == ROPE_DEFAULT) {
         cJSON_AddNullToObject(o, "rope_scaling");

@@ -321,8 +321,9 @@ static enum status run_eval(struct trainer *t, cJSON *into) {
     return st;
 }
 
-/* Applies pending control requests. Returns STATUS_ABORTED for a stop request. */
-static enum status handle_control(struct trainer *t, bool *eval_now) {
+/* Applies pending control requests. Returns STATUS_ABORTED for a stop request (*stop set) or an interrupt
+ * that arrives while paused (*stop left false). */
+static enum status handle_control(struct trainer *t, bool *eval_now, bool *stop) {
     enum runctl_cmd cmd;
     while ((cmd = runctl_poll(&t->ctl)) != RUNCTL_CMD_NONE || t->paused) {
         if (cmd == RUNCTL_CMD_NONE) { /* paused: wait for the next request without spinning */
@@ -346,7 +347,7 @@ static enum status handle_control(struct trainer *t, bool *eval_now) {
             TRY(write_status(t, t->paused ? RUNCTL_STATE_PAUSED : RUNCTL_STATE_RUNNING, ""));
             break;
         case RUNCTL_CMD_EVAL: *eval_now = true; break;
-        case RUNCTL_CMD_STOP: return STATUS_ABORTED;
+        case RUNCTL_CMD_STOP: *stop = true; return STATUS_ABORTED;
         default: break;
         }
         if (t->paused && *eval_now) break; /* evaluate even while paused */
@@ -362,11 +363,8 @@ enum status trainer_run(struct trainer *t) {
     if (st == STATUS_OK && t->step == 0 && eval_steps > 0) st = run_eval(t, NULL); /* the base model's score */
     while (st == STATUS_OK && t->step < t->max_steps) {
         bool eval_now = false;
-        st = handle_control(t, &eval_now);
-        if (st == STATUS_ABORTED) {
-            stop_requested = true;
-            break;
-        }
+        st = handle_control(t, &eval_now, &stop_requested);
+        if (st == STATUS_ABORTED) break;
         if (st == STATUS_OK && eval_now) st = run_eval(t, NULL);
         if (st != STATUS_OK) break;
         if (trainer_interrupted(t)) {
@@ -401,7 +399,8 @@ enum status trainer_run(struct trainer *t) {
         if (st == STATUS_OK && t->on_step) t->on_step(t->on_step_user, t, m);
         cJSON_Delete(m);
         if (st == STATUS_OK) st = write_status(t, RUNCTL_STATE_RUNNING, "");
-        if (st == STATUS_OK && (t->step % save_steps == 0 || t->step == t->max_steps)) st = trainer_save(t);
+        if (st == STATUS_OK && ((save_steps > 0 && t->step % save_steps == 0) || t->step == t->max_steps))
+            st = trainer_save(t);
     }
     if (st == STATUS_ABORTED) {
         /* Interrupted or asked to stop: keep what was done. Mid-step, the boundary snapshot describes the last
