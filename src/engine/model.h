@@ -23,6 +23,7 @@
 #include "backend.h"
 #include "model_config.h"
 #include "safetensors.h"
+#include "sampler.h"
 #include "status.h"
 
 struct param_tensor {
@@ -175,5 +176,11 @@ enum status model_prefill(struct model *m, struct kv_cache *kv, const struct bat
 /* One decode step for S sequences: token tokens[s] at position pos[s] of slot slots[s]; logits (S, V, host). */
 enum status model_decode_step(struct model *m, struct kv_cache *kv, int S, const int32_t *tokens,
                               const int32_t *slots, const int32_t *pos, float *logits);
+/* The same step, then one token per sequence sampled on the backend (->sample): next (S, host) drawn with the
+ * uniforms u (S, host, as sampler_sample_u takes them). The logits never leave the device. The step is a
+ * repeat section of the backend interface, so the CUDA backend replays it as a CUDA graph. */
+enum status model_decode_sample(struct model *m, struct kv_cache *kv, int S, const int32_t *tokens,
+                                const int32_t *slots, const int32_t *pos, const struct sampler_params *sp,
+                                const double *u, int32_t *next);
 
 #endif
