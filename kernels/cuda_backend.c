@@ -700,6 +700,12 @@ void cu_close(struct backend *be) {
     struct cuda_be *cb = cu_of(be);
     cu_enter(cb);
     cudaStreamSynchronize(cb->stream);
+    if (cb->graphs_captured > 0 || cb->bytes_peak > 0) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "CUDA backend: %ld decode-step graphs captured, %ld replays; peak device memory %.2f GiB",
+                 cb->graphs_captured, cb->graphs_replayed, gib(cb->bytes_peak));
+        cb->host->log(LOG_DEBUG, msg);
+    }
     graphs_drop_all(cb);
     free_graveyard(cb);
     for (size_t i = 0; i < cb->n_allocs; i++) { /* buffers the engine did not free */

@@ -53,7 +53,7 @@ enum cu_repeat_mode {
     CU_REP_REPLAY,  /* ops only stage their host arrays; the graph runs at repeat_end */
 };
 
-#define CU_MAX_GRAPHS 32
+#define CU_MAX_GRAPHS 128 /* decode steps of every batch size from 1 to 128 stay captured */
 #define CU_SEEN_KEYS 64
 #define CU_MAX_PENDING 32
 #define CU_STAGE_HITS 8

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# GPU correctness in one command, on the GPU machine: builds everything with the CUDA backend, runs the CUDA
+# parity tests (tests/test_cuda_parity.c: every op vs the CPU backend, the whole model vs the CPU engine and the
+# PyTorch fixtures, greedy decoding, rollouts with and without CUDA graphs, a two-step GRPO run) and the backend
+# registry tests, then compute-sanitizer memcheck and racecheck (and initcheck, synccheck) on a two-step GRPO run
+# of the fixture model. Prints a summary last; full logs go to $OUT (the device tool's output folder) or
+# bench/out/check.
+#
+#   SKIP_BUILD=1            reuse the build
+#   SANITIZERS="memcheck racecheck initcheck synccheck"
+#   TEST_FILTER='cuda_*/*'  criterion filter for the parity run
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+out=${OUT:-$root/bench/out/check}
+mkdir -p "$out"
+summary=()
+
+echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | head -1)"
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+    if ! make -j"$(nproc)" CUDA=1 all build/rel/tests/r1lab-tests build/rel/tests/fake-trainer >"$out/build.log" 2>&1; then
+        tail -40 "$out/build.log"
+        echo "gpu_check.sh: build failed (full log in $out/build.log)"
+        exit 1
+    fi
+    grep -m1 "CUDA backend" "$out/build.log"
+    grep -E "warning" "$out/build.log" | grep -v test_optim | head -20
+fi
+
+# --- parity tests -------------------------------------------------------------------------------------------
+export R1LAB_ROOT=$root R1LAB_BIN=$root/r1lab R1LAB_FAKE_TRAINER=$root/build/rel/tests/fake-trainer OMP_NUM_THREADS=1
+tests=$root/build/rel/tests/r1lab-tests
+"$tests" --filter "${TEST_FILTER:-cuda_*/*}" --verbose -j4 >"$out/parity.log" 2>&1
+rc=$?
+grep -E "device:|rel .*FAIL|greedy on the GPU|rollout .* differ|sample T=|\[FAIL\]|\[SKIP\] cuda_|CRASH|Synthesis" "$out/parity.log" | head -80
+summary+=("parity tests: $(grep -m1 Synthesis "$out/parity.log" || echo "no result (rc $rc)")")
+"$tests" --filter 'backend_*/*' >"$out/registry.log" 2>&1
+summary+=("registry tests: $(grep -m1 Synthesis "$out/registry.log" || echo "no result")")
+
+# --- compute-sanitizer on a two-step GRPO run ------------------------------------------------------------------
+cat >"$out/grpo.json" <<EOF
+{"stage": "grpo", "model_name_or_path": "$root/tests/fixtures/models/qwen2_tiny", "dataset": "world:linear",
+ "template": "r1-zero", "reward_funcs": ["accuracy", "format"], "prompts_per_step": 4, "num_generations": 4,
+ "max_prompt_length": 256, "max_completion_length": 24, "per_device_train_batch_size": 8, "beta": 0.04,
+ "num_iterations": 2, "learning_rate": 0.0005, "max_steps": 2, "eval_steps": 0, "save_steps": 100, "seed": 3,
+ "device": "cuda"}
+EOF
+sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null)
+if [ -z "$sanitizer" ]; then
+    summary+=("compute-sanitizer: not found")
+else
+    for tool in ${SANITIZERS:-memcheck racecheck initcheck synccheck}; do
+        rm -rf "$out/run-$tool"
+        extra=""
+        [ "$tool" = memcheck ] && extra="--leak-check full"
+        [ "$tool" = racecheck ] && extra="--racecheck-report all"
+        start=$(date +%s)
+        timeout 480 "$sanitizer" --tool "$tool" $extra --error-exitcode 99 \
+            ./r1lab train --headless "$out/grpo.json" output_dir="$out/run-$tool" >"$out/sanitizer-$tool.log" 2>&1
+        code=$?
+        errors=$(grep -E "ERROR SUMMARY|RACECHECK SUMMARY|LEAK SUMMARY" "$out/sanitizer-$tool.log" | tr '\n' ' ')
+        summary+=("compute-sanitizer $tool: exit $code, $((($(date +%s) - start)))s: ${errors:-no summary line (see $out/sanitizer-$tool.log)}")
+        if [ "$code" != 0 ]; then grep -m10 -E "=========  (Invalid|Race|Uninit|Barrier|Error|Leaked)|at .*\.cu:" "$out/sanitizer-$tool.log"; fi
+    done
+fi
+
+echo
+echo "== summary"
+for line in "${summary[@]}"; do echo "$line"; done
