@@ -187,3 +187,48 @@ Test(backend_ops, decode_sample_equals_decode_step_then_sampler) {
     backend_close(be);
     free(dir);
 }
+
+/* model_prefill_sample on the CPU: sample b*G+g is sampler_sample_u over prompt b's last logits with u[b*G+g]. */
+Test(backend_ops, prefill_sample_equals_prefill_then_sampler) {
+    struct backend *be;
+    cr_assert_eq(backend_cpu_open(&be, 1), STATUS_OK);
+    char *dir = th_path("tests/fixtures/models/qwen2_tiny");
+    struct model m;
+    cr_assert_eq(model_load(&m, dir, be), STATUS_OK, "%s", err_msg());
+    enum { P = 3, G = 4 };
+    struct kv_cache kv;
+    cr_assert_eq(kv_cache_init(&kv, &m, P * G, 32), STATUS_OK);
+    int V = m.cfg.vocab_size;
+    int32_t prompts[P][5] = {{1, 2, 3, 4, 5}, {9, 8, 7, 0, 0}, {30, 31, 0, 0, 0}};
+    int lens[P] = {5, 3, 2};
+    struct batch_builder bb;
+    cr_assert_eq(batch_builder_init(&bb, 10, P), STATUS_OK);
+    int32_t slots[P];
+    for (int p = 0; p < P; p++) {
+        cr_assert_eq(batch_builder_add(&bb, prompts[p], lens[p], lens[p]), STATUS_OK);
+        slots[p] = p * G;
+    }
+    struct batch b = batch_builder_view(&bb);
+    float *logits = malloc(sizeof(float) * P * V);
+    cr_assert_eq(model_prefill(&m, &kv, &b, slots, logits), STATUS_OK, "%s", err_msg());
+    struct sampler smp;
+    cr_assert_eq(sampler_init(&smp, V), STATUS_OK);
+    const struct sampler_params ps[] = {{0.0f, 1.0f, 0}, {1.0f, 1.0f, 0}, {0.8f, 0.9f, 10}};
+    for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) {
+        double u[P * G];
+        int32_t next[P * G];
+        for (int s = 0; s < P * G; s++) u[s] = (s + 0.37) / (P * G);
+        cr_assert_eq(model_prefill_sample(&m, &kv, &b, slots, G, &ps[k], u, next), STATUS_OK, "%s", err_msg());
+        for (int s = 0; s < P * G; s++) {
+            int32_t want = sampler_sample_u(&smp, &ps[k], logits + (size_t)(s / G) * V, u[s]);
+            cr_expect_eq(next[s], want, "params %zu sample %d: %d vs %d", k, s, next[s], want);
+        }
+    }
+    sampler_free(&smp);
+    free(logits);
+    batch_builder_free(&bb);
+    kv_cache_free(&kv, &m);
+    model_free(&m);
+    backend_close(be);
+    free(dir);
+}

@@ -755,6 +755,12 @@ static void check_greedy(const char *name) {
     int32_t tok0 = argmax(logits, V), tok1 = argmax(logits + V, V);
     int miss0 = 0, miss1 = 0;
     struct sampler_params greedy = {0.0f, 1.0f, 0};
+    /* the first token drawn on the device by model_prefill_sample (it rewrites the same keys and values) */
+    int32_t first[2];
+    double u0[2] = {0.0, 0.0};
+    cr_assert_eq(model_prefill_sample(&f.mg, &kv, &b, slots, 1, &greedy, u0, first), STATUS_OK, "%s", err_msg());
+    cr_expect(first[0] == tok0 && first[1] == tok1, "prefill_sample greedy %d %d, host argmax %d %d", first[0],
+              first[1], tok0, tok1);
     for (int i = 0; i < ng; i++) {
         miss0 += tok0 != want[i];
         miss1 += tok1 != want[i];

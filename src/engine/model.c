@@ -642,8 +642,9 @@ void kv_cache_copy_slot(struct kv_cache *kv, struct model *m, int src, int dst, 
     }
 }
 
-enum status model_prefill(struct model *m, struct kv_cache *kv, const struct batch *b, const int32_t *slots,
-                          float *last_logits) {
+/* Runs a packed batch of prompts through the body, storing keys and values in the slots; acts.lnf then holds
+ * the final hidden state of every row. */
+static enum status prefill_body(struct model *m, struct kv_cache *kv, const struct batch *b, const int32_t *slots) {
     TRY(check_batch(m, b));
     int maxpos = max_position(b);
     if (maxpos > kv->max_len)
@@ -651,22 +652,47 @@ enum status model_prefill(struct model *m, struct kv_cache *kv, const struct bat
                        kv->max_len);
     TRY(model_reserve(m, b->N, maxpos, m->acts.train));
     int32_t *row_slots = malloc(sizeof(int32_t) * b->N);
-    int32_t *last_rows = malloc(sizeof(int32_t) * b->B);
-    if (!row_slots || !last_rows) {
-        free(row_slots);
-        free(last_rows);
-        return err_set(STATUS_NOMEM, "cannot allocate prefill indices");
-    }
+    if (!row_slots) return err_set(STATUS_NOMEM, "cannot allocate prefill indices");
     for (int s = 0; s < b->B; s++) {
         ASSERT(slots[s] >= 0 && slots[s] < kv->n_slots);
         for (int i = b->seq_start[s]; i < b->seq_start[s + 1]; i++) row_slots[i] = slots[s];
-        last_rows[s] = b->seq_start[s + 1] - 1;
     }
     forward_body(m, b, kv, row_slots);
-    enum status st = model_logits_rows(m, last_rows, b->B, last_logits);
     free(row_slots);
+    return STATUS_OK;
+}
+
+enum status model_prefill(struct model *m, struct kv_cache *kv, const struct batch *b, const int32_t *slots,
+                          float *last_logits) {
+    TRY(prefill_body(m, kv, b, slots));
+    int32_t *last_rows = malloc(sizeof(int32_t) * b->B);
+    if (!last_rows) return err_set(STATUS_NOMEM, "cannot allocate prefill indices");
+    for (int s = 0; s < b->B; s++) last_rows[s] = b->seq_start[s + 1] - 1;
+    enum status st = model_logits_rows(m, last_rows, b->B, last_logits);
     free(last_rows);
     return st;
+}
+
+enum status model_prefill_sample(struct model *m, struct kv_cache *kv, const struct batch *b, const int32_t *slots,
+                                 int G, const struct sampler_params *sp, const double *u, int32_t *next) {
+    ASSERT(G >= 1 && b->B * G <= kv->n_slots);
+    TRY(prefill_body(m, kv, b, slots));
+    struct backend *be = m->be;
+    const struct backend_ops *op = be->ops;
+    size_t C = (size_t)m->cfg.hidden_size, V = (size_t)m->cfg.vocab_size;
+    /* The prompts' last hidden states into rows 0..B-1 of the decode scratch, their logits into kv->logits. */
+    for (int s = 0; s < b->B; s++)
+        op->copy(be, kv->ln + s * C, m->acts.lnf + (size_t)(b->seq_start[s + 1] - 1) * C, C * sizeof(float));
+    op->matmul_fwd(be, kv->logits, kv->ln, m->params + m->off_lm_head, NULL, b->B, (int)C, (int)V);
+    /* Row p to rows p*G .. p*G+G-1, highest first: a destination at or above p*G >= p only overwrites rows of
+     * prompts already spread out. */
+    for (int p = b->B - 1; p >= 0; p--)
+        for (int g = G - 1; g >= 0; g--) {
+            size_t dst = (size_t)p * G + g;
+            if (dst != (size_t)p) op->copy(be, kv->logits + dst * V, kv->logits + (size_t)p * V, V * sizeof(float));
+        }
+    op->sample(be, next, kv->logits, u, b->B * G, (int)V, sp);
+    return op->check(be);
 }
 
 static enum status check_decode(const struct model *m, const struct kv_cache *kv, int S, const int32_t *tokens,

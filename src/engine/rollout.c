@@ -185,9 +185,17 @@ enum status rollout_run(struct rollout *r, const int32_t *const *prompts, const 
         r->slots[p] = p * G;
     }
     struct batch b = batch_builder_view(&bb);
-    float *prompt_logits = malloc(sizeof(float) * (size_t)P * V);
-    if (!prompt_logits && st == STATUS_OK) st = err_set(STATUS_NOMEM, "cannot allocate prompt logits");
-    if (st == STATUS_OK) st = model_prefill(m, &r->kv, &b, r->slots, prompt_logits);
+    bool on_device = m->be->sample_on_device;
+    float *prompt_logits = on_device ? NULL : malloc(sizeof(float) * (size_t)P * V);
+    if (!on_device && !prompt_logits && st == STATUS_OK) st = err_set(STATUS_NOMEM, "cannot allocate prompt logits");
+    if (st == STATUS_OK && on_device) {
+        /* The first token of every sample, drawn on the device from its prompt's logits: the same one uniform per
+         * token from the same stream as the host path below. */
+        for (int s = 0; s < S; s++) r->u[s] = opt->sampling.temperature > 0 ? rng_double(&r->rngs[s]) : 0.0;
+        st = model_prefill_sample(m, &r->kv, &b, r->slots, G, &opt->sampling, r->u, r->next);
+    } else if (st == STATUS_OK) {
+        st = model_prefill(m, &r->kv, &b, r->slots, prompt_logits);
+    }
     batch_builder_free(&bb);
     if (st != STATUS_OK) {
         free(prompt_logits);
@@ -202,7 +210,8 @@ enum status rollout_run(struct rollout *r, const int32_t *const *prompts, const 
     int n_active = 0;
     for (int s = 0; s < S && st == STATUS_OK; s++) {
         int p = s / G;
-        int32_t id = sampler_sample(&r->sampler, &opt->sampling, prompt_logits + (size_t)p * V, &r->rngs[s]);
+        int32_t id = on_device ? r->next[s]
+                               : sampler_sample(&r->sampler, &opt->sampling, prompt_logits + (size_t)p * V, &r->rngs[s]);
         bool done;
         st = accept_token(r, s, id, opt, on_token, user, &done);
         st_local.new_tokens++;
@@ -224,7 +233,6 @@ enum status rollout_run(struct rollout *r, const int32_t *const *prompts, const 
             break;
         }
         for (int i = 0; i < n_active; i++) r->slots[i] = r->active[i];
-        bool on_device = m->be->sample_on_device;
         if (on_device) {
             /* The same draws the host sampler would make: one uniform per token unless greedy. */
             for (int i = 0; i < n_active; i++)
