@@ -157,7 +157,7 @@ man-lint:
 	@echo "man pages: $(words $(MAN_PAGES)) linted"
 
 format:
-	clang-format -i $(LIB_SRC) src/main.c $(TEST_SRC) $(wildcard src/*/*.h)
+	clang-format -i $(LIB_SRC) src/main.c $(TEST_SRC) $(wildcard src/*/*.h) $(wildcard kernels/*.c kernels/*.h kernels/*.cu)
 
 install: $(BIN) $(CUDA_TARGET)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5

@@ -24,8 +24,8 @@ static __global__ void scale_kernel(float *x, size_t n, float s) {
 extern "C" cudaError_t arith_add(float *out, const float *a, const float *b, size_t n, cudaStream_t stream) {
     if (n == 0) return cudaSuccess;
     if (n % 4 == 0 && aligned16(out) && aligned16(a) && aligned16(b))
-        add_vec_kernel<<<grid_for(n / 4, 256), 256, 0, stream>>>((float4 *)out, (const float4 *)a,
-                                                                 (const float4 *)b, n / 4);
+        add_vec_kernel<<<grid_for(n / 4, 256), 256, 0, stream>>>((float4 *)out, (const float4 *)a, (const float4 *)b,
+                                                                 n / 4);
     else
         add_kernel<<<grid_for(n, 256), 256, 0, stream>>>(out, a, b, n);
     return cudaGetLastError();

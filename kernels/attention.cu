@@ -91,8 +91,7 @@ static __device__ __forceinline__ void store_row(float *row, const float (&x)[DP
 
 template <int HSP>
 static __global__ void __launch_bounds__(geom<HSP>::THREADS)
-    attn_fwd_kernel(float *out, float *lse, const float *qkv, const int4 *tiles, int NH, int NKV, int HS,
-                    float scale) {
+    attn_fwd_kernel(float *out, float *lse, const float *qkv, const int4 *tiles, int NH, int NKV, int HS, float scale) {
     typedef geom<HSP> G;
     __shared__ __align__(16) float ks[G::TILE];
     __shared__ __align__(16) float vs[G::TILE];
@@ -281,24 +280,24 @@ extern "C" int attention_tiles(int32_t *tiles, int cap, const int32_t *seq_start
 }
 
 template <int HSP>
-static cudaError_t launch_fwd(float *out, float *lse, const float *qkv, const int4 *tiles, int n_tiles, int NH,
-                             int NKV, int HS, cudaStream_t stream) {
+static cudaError_t launch_fwd(float *out, float *lse, const float *qkv, const int4 *tiles, int n_tiles, int NH, int NKV,
+                              int HS, cudaStream_t stream) {
     dim3 grid(n_tiles, NH);
-    attn_fwd_kernel<HSP><<<grid, geom<HSP>::THREADS, 0, stream>>>(out, lse, qkv, tiles, NH, NKV, HS,
-                                                                  1.0f / sqrtf((float)HS));
+    attn_fwd_kernel<HSP>
+        <<<grid, geom<HSP>::THREADS, 0, stream>>>(out, lse, qkv, tiles, NH, NKV, HS, 1.0f / sqrtf((float)HS));
     return cudaGetLastError();
 }
 
 template <int HSP>
 static cudaError_t launch_bwd(float *dqkv, const float *D, const float *dout, const float *qkv, const float *lse,
-                             const int4 *tiles, int n_tiles, int NH, int NKV, int HS, cudaStream_t stream) {
+                              const int4 *tiles, int n_tiles, int NH, int NKV, int HS, cudaStream_t stream) {
     float scale = 1.0f / sqrtf((float)HS);
-    attn_bwd_dkv_kernel<HSP><<<dim3(n_tiles, NKV), geom<HSP>::THREADS, 0, stream>>>(dqkv, dout, qkv, lse, D, tiles,
-                                                                                   NH, NKV, HS, scale);
+    attn_bwd_dkv_kernel<HSP>
+        <<<dim3(n_tiles, NKV), geom<HSP>::THREADS, 0, stream>>>(dqkv, dout, qkv, lse, D, tiles, NH, NKV, HS, scale);
     cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess) return e;
-    attn_bwd_dq_kernel<HSP><<<dim3(n_tiles, NH), geom<HSP>::THREADS, 0, stream>>>(dqkv, dout, qkv, lse, D, tiles, NH,
-                                                                                 NKV, HS, scale);
+    attn_bwd_dq_kernel<HSP>
+        <<<dim3(n_tiles, NH), geom<HSP>::THREADS, 0, stream>>>(dqkv, dout, qkv, lse, D, tiles, NH, NKV, HS, scale);
     return cudaGetLastError();
 }
 
@@ -307,17 +306,22 @@ extern "C" cudaError_t attention_forward(float *out, float *lse, const float *qk
     if (n_tiles <= 0) return cudaSuccess;
     const int4 *t4 = reinterpret_cast<const int4 *>(tiles);
     switch (padded_head_size(HS)) {
-    case 16: return launch_fwd<16>(out, lse, qkv, t4, n_tiles, NH, NKV, HS, stream);
-    case 32: return launch_fwd<32>(out, lse, qkv, t4, n_tiles, NH, NKV, HS, stream);
-    case 64: return launch_fwd<64>(out, lse, qkv, t4, n_tiles, NH, NKV, HS, stream);
-    case 128: return launch_fwd<128>(out, lse, qkv, t4, n_tiles, NH, NKV, HS, stream);
-    default: return cudaErrorInvalidValue;
+    case 16:
+        return launch_fwd<16>(out, lse, qkv, t4, n_tiles, NH, NKV, HS, stream);
+    case 32:
+        return launch_fwd<32>(out, lse, qkv, t4, n_tiles, NH, NKV, HS, stream);
+    case 64:
+        return launch_fwd<64>(out, lse, qkv, t4, n_tiles, NH, NKV, HS, stream);
+    case 128:
+        return launch_fwd<128>(out, lse, qkv, t4, n_tiles, NH, NKV, HS, stream);
+    default:
+        return cudaErrorInvalidValue;
     }
 }
 
 extern "C" cudaError_t attention_backward(float *dqkv, float *rowdot, const float *dout, const float *out,
-                                          const float *qkv, const float *lse, const int32_t *tiles, int n_tiles,
-                                          int N, int NH, int NKV, int HS, cudaStream_t stream) {
+                                          const float *qkv, const float *lse, const int32_t *tiles, int n_tiles, int N,
+                                          int NH, int NKV, int HS, cudaStream_t stream) {
     if (n_tiles <= 0 || N <= 0) return cudaSuccess;
     size_t rows = (size_t)N * NH;
     attn_rowdot_kernel<<<ceil_div_u(rows * 32, 256), 256, 0, stream>>>(rowdot, dout, out, rows, HS);
@@ -325,10 +329,15 @@ extern "C" cudaError_t attention_backward(float *dqkv, float *rowdot, const floa
     if (e != cudaSuccess) return e;
     const int4 *t4 = reinterpret_cast<const int4 *>(tiles);
     switch (padded_head_size(HS)) {
-    case 16: return launch_bwd<16>(dqkv, rowdot, dout, qkv, lse, t4, n_tiles, NH, NKV, HS, stream);
-    case 32: return launch_bwd<32>(dqkv, rowdot, dout, qkv, lse, t4, n_tiles, NH, NKV, HS, stream);
-    case 64: return launch_bwd<64>(dqkv, rowdot, dout, qkv, lse, t4, n_tiles, NH, NKV, HS, stream);
-    case 128: return launch_bwd<128>(dqkv, rowdot, dout, qkv, lse, t4, n_tiles, NH, NKV, HS, stream);
-    default: return cudaErrorInvalidValue;
+    case 16:
+        return launch_bwd<16>(dqkv, rowdot, dout, qkv, lse, t4, n_tiles, NH, NKV, HS, stream);
+    case 32:
+        return launch_bwd<32>(dqkv, rowdot, dout, qkv, lse, t4, n_tiles, NH, NKV, HS, stream);
+    case 64:
+        return launch_bwd<64>(dqkv, rowdot, dout, qkv, lse, t4, n_tiles, NH, NKV, HS, stream);
+    case 128:
+        return launch_bwd<128>(dqkv, rowdot, dout, qkv, lse, t4, n_tiles, NH, NKV, HS, stream);
+    default:
+        return cudaErrorInvalidValue;
     }
 }

@@ -11,16 +11,18 @@
 #define DEC_WARPS 4
 #define DEC_MAXG 8 /* query heads per kv head served by one block */
 
-static __global__ void kv_store_kernel(float *kc, float *vc, const float *qkv, const int32_t *slots,
-                                       const int32_t *pos, int N, int NH, int NKV, int HS, int T) {
+static __global__ void kv_store_kernel(float *kc, float *vc, const float *qkv, const int32_t *slots, const int32_t *pos,
+                                       int N, int NH, int NKV, int HS, int T) {
     size_t kvw = (size_t)NKV * HS, row = (size_t)(NH + 2 * NKV) * HS, total = (size_t)N * 2 * kvw;
     for (size_t idx = blockIdx.x * (size_t)blockDim.x + threadIdx.x; idx < total;
          idx += (size_t)gridDim.x * blockDim.x) {
         size_t i = idx / (2 * kvw), e = idx % (2 * kvw);
         float v = qkv[i * row + (size_t)NH * HS + e]; /* k then v follow the q heads in a qkv row */
         size_t at = ((size_t)slots[i] * T + (size_t)pos[i]) * kvw;
-        if (e < kvw) kc[at + e] = v;
-        else vc[at + e - kvw] = v;
+        if (e < kvw)
+            kc[at + e] = v;
+        else
+            vc[at + e - kvw] = v;
     }
 }
 
@@ -33,7 +35,9 @@ extern "C" cudaError_t attention_kv_store(float *kcache, float *vcache, const fl
     return cudaGetLastError();
 }
 
-static __host__ __device__ int head_chunks(int NH, int NKV) { return (NH / NKV + DEC_MAXG - 1) / DEC_MAXG; }
+static __host__ __device__ int head_chunks(int NH, int NKV) {
+    return (NH / NKV + DEC_MAXG - 1) / DEC_MAXG;
+}
 
 extern "C" int attention_decode_splits(int S, int NH, int NKV, int T, int sm_count) {
     int base = S * NKV * head_chunks(NH, NKV);
@@ -162,16 +166,17 @@ extern "C" cudaError_t attention_decode(float *out, float *scratch, int splits, 
     dim3 grid(S * NKV * head_chunks(NH, NKV), splits);
     int dpl = (HS + 31) / 32;
     if (dpl <= 1)
-        decode_partial_kernel<1><<<grid, DEC_WARPS * 32, 0, stream>>>(po, pml, qkv, kcache, vcache, slots, pos, NH,
-                                                                       NKV, HS, T, chunk, splits);
+        decode_partial_kernel<1><<<grid, DEC_WARPS * 32, 0, stream>>>(po, pml, qkv, kcache, vcache, slots, pos, NH, NKV,
+                                                                      HS, T, chunk, splits);
     else if (dpl <= 2)
-        decode_partial_kernel<2><<<grid, DEC_WARPS * 32, 0, stream>>>(po, pml, qkv, kcache, vcache, slots, pos, NH,
-                                                                       NKV, HS, T, chunk, splits);
+        decode_partial_kernel<2><<<grid, DEC_WARPS * 32, 0, stream>>>(po, pml, qkv, kcache, vcache, slots, pos, NH, NKV,
+                                                                      HS, T, chunk, splits);
     else
-        decode_partial_kernel<4><<<grid, DEC_WARPS * 32, 0, stream>>>(po, pml, qkv, kcache, vcache, slots, pos, NH,
-                                                                       NKV, HS, T, chunk, splits);
+        decode_partial_kernel<4><<<grid, DEC_WARPS * 32, 0, stream>>>(po, pml, qkv, kcache, vcache, slots, pos, NH, NKV,
+                                                                      HS, T, chunk, splits);
     cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess) return e;
-    decode_combine_kernel<<<S * NH, HS < 128 ? 64 : 128, 0, stream>>>(out, po, pml, HS, splits);
+    unsigned combine_threads = HS < 128 ? 64u : 128u;
+    decode_combine_kernel<<<S * NH, combine_threads, 0, stream>>>(out, po, pml, HS, splits);
     return cudaGetLastError();
 }

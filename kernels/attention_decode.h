@@ -14,8 +14,8 @@ extern "C" {
 #endif
 
 /* kcache/vcache[slots[i], pos[i]] = k, v parts of qkv row i (N rows) */
-cudaError_t attention_kv_store(float *kcache, float *vcache, const float *qkv, const int32_t *slots,
-                               const int32_t *pos, int N, int NH, int NKV, int HS, int T, cudaStream_t stream);
+cudaError_t attention_kv_store(float *kcache, float *vcache, const float *qkv, const int32_t *slots, const int32_t *pos,
+                               int N, int NH, int NKV, int HS, int T, cudaStream_t stream);
 
 /* Split count for a decode launch and the scratch it needs (floats). Depends only on shapes and the cache
  * length T, never on positions, so a captured launch stays valid for every step. */

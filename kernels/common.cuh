@@ -24,7 +24,9 @@ static __device__ __forceinline__ float warp_max(float v) {
     return v;
 }
 
-static inline unsigned ceil_div_u(size_t a, size_t b) { return (unsigned)((a + b - 1) / b); }
+static inline unsigned ceil_div_u(size_t a, size_t b) {
+    return (unsigned)((a + b - 1) / b);
+}
 
 /* Blocks for a grid-stride loop over n items: enough to fill the device several times, never more than needed. */
 static inline unsigned grid_for(size_t n, unsigned threads) {
@@ -33,6 +35,8 @@ static inline unsigned grid_for(size_t n, unsigned threads) {
     return blocks ? (unsigned)blocks : 1u;
 }
 
-static inline bool aligned16(const void *p) { return ((uintptr_t)p & 15u) == 0; }
+static inline bool aligned16(const void *p) {
+    return ((uintptr_t)p & 15u) == 0;
+}
 
 #endif

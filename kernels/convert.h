@@ -14,8 +14,7 @@ extern "C" {
 /* out (n, bf16) = round-to-nearest-even of in (n, fp32) */
 cudaError_t convert_to_bf16(uint16_t *out, const float *in, size_t n, cudaStream_t stream);
 /* out (R, C, bf16) = in[rows[r]] for in (*, C, fp32); rows (R) device */
-cudaError_t convert_gather_bf16(uint16_t *out, const float *in, const int32_t *rows, int R, int C,
-                                cudaStream_t stream);
+cudaError_t convert_gather_bf16(uint16_t *out, const float *in, const int32_t *rows, int R, int C, cudaStream_t stream);
 /* out (R, C, fp32) = in[rows[r]] */
 cudaError_t convert_gather_f32(float *out, const float *in, const int32_t *rows, int R, int C, cudaStream_t stream);
 /* out (N, OC) = bias broadcast over rows */

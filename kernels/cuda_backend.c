@@ -27,9 +27,15 @@
 #define BLAS_WS_BYTES ((size_t)32 << 20)
 #define UPLOAD_STAGED_MAX ((size_t)1 << 20) /* larger uploads go straight from pageable memory */
 
-static size_t align256(size_t n) { return (n + 255) & ~(size_t)255; }
-static double mib(size_t b) { return (double)b / (1 << 20); }
-static double gib(size_t b) { return (double)b / (1 << 30); }
+static size_t align256(size_t n) {
+    return (n + 255) & ~(size_t)255;
+}
+static double mib(size_t b) {
+    return (double)b / (1 << 20);
+}
+static double gib(size_t b) {
+    return (double)b / (1 << 30);
+}
 
 /* ---------------------------------------------------------------------------------------------------- */
 /* Errors                                                                                                */
@@ -111,8 +117,10 @@ static struct cu_alloc *find_alloc(struct cuda_be *cb, const void *p) {
     size_t lo = 0, hi = cb->n_allocs;
     while (lo < hi) { /* last allocation with base <= p */
         size_t mid = (lo + hi) / 2;
-        if (cb->allocs[mid].base <= c) lo = mid + 1;
-        else hi = mid;
+        if (cb->allocs[mid].base <= c)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     if (lo == 0) return NULL;
     struct cu_alloc *a = &cb->allocs[lo - 1];
@@ -138,8 +146,8 @@ static void refresh_shadow(struct cuda_be *cb, struct cu_alloc *a) {
     if (a->dirty_lo >= a->dirty_hi) return;
     if (cb->rep == CU_REP_CAPTURE) cb->rep_tainted = true; /* the conversion would be baked into the graph */
     cu_launched(cb,
-                convert_to_bf16(a->shadow + a->dirty_lo, (const float *)a->base + a->dirty_lo, a->dirty_hi - a->dirty_lo,
-                                cb->stream),
+                convert_to_bf16(a->shadow + a->dirty_lo, (const float *)a->base + a->dirty_lo,
+                                a->dirty_hi - a->dirty_lo, cb->stream),
                 "refresh bf16 weights");
     a->dirty_lo = a->dirty_hi = 0;
 }
@@ -147,8 +155,8 @@ static void refresh_shadow(struct cuda_be *cb, struct cu_alloc *a) {
 const uint16_t *cu_weight_bf16(struct cuda_be *cb, const float *w, size_t n) {
     struct cu_alloc *a = find_alloc(cb, w);
     if (!a || (const char *)(w + n) > a->base + a->bytes) {
-        cu_fail(cb, STATUS_INVALID, "internal error", "CUDA backend: weight %p (%zu floats) is not inside one buffer from ->alloc",
-                (const void *)w, n);
+        cu_fail(cb, STATUS_INVALID, "internal error",
+                "CUDA backend: weight %p (%zu floats) is not inside one buffer from ->alloc", (const void *)w, n);
         return NULL;
     }
     if (!a->shadow) {
@@ -326,8 +334,11 @@ static void keep_graph(struct cuda_be *cb, cudaGraphExec_t exec) {
         return;
     }
     memcpy(trace, cb->trace, cb->n_trace * sizeof *trace);
-    cb->graphs[cb->n_graphs++] = (struct cu_graph){.key = cb->rep_key, .gen = cb->scratch_gen,
-                                                   .last_use = ++cb->use_clock, .exec = exec, .trace = trace,
+    cb->graphs[cb->n_graphs++] = (struct cu_graph){.key = cb->rep_key,
+                                                   .gen = cb->scratch_gen,
+                                                   .last_use = ++cb->use_clock,
+                                                   .exec = exec,
+                                                   .trace = trace,
                                                    .n_trace = cb->n_trace};
 }
 
@@ -579,8 +590,9 @@ enum status cu_alloc(struct backend *be, size_t bytes, void **out) {
         size_t fr = 0, tot = 0;
         cudaMemGetInfo(&fr, &tot);
         char msg[400];
-        snprintf(msg, sizeof msg, "CUDA: cannot allocate %.1f MiB on %s (%.1f MiB free of %.1f GiB; r1lab holds %.2f GiB)",
-                 mib(rounded), cb->be.name, mib(fr), gib(tot), gib(cb->bytes_alloc + cb->bytes_internal));
+        snprintf(msg, sizeof msg,
+                 "CUDA: cannot allocate %.1f MiB on %s (%.1f MiB free of %.1f GiB; r1lab holds %.2f GiB)", mib(rounded),
+                 cb->be.name, mib(fr), gib(tot), gib(cb->bytes_alloc + cb->bytes_internal));
         return cb->host->error(e == cudaErrorMemoryAllocation ? STATUS_NOMEM : STATUS_DEVICE, msg, "");
     }
     if (!CU_OK(cb, cudaMemsetAsync(p, 0, rounded, cb->stream), "zero new buffer")) {
@@ -689,8 +701,11 @@ void cu_memory(struct backend *be, struct backend_memory *out) {
         cudaGetLastError();
         tot = cb->total_mem;
     }
-    *out = (struct backend_memory){.valid = true, .total = tot, .free = fr,
-                                   .in_use = cb->bytes_alloc + cb->bytes_internal, .peak = cb->bytes_peak};
+    *out = (struct backend_memory){.valid = true,
+                                   .total = tot,
+                                   .free = fr,
+                                   .in_use = cb->bytes_alloc + cb->bytes_internal,
+                                   .peak = cb->bytes_peak};
 }
 
 /* ---------------------------------------------------------------------------------------------------- */
@@ -702,7 +717,8 @@ void cu_close(struct backend *be) {
     cudaStreamSynchronize(cb->stream);
     if (cb->graphs_captured > 0 || cb->bytes_peak > 0) {
         char msg[200];
-        snprintf(msg, sizeof msg, "CUDA backend: %ld decode-step graphs captured, %ld replays; peak device memory %.2f GiB",
+        snprintf(msg, sizeof msg,
+                 "CUDA backend: %ld decode-step graphs captured, %ld replays; peak device memory %.2f GiB",
                  cb->graphs_captured, cb->graphs_replayed, gib(cb->bytes_peak));
         cb->host->log(LOG_DEBUG, msg);
     }
@@ -849,8 +865,10 @@ __attribute__((visibility("default"))) enum status r1lab_cuda_backend_open(const
     cb->be.impl = cb;
     enum status st = open_device(host, cb, device);
     if (st != STATUS_OK) {
-        if (cb->stream) cu_close(&cb->be);
-        else free(cb);
+        if (cb->stream)
+            cu_close(&cb->be);
+        else
+            free(cb);
         return st;
     }
     *out = &cb->be;

@@ -42,7 +42,7 @@ enum cu_scratch {
 struct cu_alloc {
     char *base;
     size_t bytes;
-    uint16_t *shadow;         /* (bytes / 4) bf16, or NULL until first used as a weight */
+    uint16_t *shadow;          /* (bytes / 4) bf16, or NULL until first used as a weight */
     size_t dirty_lo, dirty_hi; /* stale shadow elements [lo, hi); lo >= hi when clean */
 };
 
@@ -143,7 +143,9 @@ struct cuda_be {
     long graphs_captured, graphs_replayed;
 };
 
-static inline struct cuda_be *cu_of(struct backend *be) { return (struct cuda_be *)be->impl; }
+static inline struct cuda_be *cu_of(struct backend *be) {
+    return (struct cuda_be *)be->impl;
+}
 
 /* Records the first failure (message formatted from fmt); later ones are dropped. */
 void cu_fail(struct cuda_be *cb, enum status st, const char *hint, const char *fmt, ...)

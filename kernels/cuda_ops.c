@@ -28,13 +28,26 @@
 #include "swiglu.h"
 
 enum op_id {
-    OP_EMBED_FWD = 10, OP_EMBED_BWD, OP_RMSNORM_FWD, OP_RMSNORM_BWD, OP_MATMUL_FWD, OP_MATMUL_BWD, OP_ROPE,
-    OP_SWIGLU_FWD, OP_SWIGLU_BWD, OP_ADD, OP_KV_STORE, OP_ATTN_DECODE, OP_ADAMW, OP_SCALE, OP_SAMPLE,
+    OP_EMBED_FWD = 10,
+    OP_EMBED_BWD,
+    OP_RMSNORM_FWD,
+    OP_RMSNORM_BWD,
+    OP_MATMUL_FWD,
+    OP_MATMUL_BWD,
+    OP_ROPE,
+    OP_SWIGLU_FWD,
+    OP_SWIGLU_BWD,
+    OP_ADD,
+    OP_KV_STORE,
+    OP_ATTN_DECODE,
+    OP_ADAMW,
+    OP_SCALE,
+    OP_SAMPLE,
 };
 
 /* Column-major C (m, n) = op(A) op(B) + beta C, with fp32 output and accumulation; A, B bf16 or fp32. */
-static void gemm(struct cuda_be *cb, const char *what, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
-                 int k, const void *A, int lda, const void *B, int ldb, float beta, float *C, int ldc, bool bf16) {
+static void gemm(struct cuda_be *cb, const char *what, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                 const void *A, int lda, const void *B, int ldb, float beta, float *C, int ldc, bool bf16) {
     const float alpha = 1.0f;
     cudaDataType_t t = bf16 ? CUDA_R_16BF : CUDA_R_32F;
     CU_BLAS_OK(cb,
@@ -95,8 +108,8 @@ static void op_rmsnorm_bwd(struct backend *be, float *dinp, float *dw, const flo
                            const float *w, const float *rstd, int N, int C) {
     struct cuda_be *cb = cu_of(be);
     cu_enter(cb);
-    uint64_t a[] = {CU_ARG(dinp), CU_ARG(dw), CU_ARG(dout), CU_ARG(inp), CU_ARG(w), CU_ARG(rstd), (uint64_t)N,
-                    (uint64_t)C};
+    uint64_t a[] = {CU_ARG(dinp), CU_ARG(dw),   CU_ARG(dout), CU_ARG(inp),
+                    CU_ARG(w),    CU_ARG(rstd), (uint64_t)N,  (uint64_t)C};
     if (cu_trace(cb, OP_RMSNORM_BWD, 8, a)) return;
     cu_launched(cb, rmsnorm_backward(dinp, dw, dout, inp, w, rstd, N, C, cb->stream), "rmsnorm_bwd");
 }
@@ -120,12 +133,12 @@ static void op_matmul_fwd(struct backend *be, float *out, const float *inp, cons
     gemm(cb, "matmul_fwd", CUBLAS_OP_T, CUBLAS_OP_N, OC, N, C, wb, C, ib, C, beta, out, OC, !cb->fp32_matmul);
 }
 
-static void op_matmul_bwd(struct backend *be, float *dinp, float *dw, float *dbias, const float *dout,
-                          const float *inp, const float *w, int N, int C, int OC, bool accumulate_dinp) {
+static void op_matmul_bwd(struct backend *be, float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
+                          const float *w, int N, int C, int OC, bool accumulate_dinp) {
     struct cuda_be *cb = cu_of(be);
     cu_enter(cb);
-    uint64_t a[] = {CU_ARG(dinp), CU_ARG(dw), CU_ARG(dbias), CU_ARG(dout), CU_ARG(inp), CU_ARG(w),
-                    (uint64_t)N, (uint64_t)C, (uint64_t)OC, (uint64_t)accumulate_dinp};
+    uint64_t a[] = {CU_ARG(dinp), CU_ARG(dw),  CU_ARG(dbias), CU_ARG(dout), CU_ARG(inp),
+                    CU_ARG(w),    (uint64_t)N, (uint64_t)C,   (uint64_t)OC, (uint64_t)accumulate_dinp};
     if (cu_trace(cb, OP_MATMUL_BWD, 10, a) || N <= 0) return;
     const void *gb = operand(cb, CU_SCR_B, dout, (size_t)N * OC);
     if (!gb) return;
@@ -150,8 +163,8 @@ static void op_rope(struct backend *be, float *qkv, const int32_t *pos, const fl
     struct cuda_be *cb = cu_of(be);
     cu_enter(cb);
     const int32_t *dp = cu_stage(cb, pos, sizeof(int32_t) * (size_t)N);
-    uint64_t a[] = {CU_ARG(qkv), CU_ARG(cos_t), CU_ARG(sin_t), (uint64_t)N, (uint64_t)NH, (uint64_t)NKV,
-                    (uint64_t)HS, (uint64_t)inverse};
+    uint64_t a[] = {CU_ARG(qkv),  CU_ARG(cos_t), CU_ARG(sin_t), (uint64_t)N,
+                    (uint64_t)NH, (uint64_t)NKV, (uint64_t)HS,  (uint64_t)inverse};
     if (cu_trace(cb, OP_ROPE, 8, a) || !dp) return;
     cu_launched(cb, rope_apply(qkv, dp, cos_t, sin_t, N, NH, NKV, HS, inverse, cb->stream), "rope");
 }
@@ -257,8 +270,10 @@ static float *lm_logits(struct cuda_be *cb, const float *h, const float *w, cons
     const void *wb = weights(cb, w, (size_t)V * C);
     void *g = cu_scratch(cb, CU_SCR_LM_H, (size_t)R * C * (cb->fp32_matmul ? sizeof(float) : sizeof(uint16_t)));
     if (!logits || !wb || !g) return NULL;
-    if (cb->fp32_matmul) cu_launched(cb, convert_gather_f32(g, h, drows, R, C, cb->stream), "lmhead gather");
-    else cu_launched(cb, convert_gather_bf16(g, h, drows, R, C, cb->stream), "lmhead gather");
+    if (cb->fp32_matmul)
+        cu_launched(cb, convert_gather_f32(g, h, drows, R, C, cb->stream), "lmhead gather");
+    else
+        cu_launched(cb, convert_gather_bf16(g, h, drows, R, C, cb->stream), "lmhead gather");
     /* logits^T (V, R) = W (V, C) . hc^T (C, R) */
     gemm(cb, "lmhead logits", CUBLAS_OP_T, CUBLAS_OP_N, V, R, C, wb, C, g, C, 0.0f, logits, V, !cb->fp32_matmul);
     *hc = g;
@@ -329,8 +344,8 @@ static void op_kv_store(struct backend *be, float *kcache, float *vcache, const 
     cu_enter(cb);
     const int32_t *ds = cu_stage(cb, slots, sizeof(int32_t) * (size_t)N);
     const int32_t *dp = cu_stage(cb, pos, sizeof(int32_t) * (size_t)N);
-    uint64_t a[] = {CU_ARG(kcache), CU_ARG(vcache), CU_ARG(qkv), (uint64_t)N, (uint64_t)NH, (uint64_t)NKV,
-                    (uint64_t)HS, (uint64_t)T};
+    uint64_t a[] = {CU_ARG(kcache), CU_ARG(vcache), CU_ARG(qkv),  (uint64_t)N,
+                    (uint64_t)NH,   (uint64_t)NKV,  (uint64_t)HS, (uint64_t)T};
     if (cu_trace(cb, OP_KV_STORE, 8, a) || !ds || !dp) return;
     cu_launched(cb, attention_kv_store(kcache, vcache, qkv, ds, dp, N, NH, NKV, HS, T, cb->stream), "kv_store");
 }
@@ -342,8 +357,8 @@ static void op_attention_decode(struct backend *be, float *out, const float *qkv
     cu_enter(cb);
     const int32_t *ds = cu_stage(cb, slots, sizeof(int32_t) * (size_t)S);
     const int32_t *dp = cu_stage(cb, pos, sizeof(int32_t) * (size_t)S);
-    uint64_t a[] = {CU_ARG(out), CU_ARG(qkv), CU_ARG(kcache), CU_ARG(vcache), (uint64_t)S, (uint64_t)NH,
-                    (uint64_t)NKV, (uint64_t)HS, (uint64_t)T};
+    uint64_t a[] = {CU_ARG(out),  CU_ARG(qkv),   CU_ARG(kcache), CU_ARG(vcache), (uint64_t)S,
+                    (uint64_t)NH, (uint64_t)NKV, (uint64_t)HS,   (uint64_t)T};
     if (cu_trace(cb, OP_ATTN_DECODE, 9, a) || !ds || !dp || !head_size_ok(cb, HS, NH, NKV)) return;
     int splits = attention_decode_splits(S, NH, NKV, T, cb->sm_count);
     float *scratch = cu_scratch(cb, CU_SCR_DECODE, sizeof(float) * attention_decode_scratch_floats(S, NH, HS, splits));

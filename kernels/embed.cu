@@ -16,7 +16,9 @@ static __global__ void embed_bwd_kernel(float *dwte, const int32_t *tokens, cons
     for (int c = threadIdx.x; c < C; c += blockDim.x) atomicAdd(dst + c, src[c]);
 }
 
-static unsigned row_threads(int C) { return C >= 256 ? 256u : C >= 128 ? 128u : 64u; }
+static unsigned row_threads(int C) {
+    return C >= 256 ? 256u : C >= 128 ? 128u : 64u;
+}
 
 extern "C" cudaError_t embed_forward(float *out, const int32_t *tokens, const float *wte, int N, int C,
                                      cudaStream_t stream) {

@@ -58,8 +58,12 @@ extern "C" cudaError_t lmhead_row_stats(float *logp, float *lse, float *entropy,
     return cudaGetLastError();
 }
 
-static __device__ __forceinline__ void store_val(float *p, float v) { *p = v; }
-static __device__ __forceinline__ void store_val(__nv_bfloat16 *p, float v) { *p = __float2bfloat16_rn(v); }
+static __device__ __forceinline__ void store_val(float *p, float v) {
+    *p = v;
+}
+static __device__ __forceinline__ void store_val(__nv_bfloat16 *p, float v) {
+    *p = __float2bfloat16_rn(v);
+}
 
 template <typename T>
 static __global__ void lm_dlogits_kernel(T *dz, const float *logits, const int32_t *rows, const int32_t *targets,
@@ -80,8 +84,8 @@ extern "C" cudaError_t lmhead_dlogits(void *dlogits, bool bf16, const float *log
                                       cudaStream_t stream) {
     if (R <= 0 || V <= 0) return cudaSuccess;
     if (bf16)
-        lm_dlogits_kernel<__nv_bfloat16><<<R, 256, 0, stream>>>((__nv_bfloat16 *)dlogits, logits, rows, targets, lse,
-                                                                 dlogp, V);
+        lm_dlogits_kernel<__nv_bfloat16>
+            <<<R, 256, 0, stream>>>((__nv_bfloat16 *)dlogits, logits, rows, targets, lse, dlogp, V);
     else
         lm_dlogits_kernel<float><<<R, 256, 0, stream>>>((float *)dlogits, logits, rows, targets, lse, dlogp, V);
     return cudaGetLastError();

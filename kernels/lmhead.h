@@ -18,9 +18,8 @@ cudaError_t lmhead_row_stats(float *logp, float *lse, float *entropy, const floa
                              const int32_t *targets, int R, int V, cudaStream_t stream);
 /* dlogits (R, V) = dlogp[i] * (onehot(targets[i]) - softmax(logits[r])) using the saved lse; written as bf16
  * (uint16_t) when bf16 is true, else as fp32 (dlogits may then alias logits). */
-cudaError_t lmhead_dlogits(void *dlogits, bool bf16, const float *logits, const int32_t *rows,
-                           const int32_t *targets, const float *lse, const float *dlogp, int R, int V,
-                           cudaStream_t stream);
+cudaError_t lmhead_dlogits(void *dlogits, bool bf16, const float *logits, const int32_t *rows, const int32_t *targets,
+                           const float *lse, const float *dlogp, int R, int V, cudaStream_t stream);
 /* dst[rows[r]] (C) += src[r] (C) for r < R; rows distinct */
 cudaError_t lmhead_scatter_add(float *dst, const float *src, const int32_t *rows, int R, int C, cudaStream_t stream);
 

@@ -35,8 +35,8 @@ static __global__ void rmsnorm_bwd_dinp_kernel(float *dinp, const float *dout, c
     for (int c = lane; c < C; c += 32) dx[c] += g[c] * w[c] * r - k * x[c];
 }
 
-static __global__ void rmsnorm_bwd_dw_kernel(float *dw, const float *dout, const float *inp, const float *rstd,
-                                             int N, int C, int slab) {
+static __global__ void rmsnorm_bwd_dw_kernel(float *dw, const float *dout, const float *inp, const float *rstd, int N,
+                                             int C, int slab) {
     int c = blockIdx.x * blockDim.x + threadIdx.x;
     if (c >= C) return;
     int r0 = blockIdx.y * slab, r1 = min(r0 + slab, N);
@@ -48,16 +48,15 @@ static __global__ void rmsnorm_bwd_dw_kernel(float *dw, const float *dout, const
 extern "C" cudaError_t rmsnorm_forward(float *out, float *rstd, const float *inp, const float *w, int N, int C,
                                        float eps, cudaStream_t stream) {
     if (N <= 0 || C <= 0) return cudaSuccess;
-    rmsnorm_fwd_kernel<<<ceil_div_u(N, ROWS_PER_BLOCK), 32 * ROWS_PER_BLOCK, 0, stream>>>(out, rstd, inp, w, N, C,
-                                                                                          eps);
+    rmsnorm_fwd_kernel<<<ceil_div_u(N, ROWS_PER_BLOCK), 32 * ROWS_PER_BLOCK, 0, stream>>>(out, rstd, inp, w, N, C, eps);
     return cudaGetLastError();
 }
 
 extern "C" cudaError_t rmsnorm_backward(float *dinp, float *dw, const float *dout, const float *inp, const float *w,
                                         const float *rstd, int N, int C, cudaStream_t stream) {
     if (N <= 0 || C <= 0) return cudaSuccess;
-    rmsnorm_bwd_dinp_kernel<<<ceil_div_u(N, ROWS_PER_BLOCK), 32 * ROWS_PER_BLOCK, 0, stream>>>(dinp, dout, inp, w,
-                                                                                               rstd, N, C);
+    rmsnorm_bwd_dinp_kernel<<<ceil_div_u(N, ROWS_PER_BLOCK), 32 * ROWS_PER_BLOCK, 0, stream>>>(dinp, dout, inp, w, rstd,
+                                                                                               N, C);
     cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess) return e;
     int slab = N / 65535 + 64; /* rows per block of the column reduction; grid.y stays within its limit */

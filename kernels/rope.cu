@@ -20,8 +20,8 @@ static __global__ void rope_kernel(float *qkv, const int32_t *pos, const float *
     }
 }
 
-extern "C" cudaError_t rope_apply(float *qkv, const int32_t *pos, const float *cos_t, const float *sin_t, int N,
-                                  int NH, int NKV, int HS, bool inverse, cudaStream_t stream) {
+extern "C" cudaError_t rope_apply(float *qkv, const int32_t *pos, const float *cos_t, const float *sin_t, int N, int NH,
+                                  int NKV, int HS, bool inverse, cudaStream_t stream) {
     size_t total = (size_t)N * (NH + NKV) * (HS / 2);
     if (total == 0) return cudaSuccess;
     rope_kernel<<<grid_for(total, 256), 256, 0, stream>>>(qkv, pos, cos_t, sin_t, N, NH, NKV, HS,

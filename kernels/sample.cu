@@ -73,21 +73,21 @@ static __global__ void __launch_bounds__(SAMPLE_THREADS)
     }
     const float mx = best.v;
 #define E_OF(v) expf((z[(v)] - mx) / temperature)
-#define BLOCK_SUM_D(x, res)                                                                                    \
-    do {                                                                                                       \
-        double r_ = reduce_d(tmp.d).Sum(x);                                                                    \
-        if (tid == 0) s_d = r_;                                                                                \
-        __syncthreads();                                                                                       \
-        res = s_d;                                                                                             \
-        __syncthreads();                                                                                       \
+#define BLOCK_SUM_D(x, res)                                                                                            \
+    do {                                                                                                               \
+        double r_ = reduce_d(tmp.d).Sum(x);                                                                            \
+        if (tid == 0) s_d = r_;                                                                                        \
+        __syncthreads();                                                                                               \
+        res = s_d;                                                                                                     \
+        __syncthreads();                                                                                               \
     } while (0)
-#define BLOCK_SUM_I(x, res)                                                                                    \
-    do {                                                                                                       \
-        int r_ = reduce_i(tmp.i).Sum(x);                                                                       \
-        if (tid == 0) s_i = r_;                                                                                \
-        __syncthreads();                                                                                       \
-        res = s_i;                                                                                             \
-        __syncthreads();                                                                                       \
+#define BLOCK_SUM_I(x, res)                                                                                            \
+    do {                                                                                                               \
+        int r_ = reduce_i(tmp.i).Sum(x);                                                                               \
+        if (tid == 0) s_i = r_;                                                                                        \
+        __syncthreads();                                                                                               \
+        res = s_i;                                                                                                     \
+        __syncthreads();                                                                                               \
     } while (0)
 
     /* mass of {e_v >= tau} */
@@ -108,8 +108,10 @@ static __global__ void __launch_bounds__(SAMPLE_THREADS)
             int c = 0, count;
             for (int v = tid; v < V; v += SAMPLE_THREADS) c += E_OF(v) >= t;
             BLOCK_SUM_I(c, count);
-            if (count >= top_k) lo = mid;
-            else hi = mid;
+            if (count >= top_k)
+                lo = mid;
+            else
+                hi = mid;
         }
         tau = __uint_as_float(lo);
         float s = 0.0f;
@@ -132,8 +134,10 @@ static __global__ void __launch_bounds__(SAMPLE_THREADS)
                 s += e >= t ? e : 0.0f;
             }
             BLOCK_SUM_D((double)s, mass);
-            if (mass >= target) lo = mid;
-            else hi = mid;
+            if (mass >= target)
+                lo = mid;
+            else
+                hi = mid;
         }
         tau = __uint_as_float(lo);
     }

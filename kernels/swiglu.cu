@@ -36,7 +36,7 @@ extern "C" cudaError_t swiglu_forward(float *h, const float *gu, int N, int I, c
 }
 
 extern "C" cudaError_t swiglu_backward(float *dgu, const float *dh, const float *gu, int N, int I,
-                                      cudaStream_t stream) {
+                                       cudaStream_t stream) {
     size_t total = (size_t)N * I;
     if (total == 0) return cudaSuccess;
     swiglu_bwd_kernel<<<grid_for(total, 256), 256, 0, stream>>>(dgu, dh, gu, N, I);

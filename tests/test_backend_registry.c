@@ -89,8 +89,7 @@ Test(backend_registry, malformed_device_names) {
     const char *bad[] = {"cuda:", "cuda:x", "cuda:-1", "gpu", "CPU", "cuda0"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct backend *be;
-        cr_expect_eq(backend_open(&be, bad[i], 1), STATUS_INVALID, "\"%s\" should be rejected (%s)", bad[i],
-                     err_msg());
+        cr_expect_eq(backend_open(&be, bad[i], 1), STATUS_INVALID, "\"%s\" should be rejected (%s)", bad[i], err_msg());
         cr_expect(strstr(err_msg(), bad[i]) != NULL, "the message names \"%s\": %s", bad[i], err_msg());
     }
 }
@@ -130,7 +129,8 @@ Test(backend_ops, cpu_sample_is_the_host_sampler) {
     for (int i = 0; i < S * V; i++) logits[i] = 3.0f * (float)rng_normal(&r);
     struct sampler smp;
     cr_assert_eq(sampler_init(&smp, V), STATUS_OK);
-    struct sampler_params ps[] = {{0.0f, 1.0f, 0}, {1.0f, 1.0f, 0}, {0.7f, 0.9f, 0}, {1.3f, 1.0f, 20}, {1.0f, 0.8f, 40}};
+    struct sampler_params ps[] = {
+        {0.0f, 1.0f, 0}, {1.0f, 1.0f, 0}, {0.7f, 0.9f, 0}, {1.3f, 1.0f, 20}, {1.0f, 0.8f, 40}};
     for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) {
         double u[S];
         int32_t got[S], want[S];

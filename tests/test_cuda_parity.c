@@ -51,7 +51,9 @@ static bool fp32_gemms(void) {
     return m && strcmp(m, "fp32") == 0;
 }
 
-static double gemm_tol(void) { return fp32_gemms() ? 1e-5 : 1.5e-2; }
+static double gemm_tol(void) {
+    return fp32_gemms() ? 1e-5 : 1.5e-2;
+}
 
 /* The same buffer on both backends. */
 struct twin {
@@ -264,7 +266,9 @@ static void check_matmul(void) {
     pair_close(&p);
 }
 
-Test(cuda_ops, matmul_bf16) { check_matmul(); }
+Test(cuda_ops, matmul_bf16) {
+    check_matmul();
+}
 Test(cuda_ops, matmul_fp32) {
     setenv("R1LAB_CUDA_MATMUL", "fp32", 1);
     check_matmul();
@@ -279,11 +283,11 @@ Test(cuda_ops, weights_follow_writes) {
     double tol = gemm_tol();
     struct twin inp = twin_rand(&p, (size_t)N * C, 1.0f, 20), w = twin_rand(&p, nw, 0.1f, 21);
     struct twin out = twin_poisoned(&p, (size_t)N * OC), other = twin_rand(&p, nw, 0.1f, 22);
-#define MATMUL_AND_CHECK(what)                                                                                 \
-    do {                                                                                                       \
-        p.c->ops->matmul_fwd(p.c, out.c, inp.c, w.c, NULL, N, C, OC);                                          \
-        p.g->ops->matmul_fwd(p.g, out.g, inp.g, w.g, NULL, N, C, OC);                                          \
-        twin_expect(&p, what, &out, tol);                                                                      \
+#define MATMUL_AND_CHECK(what)                                                                                         \
+    do {                                                                                                               \
+        p.c->ops->matmul_fwd(p.c, out.c, inp.c, w.c, NULL, N, C, OC);                                                  \
+        p.g->ops->matmul_fwd(p.g, out.g, inp.g, w.g, NULL, N, C, OC);                                                  \
+        twin_expect(&p, what, &out, tol);                                                                              \
     } while (0)
     MATMUL_AND_CHECK("first use");
     float *h = malloc(nw * sizeof(float));
@@ -304,8 +308,13 @@ Test(cuda_ops, weights_follow_writes) {
     p.g->ops->scale(p.g, w.g + 1000, 800, -3.0f);
     MATMUL_AND_CHECK("after scale of a slice");
     struct twin gr = twin_rand(&p, nw, 1.0f, 25), m = twin_rand(&p, nw, 0.0f, 0), v = twin_rand(&p, nw, 0.0f, 0);
-    struct adamw_params hp = {.lr = 0.05f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 0.1f,
-                              .bias_correction1 = 0.1f, .bias_correction2 = 0.001f};
+    struct adamw_params hp = {.lr = 0.05f,
+                              .beta1 = 0.9f,
+                              .beta2 = 0.999f,
+                              .eps = 1e-8f,
+                              .weight_decay = 0.1f,
+                              .bias_correction1 = 0.1f,
+                              .bias_correction2 = 0.001f};
     p.c->ops->adamw(p.c, w.c + 128, gr.c, m.c, v.c, nw - 128, &hp);
     p.g->ops->adamw(p.g, w.g + 128, gr.g, m.g, v.g, nw - 128, &hp);
     MATMUL_AND_CHECK("after adamw on a slice");
@@ -444,7 +453,9 @@ static void check_lmhead(void) {
     pair_close(&p);
 }
 
-Test(cuda_ops, lmhead_bf16) { check_lmhead(); }
+Test(cuda_ops, lmhead_bf16) {
+    check_lmhead();
+}
 Test(cuda_ops, lmhead_fp32) {
     setenv("R1LAB_CUDA_MATMUL", "fp32", 1);
     check_lmhead();
@@ -485,7 +496,11 @@ Test(cuda_ops, optimiser_and_reductions) {
     struct twin w = twin_rand(&p, n, 1.0f, 110), g = twin_rand(&p, n, 1.0f, 111);
     struct twin m = twin_rand(&p, n, 0.0f, 0), v = twin_rand(&p, n, 0.0f, 0);
     for (int step = 1; step <= 3; step++) {
-        struct adamw_params hp = {.lr = 1e-3f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 0.1f,
+        struct adamw_params hp = {.lr = 1e-3f,
+                                  .beta1 = 0.9f,
+                                  .beta2 = 0.999f,
+                                  .eps = 1e-8f,
+                                  .weight_decay = 0.1f,
                                   .bias_correction1 = 1.0f - powf(0.9f, (float)step),
                                   .bias_correction2 = 1.0f - powf(0.999f, (float)step)};
         p.c->ops->adamw(p.c, w.c, g.c, m.c, v.c, n, &hp);
@@ -528,9 +543,9 @@ Test(cuda_ops, sample) {
     cr_assert_eq(p.g->ops->alloc(p.g, sizeof(float) * S * V, (void **)&dl), STATUS_OK);
     struct sampler smp;
     cr_assert_eq(sampler_init(&smp, V), STATUS_OK);
-    const struct sampler_params ps[] = {{0.0f, 1.0f, 0},  {0.8f, 1.0f, 0},   {1.0f, 1.0f, 0},
-                                        {1.0f, 0.9f, 0},  {1.0f, 1.0f, 50},  {0.7f, 0.8f, 100},
-                                        {1.5f, 0.5f, 0},  {1.0f, 1.0f, 1},   {2.0f, 0.99f, 3000}};
+    const struct sampler_params ps[] = {{0.0f, 1.0f, 0}, {0.8f, 1.0f, 0},  {1.0f, 1.0f, 0},
+                                        {1.0f, 0.9f, 0}, {1.0f, 1.0f, 50}, {0.7f, 0.8f, 100},
+                                        {1.5f, 0.5f, 0}, {1.0f, 1.0f, 1},  {2.0f, 0.99f, 3000}};
     for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) {
         double u[S];
         struct rng r;
@@ -545,8 +560,10 @@ Test(cuda_ops, sample) {
             const float *z = logits + (size_t)s * V;
             sampler_distribution(&smp, &ps[k], z, dist);
             int32_t want = id_order_pick(dist, V, u[s]);
-            if (got[s] < 0 || got[s] >= V || dist[got[s]] <= 0.0f) impossible++;
-            else if (got[s] != want) differ++;
+            if (got[s] < 0 || got[s] >= V || dist[got[s]] <= 0.0f)
+                impossible++;
+            else if (got[s] != want)
+                differ++;
         }
         fprintf(stderr, "  sample T=%.2f top_p=%.2f top_k=%d: %d/%d as expected, %d differ, %d outside the kept set\n",
                 ps[k].temperature, ps[k].top_p, ps[k].top_k, S - impossible - differ, S, differ, impossible);
@@ -822,8 +839,8 @@ Test(cuda_model, decode_equals_full_forward) {
     cr_assert_eq(model_prefill(m, &kv, &pbv, slots, logits), STATUS_OK, "%s", err_msg());
     bool ok = true;
     for (int s = 0; s < f.n_seqs; s++)
-        ok &= report("prefill last logits", logits + (size_t)s * V,
-                     want + (size_t)(full.seq_start[s] + prefix - 1) * V, V, tol);
+        ok &= report("prefill last logits", logits + (size_t)s * V, want + (size_t)(full.seq_start[s] + prefix - 1) * V,
+                     V, tol);
     kv_cache_copy_slot(&kv, m, 0, f.n_seqs, prefix);
     int32_t tok[8], pos[8], act[8];
     for (int step = prefix;; step++) {
@@ -870,8 +887,10 @@ static void rollout_tokens(struct backend *be, int32_t *out, int P, int G, int m
         for (int s = 0; s < P * G; s++)
             for (int t = 0; t < max_new; t++) {
                 int32_t id = t < r.seqs[s].n ? r.seqs[s].ids[t] : -1;
-                if (run == 0) out[s * max_new + t] = id;
-                else cr_expect_eq(id, out[s * max_new + t], "run %d seq %d token %d differs from run 1", run, s, t);
+                if (run == 0)
+                    out[s * max_new + t] = id;
+                else
+                    cr_expect_eq(id, out[s * max_new + t], "run %d seq %d token %d differs from run 1", run, s, t);
             }
     }
     rollout_free(&r);
@@ -904,7 +923,9 @@ static void check_rollouts(void) {
     pair_close(&p);
 }
 
-Test(cuda_model, rollouts_bf16) { check_rollouts(); }
+Test(cuda_model, rollouts_bf16) {
+    check_rollouts();
+}
 Test(cuda_model, rollouts_fp32) {
     setenv("R1LAB_CUDA_MATMUL", "fp32", 1);
     check_rollouts();

@@ -100,7 +100,8 @@ static bool load_cuda_lib(void) {
         if (file_exists(paths[i])) found = paths[i];
     if (!found) {
         /* Name the directories looked in, so that a misplaced library is easy to spot. */
-        size_t used = (size_t)snprintf(cuda_lib.why, sizeof cuda_lib.why, "%s not found (looked in", R1LAB_CUDA_LIBNAME);
+        size_t used =
+            (size_t)snprintf(cuda_lib.why, sizeof cuda_lib.why, "%s not found (looked in", R1LAB_CUDA_LIBNAME);
         for (int i = 0; i < n && used < sizeof cuda_lib.why; i++) {
             char *slash = strrchr(paths[i], '/');
             if (slash) *slash = '\0';

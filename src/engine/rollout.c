@@ -52,8 +52,8 @@ enum status rollout_init(struct rollout *r, struct model *m, const struct tokeni
     r->streams = calloc(S, sizeof *r->streams);
     r->piece_cap = (tok ? tokenizer_max_token_bytes(tok) : 0) + 64;
     r->piece = malloc(r->piece_cap);
-    if (!r->piece || !r->rngs || !r->logits || !r->u || !r->next || !r->tokens || !r->slots || !r->pos || !r->active || !r->seqs || !r->id_store ||
-        !r->text_store || !r->text_cap || !r->streams) {
+    if (!r->piece || !r->rngs || !r->logits || !r->u || !r->next || !r->tokens || !r->slots || !r->pos || !r->active ||
+        !r->seqs || !r->id_store || !r->text_store || !r->text_cap || !r->streams) {
         rollout_free(r);
         return err_set(STATUS_NOMEM, "cannot allocate rollout buffers for %d sequences", max_seqs);
     }
@@ -211,7 +211,8 @@ enum status rollout_run(struct rollout *r, const int32_t *const *prompts, const 
     for (int s = 0; s < S && st == STATUS_OK; s++) {
         int p = s / G;
         int32_t id = on_device ? r->next[s]
-                               : sampler_sample(&r->sampler, &opt->sampling, prompt_logits + (size_t)p * V, &r->rngs[s]);
+                               : sampler_sample(&r->sampler, &opt->sampling, prompt_logits + (size_t)p * V,
+                                                &r->rngs[s]);
         bool done;
         st = accept_token(r, s, id, opt, on_token, user, &done);
         st_local.new_tokens++;
@@ -246,7 +247,8 @@ enum status rollout_run(struct rollout *r, const int32_t *const *prompts, const 
         for (int i = 0; i < n_active && st == STATUS_OK; i++) {
             int s = r->active[i];
             int32_t id = on_device ? r->next[i]
-                                   : sampler_sample(&r->sampler, &opt->sampling, r->logits + (size_t)i * V, &r->rngs[s]);
+                                   : sampler_sample(&r->sampler, &opt->sampling, r->logits + (size_t)i * V,
+                                                    &r->rngs[s]);
             bool done;
             st = accept_token(r, s, id, opt, on_token, user, &done);
             st_local.new_tokens++;
