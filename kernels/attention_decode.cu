@@ -82,13 +82,24 @@ static __global__ void __launch_bounds__(DEC_WARPS * 32)
         m[g] = -INFINITY;
         l[g] = 0.0f;
     }
+    /* Software pipelining: the next position's key and value are loaded before this one is used. */
+    float kn[DPL], vn[DPL];
+#pragma unroll
+    for (int t = 0; t < DPL; t++) {
+        int d = lane + 32 * t, j = j0 + warp;
+        kn[t] = (j < j1 && d < HS) ? kb[(size_t)j * kvw + d] : 0.0f;
+        vn[t] = (j < j1 && d < HS) ? vb[(size_t)j * kvw + d] : 0.0f;
+    }
     for (int j = j0 + warp; j < j1; j += DEC_WARPS) {
         float k[DPL], v[DPL];
+        const int jn = j + DEC_WARPS;
 #pragma unroll
         for (int t = 0; t < DPL; t++) {
             int d = lane + 32 * t;
-            k[t] = d < HS ? kb[(size_t)j * kvw + d] : 0.0f;
-            v[t] = d < HS ? vb[(size_t)j * kvw + d] : 0.0f;
+            k[t] = kn[t];
+            v[t] = vn[t];
+            kn[t] = (jn < j1 && d < HS) ? kb[(size_t)jn * kvw + d] : 0.0f;
+            vn[t] = (jn < j1 && d < HS) ? vb[(size_t)jn * kvw + d] : 0.0f;
         }
 #pragma unroll
         for (int g = 0; g < DEC_MAXG; g++) {

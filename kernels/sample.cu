@@ -90,16 +90,15 @@ static __global__ void __launch_bounds__(SAMPLE_THREADS)
         __syncthreads();                                                                                               \
     } while (0)
 
-    /* mass of {e_v >= tau} */
+    /* The kept set is {e_v >= tau}; tau = 0 keeps everything. */
     float tau = 0.0f;
-    double total;
-    {
+    const bool use_k = top_k > 0 && top_k < V, use_p = top_p < 1.0f;
+    double kept = 0.0; /* mass of the top-k set (or of everything), for top-p */
+    if (use_p && !use_k) {
         float s = 0.0f;
         for (int v = tid; v < V; v += SAMPLE_THREADS) s += E_OF(v);
-        BLOCK_SUM_D((double)s, total);
+        BLOCK_SUM_D((double)s, kept);
     }
-    const bool use_k = top_k > 0 && top_k < V, use_p = top_p < 1.0f;
-    double kept = total;
     if (use_k) {
         unsigned lo = 0u, hi = ONE_PLUS; /* count(e >= lo) >= k, count(e >= hi) < k */
         while (hi - lo > 1u) {
