@@ -10,6 +10,7 @@
 #   HBM_TBS=3.0                memory bandwidth for the decode floor (H100 copy measured here: about 3.0 TB/s)
 #   OUT=dir                    where the logs go (the device tool's $OUT, else bench/out)
 #   SKIP_BUILD=1 / SKIP_TORCH=1
+# Builds on the GPU machine, or uses .gpu-bundle.tar.xz when the image cannot build r1lab (bench/gpu_common.sh).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -20,15 +21,8 @@ peak=${PEAK_TFLOPS:-989}
 bw=${HBM_TBS:-3.0}
 
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | head -1)"
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-    if ! make -j"$(nproc)" CUDA=1 r1lab bench-bin >"$out/build.log" 2>&1; then
-        tail -30 "$out/build.log"
-        echo "gpu.sh: build failed (full log in $out/build.log)"
-        exit 1
-    fi
-    grep -m1 "CUDA backend" "$out/build.log"
-fi
-bench_bin=$root/build/rel/bench/bench_grpo
+. "$root/bench/gpu_common.sh"
+gpu_prepare r1lab bench-bin || exit 1
 
 ref=${TORCH_REF:-}
 for cand in "$root/../shared/bench/torch_grpo_ref.py" "$root/bench/ref/torch_grpo_ref.py"; do
@@ -38,7 +32,7 @@ done
 : >"$out/r1lab.txt"
 : >"$out/torch.txt"
 for size in $sizes; do
-    if ! "$bench_bin" --device cuda "$size" 2>>"$out/r1lab.err" | tee -a "$out/r1lab.txt"; then
+    if ! r1 "$BENCH_GRPO" --device cuda "$size" 2>>"$out/r1lab.err" | tee -a "$out/r1lab.txt"; then
         echo "$size r1lab: failed ($(tail -1 "$out/r1lab.err"))" | tee -a "$out/r1lab.txt"
     fi
 done

@@ -21,27 +21,20 @@ mkdir -p "$out"
 summary=()
 
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | head -1)"
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-    if ! make -j"$(nproc)" CUDA=1 all build/rel/tests/r1lab-tests build/rel/tests/fake-trainer >"$out/build.log" 2>&1; then
-        tail -40 "$out/build.log"
-        echo "gpu_check.sh: build failed (full log in $out/build.log)"
-        exit 1
-    fi
-    grep -m1 "CUDA backend" "$out/build.log"
-    grep -E "warning" "$out/build.log" | grep -v test_optim | head -20
-fi
+. "$root/bench/gpu_common.sh"
+gpu_prepare all build/rel/tests/r1lab-tests build/rel/tests/fake-trainer || exit 1
 
 # --- parity tests -------------------------------------------------------------------------------------------
-export R1LAB_ROOT=$root R1LAB_BIN=$root/r1lab R1LAB_FAKE_TRAINER=$root/build/rel/tests/fake-trainer OMP_NUM_THREADS=1
-tests=$root/build/rel/tests/r1lab-tests
+export R1LAB_ROOT=$root R1LAB_BIN=$R1LAB R1LAB_FAKE_TRAINER=$R1LAB_FAKE OMP_NUM_THREADS=1
+tests=$R1LAB_TESTS
 if [ "${SKIP_TESTS:-0}" != 1 ]; then
     start=$(date +%s)
-    timeout 300 "$tests" --filter "${TEST_FILTER:-cuda_*/*}" --verbose -j4 >"$out/parity.log" 2>&1
+    timeout 300 env ${BUNDLE_LIB:+LD_LIBRARY_PATH=$BUNDLE_LIB} "$tests" --filter "${TEST_FILTER:-cuda_*/*}" --verbose -j4 >"$out/parity.log" 2>&1
     rc=$?
     grep -E "device:|rel .*FAIL|greedy on the GPU|rollout .* differ|sample T=|\[FAIL\]|\[SKIP\] cuda_|CRASH|Synthesis" \
         "$out/parity.log" | head -80
     summary+=("parity tests ($(($(date +%s) - start)) s): $(grep -m1 Synthesis "$out/parity.log" || echo "no result (rc $rc)")")
-    "$tests" --filter 'backend_*/*' >"$out/registry.log" 2>&1
+    r1 "$tests" --filter 'backend_*/*' >"$out/registry.log" 2>&1
     summary+=("registry tests: $(grep -m1 Synthesis "$out/registry.log" || echo "no result")")
 fi
 
@@ -65,8 +58,8 @@ else
         [ "$tool" = memcheck ] && extra="--leak-check full"
         [ "$tool" = racecheck ] && extra="--racecheck-report all"
         start=$(date +%s)
-        timeout "${SANITIZER_TIMEOUT:-180}" "$sanitizer" --tool "$tool" $extra --error-exitcode 99 \
-            ./r1lab train --headless "$out/grpo.json" output_dir="$out/run-$tool" >"$out/sanitizer-$tool.log" 2>&1
+        r1 timeout "${SANITIZER_TIMEOUT:-180}" "$sanitizer" --tool "$tool" $extra --error-exitcode 99 \
+            "$R1LAB" train --headless "$out/grpo.json" output_dir="$out/run-$tool" >"$out/sanitizer-$tool.log" 2>&1
         code=$?
         errors=$(grep -E "ERROR SUMMARY|RACECHECK SUMMARY|LEAK SUMMARY" "$out/sanitizer-$tool.log" | tr '\n' ' ')
         summary+=("compute-sanitizer $tool: exit $code, $((($(date +%s) - start)))s: ${errors:-no summary line (see $out/sanitizer-$tool.log)}")

@@ -17,13 +17,14 @@ mkdir -p "$out"
 phases=${PHASES:-base gpu cpu}
 base=${BASE:-$out/base}
 steps=${GRPO_STEPS:-150}
-[ "${SKIP_BUILD:-0}" = 1 ] || make -j"$(nproc)" CUDA=1 r1lab >"$out/build.log" 2>&1 || { tail -20 "$out/build.log"; exit 1; }
+. "$root/bench/gpu_common.sh"
+gpu_prepare r1lab || exit 1
 
 run() { # name, then r1lab train arguments
     local name=$1
     shift
     local start=$(date +%s)
-    ./r1lab train --headless "$@" >"$out/$name.log" 2>&1
+    r1 "$R1LAB" train --headless "$@" >"$out/$name.log" 2>&1
     local code=$?
     echo "$name: exit $code in $(($(date +%s) - start)) s"
     [ $code = 0 ] || tail -5 "$out/$name.log"
