@@ -8,6 +8,7 @@
 #                           and run PHASES=cpu BASE=path)
 #   BASE=path               an existing base run directory (skips pretraining)
 #   PRETRAIN_STEPS=3000 GRPO_STEPS=150   shorter runs for a quick look
+#   BASE_DEVICE=cuda        where the base model is pretrained (cpu to try the script without a GPU)
 #   OUT=dir                 (the device tool's $OUT, else bench/out)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,13 +39,14 @@ for phase in $phases; do
     case $phase in
     base)
         rm -rf "$out/base"
-        run base configs/base.json output_dir="$out/base" device=cuda max_steps="${PRETRAIN_STEPS:-3000}"
+        run base configs/base.json output_dir="$out/base" device="${BASE_DEVICE:-cuda}" max_steps="${PRETRAIN_STEPS:-3000}"
         ;;
     gpu | cpu)
         rm -rf "$out/zero-$phase"
         threads=$([ "$phase" = cpu ] && nproc || echo 1)
+        device=$([ "$phase" = cpu ] && echo cpu || echo cuda)
         run "zero-$phase" configs/r1-zero.json model_name_or_path="$base@latest" output_dir="$out/zero-$phase" \
-            device="$phase" threads="$threads" max_steps="$steps"
+            device="$device" threads="$threads" max_steps="$steps"
         echo "  $(pass1 "$out/zero-$phase")"
         ;;
     esac
