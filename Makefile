@@ -1,5 +1,6 @@
 # r1lab — build, test, benchmark.
-#   make                 build ./r1lab (CPU backend; the CUDA backend too when nvcc is found, CUDA=0 skips it)
+#   make                 build ./r1lab (CPU backend) and, when nvcc is found, the CUDA backend build/rel/libr1lab-cuda.so
+#                        (CUDA=0 skips it, CUDA=1 insists; CUDA_ARCH=... overrides the targets, default sm_90 + PTX)
 #   make test            build and run the criterion suite (no GPU, no Python needed)
 #   make test SANITIZE=1 the same under AddressSanitizer + UBSan (objects in build/san)
 #   make bench           CPU benchmarks against the PyTorch reference (needs python3 with torch for the ratio)
@@ -41,10 +42,12 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lpc
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
 GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# backend.c looks for libr1lab-cuda.so in the install lib directory and in this build directory too.
 CPPFLAGS += -D_GNU_SOURCE -DR1LAB_VERSION='"$(VERSION)"' -DR1LAB_GIT_REV='"$(GIT_REV)"' -Isrc -Isrc/engine \
-            -DR1LAB_SHARE_DIR='"$(PREFIX)/share/r1lab"'
+            -DR1LAB_SHARE_DIR='"$(PREFIX)/share/r1lab"' -DR1LAB_LIB_DIR='"$(PREFIX)/lib/r1lab"' \
+            -DR1LAB_BUILD_LIB_DIR='"$(abspath $(BUILD))"'
 CFLAGS   += -std=c11 -Wall -Wextra -Wno-unused-parameter -fopenmp -fno-math-errno $(OPTFLAGS) $(BLAS_CFLAGS) $(PKG_CFLAGS) -MMD -MP
-LDLIBS   += $(PKG_LIBS) $(BLAS_LIBS) -lm -lpthread
+LDLIBS   += $(PKG_LIBS) $(BLAS_LIBS) -lm -lpthread -ldl
 LDFLAGS  += -fopenmp $(LDSAN)
 
 ENGINE_SRC := $(wildcard src/engine/*.c)
@@ -61,8 +64,59 @@ TEST_BIN := $(BUILD)/tests/r1lab-tests
 # A stand-in trainer for the dashboard's integration tests (writes a run directory, obeys control.jsonl).
 FAKE_TRAINER := $(BUILD)/tests/fake-trainer
 
-.PHONY: all test bench demo deps man-lint format clean install
-all: $(BIN)
+# --- CUDA backend: a shared library that backend.c loads with dlopen, so ./r1lab itself never links CUDA ----------
+CUDA      ?=
+NVCC      ?= $(shell command -v nvcc 2>/dev/null || { test -x /usr/local/cuda/bin/nvcc && echo /usr/local/cuda/bin/nvcc; })
+CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
+CUDA_ARCH ?= -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
+ifeq ($(CUDA),0)
+  CUDA_BUILD := 0
+  CUDA_WHY   := off (CUDA=0)
+else ifneq ($(NVCC),)
+  CUDA_BUILD := 1
+else ifeq ($(CUDA),1)
+  $(error CUDA=1 but nvcc was not found: set NVCC=/path/to/nvcc)
+else
+  CUDA_BUILD := 0
+  CUDA_WHY   := off (nvcc not found; the CPU backend alone is built)
+endif
+CUDA_LIB   := $(BUILD)/libr1lab-cuda.so
+KERNEL_CU  := $(wildcard kernels/*.cu)
+KERNEL_C   := $(wildcard kernels/*.c)
+KERNEL_OBJ := $(KERNEL_CU:%.cu=$(BUILD)/%.cu.o) $(KERNEL_C:%.c=$(BUILD)/%.o)
+# Kernels: optimised and with line info (compute-sanitizer and ncu name source lines); sanitizers never apply.
+NVCCFLAGS  ?= -O3 -lineinfo
+NVCC_ALL   := $(NVCCFLAGS) -std=c++17 $(CUDA_ARCH) -Isrc/engine -Ikernels \
+              -Xcompiler -fPIC,-fvisibility=hidden,-Wall,-Wextra,-Wno-unused-parameter
+KERNEL_CFLAGS := -std=c11 -O2 -g -fPIC -fvisibility=hidden -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE \
+                 -Isrc/engine -Ikernels -I$(CUDA_HOME)/include -MMD -MP
+ifeq ($(filter clean format man-lint,$(MAKECMDGOALS)),)
+  ifeq ($(CUDA_BUILD),1)
+    $(info r1lab: CUDA backend: building $(CUDA_LIB) with $(NVCC) ($(strip $(CUDA_ARCH))))
+  else
+    $(info r1lab: CUDA backend: $(CUDA_WHY))
+  endif
+endif
+CUDA_TARGET := $(if $(filter 1,$(CUDA_BUILD)),$(CUDA_LIB))
+
+.PHONY: all test bench bench-bin demo deps man-lint format clean install cuda
+all: $(BIN) $(CUDA_TARGET)
+
+# The CUDA library alone (CI compiles it wherever nvcc exists, so that the kernels cannot rot unnoticed).
+cuda: $(CUDA_TARGET)
+
+$(BUILD)/kernels/%.cu.o: kernels/%.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCC_ALL) -MD -MF $(@:.o=.d) -c -o $@ $<
+
+$(BUILD)/kernels/%.o: kernels/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_CFLAGS) -c -o $@ $<
+
+# libcudart and cuBLAS come from the toolkit the library was built with (rpath), so it loads wherever that is.
+$(CUDA_LIB): $(KERNEL_OBJ)
+	$(NVCC) -shared $(CUDA_ARCH) --cudart shared -o $@ $^ -lcublas \
+	    -Xlinker -rpath -Xlinker $(CUDA_HOME)/lib64 -Xlinker -z -Xlinker defs
 
 $(BIN): $(LIB_OBJ) $(MAIN_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -79,7 +133,7 @@ $(FAKE_TRAINER): $(LIB_OBJ) $(BUILD)/tests/tools/fake_trainer.o
 
 # The suite finds the binary under test, the fake trainer and the fixtures through these variables.
 # OMP_NUM_THREADS=1: criterion runs tests in parallel processes, so each one keeps to a single thread.
-test: $(BIN) $(TEST_BIN) $(FAKE_TRAINER)
+test: $(BIN) $(TEST_BIN) $(FAKE_TRAINER) $(CUDA_TARGET)
 	R1LAB_BIN=$(abspath $(BIN)) R1LAB_FAKE_TRAINER=$(abspath $(FAKE_TRAINER)) R1LAB_ROOT=$(CURDIR) \
 	OMP_NUM_THREADS=1 $(TEST_BIN) $(TEST_ARGS)
 
@@ -90,6 +144,9 @@ $(BENCH_BIN): $(LIB_OBJ) $(BUILD)/bench/bench_grpo.o
 # CPU benchmarks: r1lab and the PyTorch reference (../shared/bench/torch_grpo_ref.py) in the same run.
 bench: $(BIN) $(BENCH_BIN)
 	BENCH_BIN=$(abspath $(BENCH_BIN)) bash bench/cpu.sh
+
+# The benchmark binary alone (bench/gpu.sh builds it with the CUDA library).
+bench-bin: $(BENCH_BIN) $(CUDA_TARGET)
 
 # Debian packages r1lab builds against (.ci/run installs the same list through `make deps`).
 DEBIAN_PACKAGES := build-essential pkg-config libopenblas-openmp-dev libcjson-dev libcriterion-dev libpcre2-dev \
@@ -112,18 +169,19 @@ man-lint:
 	@echo "man pages: $(words $(MAN_PAGES)) linted"
 
 format:
-	clang-format -i $(LIB_SRC) src/main.c $(TEST_SRC) $(wildcard src/*/*.h)
+	clang-format -i $(LIB_SRC) src/main.c $(TEST_SRC) $(wildcard src/*/*.h) $(wildcard kernels/*.c kernels/*.h kernels/*.cu)
 
-install: $(BIN)
+install: $(BIN) $(CUDA_TARGET)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/r1lab
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5
 	install -d $(DESTDIR)$(PREFIX)/share/r1lab/themes
 	install -m 644 $(wildcard themes/*.theme) $(DESTDIR)$(PREFIX)/share/r1lab/themes
+	$(if $(CUDA_TARGET),install -d $(DESTDIR)$(PREFIX)/lib/r1lab && install -m 755 $(CUDA_LIB) $(DESTDIR)$(PREFIX)/lib/r1lab)
 
 clean:
 	rm -rf build r1lab
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/bench/bench_grpo.d \
-           $(BUILD)/tests/tools/fake_trainer.d
+           $(BUILD)/tests/tools/fake_trainer.d $(KERNEL_OBJ:.o=.d)

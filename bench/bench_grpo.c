@@ -4,7 +4,8 @@
  * old-policy and reference log-probs, then the clipped surrogate + k3 KL (beta 0.04) backward in micro-batches
  * of B/8 sequences, gradient clipping at 1.0 and one AdamW step. One warm-up step, then a timed one.
  * Prints rollout tok/s (new tokens / generation time), train tok/s (B*(Lp+Lc) / scoring+training time) and
- * the step time, in the reference's format. Usage: bench_grpo [--threads N] [tiny|small|q05b ...] */
+ * the step time, in the reference's format (plus peak device memory on a GPU).
+ * Usage: bench_grpo [--threads N] [--device cpu|cuda|cuda:N] [tiny|small|q05b ...] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "backend.h"
 #include "grpo_loss.h"
+#include "log.h"
 #include "model.h"
 #include "optim.h"
 #include "rng.h"
@@ -131,9 +133,13 @@ static void run(const struct shape *s, struct backend *be) {
         train_s = t2 - t1;
     }
     double tok = (double)B * s->Lc;
+    struct backend_memory mem;
+    be->ops->memory(be, &mem);
+    char mem_text[64] = "";
+    if (mem.valid) snprintf(mem_text, sizeof mem_text, " | device memory peak %.2f GiB", (double)mem.peak / (1 << 30));
     printf("%-6s dev=%s params=%.2fM B=%d Lp=%d Lc=%d | rollout %10.0f tok/s (%.2fs) | train %10.0f tok/s (%.2fs) | "
-           "step %.2fs\n", s->name, be->kind == BACKEND_CPU ? "cpu" : "cuda", (double)pol.n_params / 1e6, B, s->Lp,
-           s->Lc, tok / gen_s, gen_s, (double)B * L / train_s, train_s, gen_s + train_s);
+           "step %.2fs%s\n", s->name, be->kind == BACKEND_CPU ? "cpu" : "cuda", (double)pol.n_params / 1e6, B, s->Lp,
+           s->Lc, tok / gen_s, gen_s, (double)B * L / train_s, train_s, gen_s + train_s, mem_text);
     printf("%-6s   rollout: prefill %.3fs, decode %.3fs (%.2f ms per step of up to %d sequences)\n", s->name,
            rs.prefill_s, rs.decode_s, 1e3 * rs.decode_s / (s->Lc - 1), B);
     fflush(stdout);
@@ -146,7 +152,14 @@ static void run(const struct shape *s, struct backend *be) {
     model_free(&pol);
 }
 
+static void log_to_stderr(enum log_level level, const char *msg, void *user) {
+    (void)user;
+    fprintf(stderr, "bench_grpo: %s: %s\n", log_level_name(level), msg);
+}
+
 int main(int argc, char **argv) {
+    log_set_sink(log_to_stderr, NULL);
+    log_set_level(LOG_DEBUG);
     int threads = 0, first = 1;
     const char *device = "cpu";
     while (first < argc && strncmp(argv[first], "--", 2) == 0) {

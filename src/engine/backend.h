@@ -11,7 +11,15 @@
  *   gives each sequence's first row, positions restart at 0 for each sequence. No padding, so no masks.
  * - Ops do not return a status: an implementation that can fail (a CUDA launch) records the first error,
  *   and ->check returns and clears it. Model code calls ->check at the end of each forward/backward.
- * - Integer index arrays (tokens, targets, positions, slots) are host memory; the CUDA backend stages them. */
+ * - Integer index arrays (tokens, targets, positions, slots) are host memory; the CUDA backend stages them.
+ * - Weights are fp32 here. A backend may keep a lower-precision copy of any buffer passed as a weight (w) for
+ *   its GEMMs (the CUDA backend keeps bf16); it refreshes that copy after writes through upload, copy, zero,
+ *   scale and adamw, which are the only ways model code changes weights. Kernel outputs never land in weights.
+ * - Repeat sections (repeat_begin .. repeat_end) bracket a sequence of ops that recurs with the same shapes,
+ *   pointers and scalar arguments, only the contents of host index arrays changing (one decode step). The CUDA
+ *   backend records it as a CUDA graph and replays it. Inside a section no op may synchronise (download,
+ *   check, sum_squares, alloc, free) or choose its launch shape from host array contents (attention_fwd/bwd,
+ *   lmhead_fwd/bwd), and host outputs (sample) are valid only after the next ->check. */
 #ifndef R1LAB_BACKEND_H
 #define R1LAB_BACKEND_H
 
@@ -19,7 +27,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sampler.h"
 #include "status.h"
+
+/* Bumped whenever struct backend, struct backend_ops or struct backend_host change: a CUDA library built
+ * against another layout is refused at load time instead of crashing. */
+#define R1LAB_BACKEND_ABI 2
 
 enum backend_kind { BACKEND_CPU, BACKEND_CUDA };
 
@@ -32,7 +45,23 @@ struct adamw_params {
     float bias_correction2; /* 1 - beta2^t */
 };
 
+/* Device memory as the backend sees it (valid = false on the CPU, where the OS accounts for memory). */
+struct backend_memory {
+    bool valid;
+    size_t total;  /* bytes on the device */
+    size_t free;   /* bytes free on the device right now (all processes) */
+    size_t in_use; /* bytes this backend holds: allocations plus its own scratch and weight copies */
+    size_t peak;   /* highest in_use so far */
+};
+
 struct backend_ops {
+    /* --- lifetime --- */
+    void (*close)(struct backend *be); /* frees the backend itself (buffers from ->alloc must be freed first) */
+    void (*memory)(struct backend *be, struct backend_memory *out);
+    /* Brackets one repeatable sequence of ops (see the conventions above); key names the sequence's shape. */
+    void (*repeat_begin)(struct backend *be, uint64_t key);
+    void (*repeat_end)(struct backend *be);
+
     /* --- memory --- */
     enum status (*alloc)(struct backend *be, size_t bytes, void **out); /* zero-filled */
     void (*free)(struct backend *be, void *p);
@@ -107,6 +136,15 @@ struct backend_ops {
     double (*sum_squares)(struct backend *be, const float *x, size_t n);
     /* x (n) *= s */
     void (*scale)(struct backend *be, float *x, size_t n, float s);
+
+    /* --- sampling --- */
+    /* tokens (S, host) = one draw per row of logits (S, V; clobbered, used as scratch) from the distribution
+     * sampler.c defines for p (temperature, then top-k, then top-p), using the uniform u[s] in [0, 1) (S, host;
+     * ignored when greedy). The CPU walks the kept set as sampler.c does (by descending probability when top-k or
+     * top-p apply); the CUDA backend walks it by token id: the same distribution, so for a given u the two may
+     * pick different tokens only when top-k / top-p are on. tokens is written by the time ->check returns. */
+    void (*sample)(struct backend *be, int32_t *tokens, float *logits, const double *u, int S, int V,
+                   const struct sampler_params *p);
 };
 
 struct backend {
@@ -114,13 +152,31 @@ struct backend {
     enum backend_kind kind;
     char name[96]; /* for logs and the dashboard: "CPU (OpenBLAS, 2 threads)" */
     int threads;
-    void *impl; /* implementation state */
+    bool sample_on_device; /* the rollout should sample with ->sample instead of downloading logits */
+    void *impl;            /* implementation state */
 };
 
+/* What the engine lends a backend loaded from a shared library, which cannot reach the engine's own
+ * thread-local error message or log sink directly: it reports through these. */
+struct backend_host {
+    int abi;                                                            /* R1LAB_BACKEND_ABI of the caller */
+    enum status (*error)(enum status st, const char *msg, const char *hint); /* sets err_msg / err_hint */
+    void (*log)(int level, const char *msg);                            /* enum log_level, one line */
+};
+
+/* The one symbol libr1lab-cuda.so exports: opens CUDA device `device` (0-based). */
+#define R1LAB_CUDA_ENTRY "r1lab_cuda_backend_open"
+#define R1LAB_CUDA_LIBNAME "libr1lab-cuda.so"
+typedef enum status (*backend_cuda_open_fn)(const struct backend_host *host, struct backend **out, int device);
+
 /* Opens a backend by name: "cpu", "cuda", "cuda:N", "auto" (CUDA when a device is usable, else the CPU
- * with one info line). threads <= 0 means all cores (CPU). */
+ * with one info line saying why). threads <= 0 means all cores (CPU). The CUDA backend is a shared library
+ * (libr1lab-cuda.so) loaded on demand, searched in $R1LAB_CUDA_LIB (a file or a directory), next to the
+ * executable, in ../lib/r1lab beside it, in the install lib directory and in the build directory. */
 enum status backend_open(struct backend **out, const char *device, int threads);
 void backend_close(struct backend *be); /* accepts NULL */
+/* Where the CUDA library was found (or "" when it was not loaded); for diagnostics. */
+const char *backend_cuda_library(void);
 
 /* The CPU backend directly (always available). */
 enum status backend_cpu_open(struct backend **out, int threads);

@@ -21,6 +21,7 @@ struct cpu_impl {
     void *scratch[SCRATCH_COUNT];
     size_t scratch_cap[SCRATCH_COUNT];
     size_t lm_chunk_bytes; /* budget for one chunk of (rows, V) logits */
+    struct sampler sampler; /* for ->sample; sized on first use */
 };
 
 void openblas_set_num_threads(int n); /* OpenBLAS extension, declared here to avoid its config header */
@@ -517,7 +518,43 @@ static void cpu_scale(struct backend *be, float *x, size_t n, float s) {
     for (size_t i = 0; i < n; i++) x[i] *= s;
 }
 
+/* --- sampling --- */
+
+static void cpu_sample(struct backend *be, int32_t *tokens, float *logits, const double *u, int S, int V,
+                       const struct sampler_params *p) {
+    struct cpu_impl *im = be->impl;
+    if (im->sampler.V != V) {
+        sampler_free(&im->sampler);
+        ASSERTF(sampler_init(&im->sampler, V) == STATUS_OK, "cpu backend: cannot allocate a sampler for %d tokens", V);
+    }
+    for (int s = 0; s < S; s++)
+        tokens[s] = sampler_sample_u(&im->sampler, p, logits + (size_t)s * V, p->temperature > 0 ? u[s] : 0.0);
+}
+
+/* --- lifetime --- */
+
+static void cpu_close(struct backend *be) {
+    struct cpu_impl *im = be->impl;
+    for (int i = 0; i < SCRATCH_COUNT; i++) free(im->scratch[i]);
+    sampler_free(&im->sampler);
+    free(im);
+    free(be);
+}
+
+static void cpu_memory(struct backend *be, struct backend_memory *out) {
+    (void)be;
+    memset(out, 0, sizeof *out); /* host memory is the OS's business */
+}
+
+/* The CPU runs every op as it comes: repeat sections change nothing. */
+static void cpu_repeat_begin(struct backend *be, uint64_t key) { (void)be, (void)key; }
+static void cpu_repeat_end(struct backend *be) { (void)be; }
+
 static const struct backend_ops cpu_ops = {
+    .close = cpu_close,
+    .memory = cpu_memory,
+    .repeat_begin = cpu_repeat_begin,
+    .repeat_end = cpu_repeat_end,
     .alloc = cpu_alloc,
     .free = cpu_free,
     .upload = cpu_copy,
@@ -544,6 +581,7 @@ static const struct backend_ops cpu_ops = {
     .adamw = cpu_adamw,
     .sum_squares = cpu_sum_squares,
     .scale = cpu_scale,
+    .sample = cpu_sample,
 };
 
 enum status backend_cpu_open(struct backend **out, int threads) {
@@ -569,14 +607,3 @@ enum status backend_cpu_open(struct backend **out, int threads) {
     return STATUS_OK;
 }
 
-static void cpu_close(struct backend *be) {
-    struct cpu_impl *im = be->impl;
-    for (int i = 0; i < SCRATCH_COUNT; i++) free(im->scratch[i]);
-    free(im);
-    free(be);
-}
-
-void backend_close(struct backend *be) {
-    if (!be) return;
-    if (be->kind == BACKEND_CPU) cpu_close(be);
-}

@@ -146,6 +146,12 @@ enum status model_init(struct model *m, const struct model_config *cfg, struct b
     if (st == STATUS_OK) st = be->ops->alloc(be, m->n_params * sizeof(float), (void **)&m->params);
     if (st != STATUS_OK) {
         err_prefix("model with %.1fM parameters: ", (double)model_config_param_count(cfg) / 1e6);
+        struct backend_memory mem;
+        be->ops->memory(be, &mem);
+        if (mem.valid)
+            err_hint("%.2f GiB free; training needs about 4 x 4 bytes per parameter (fp32 weights, gradients and "
+                     "two AdamW moments) plus the bf16 copy, a reference model as much again without the optimiser",
+                     (double)mem.free / (1 << 30));
         model_free(m);
     }
     return st;
@@ -380,8 +386,16 @@ enum status model_reserve(struct model *m, int max_tokens, int max_len, bool tra
     void *block;
     enum status st = m->be->ops->alloc(m->be, total * sizeof(float), &block);
     if (st != STATUS_OK) {
-        err_prefix("activations for %d tokens: ", max_tokens);
-        err_hint("use a smaller micro-batch (fewer tokens per forward pass)");
+        err_prefix("activations for %d tokens%s: ", max_tokens, train ? " (training)" : "");
+        struct backend_memory mem;
+        m->be->ops->memory(m->be, &mem);
+        size_t per_token = total * sizeof(float) / (size_t)max_tokens;
+        if (mem.valid && per_token > 0)
+            err_hint("about %zu tokens fit in the %.2f GiB free (%.1f KiB per token): lower "
+                     "per_device_train_batch_size so that it times the sequence length stays below that",
+                     mem.free / per_token, (double)mem.free / (1 << 30), (double)per_token / 1024);
+        else
+            err_hint("use a smaller micro-batch (fewer tokens per forward pass)");
         return st;
     }
     float **dst[N_BUF] = {&m->acts.x,    &m->acts.rstd1, &m->acts.ln1,   &m->acts.qkv,   &m->acts.att,
@@ -577,7 +591,15 @@ enum status kv_cache_init(struct kv_cache *kv, struct model *m, int n_slots, int
     enum status st = be->ops->alloc(be, 2 * per * sizeof(float), &kv->k_block);
     if (st != STATUS_OK) {
         err_prefix("KV cache for %d sequences of %d tokens: ", n_slots, max_len);
-        err_hint("generate fewer sequences at once or shorten max_completion_length");
+        struct backend_memory mem;
+        be->ops->memory(be, &mem);
+        size_t per_seq = 2 * per * sizeof(float) / (size_t)n_slots;
+        if (mem.valid && per_seq > 0)
+            err_hint("%zu sequences of %d tokens fit in the %.2f GiB free: lower prompts_per_step x num_generations "
+                     "to that, or shorten max_completion_length",
+                     mem.free / per_seq, max_len, (double)mem.free / (1 << 30));
+        else
+            err_hint("generate fewer sequences at once or shorten max_completion_length");
         return st;
     }
     kv->k = kv->k_block;
@@ -620,8 +642,9 @@ void kv_cache_copy_slot(struct kv_cache *kv, struct model *m, int src, int dst, 
     }
 }
 
-enum status model_prefill(struct model *m, struct kv_cache *kv, const struct batch *b, const int32_t *slots,
-                          float *last_logits) {
+/* Runs a packed batch of prompts through the body, storing keys and values in the slots; acts.lnf then holds
+ * the final hidden state of every row. */
+static enum status prefill_body(struct model *m, struct kv_cache *kv, const struct batch *b, const int32_t *slots) {
     TRY(check_batch(m, b));
     int maxpos = max_position(b);
     if (maxpos > kv->max_len)
@@ -629,38 +652,70 @@ enum status model_prefill(struct model *m, struct kv_cache *kv, const struct bat
                        kv->max_len);
     TRY(model_reserve(m, b->N, maxpos, m->acts.train));
     int32_t *row_slots = malloc(sizeof(int32_t) * b->N);
-    int32_t *last_rows = malloc(sizeof(int32_t) * b->B);
-    if (!row_slots || !last_rows) {
-        free(row_slots);
-        free(last_rows);
-        return err_set(STATUS_NOMEM, "cannot allocate prefill indices");
-    }
+    if (!row_slots) return err_set(STATUS_NOMEM, "cannot allocate prefill indices");
     for (int s = 0; s < b->B; s++) {
         ASSERT(slots[s] >= 0 && slots[s] < kv->n_slots);
         for (int i = b->seq_start[s]; i < b->seq_start[s + 1]; i++) row_slots[i] = slots[s];
-        last_rows[s] = b->seq_start[s + 1] - 1;
     }
     forward_body(m, b, kv, row_slots);
-    enum status st = model_logits_rows(m, last_rows, b->B, last_logits);
     free(row_slots);
+    return STATUS_OK;
+}
+
+enum status model_prefill(struct model *m, struct kv_cache *kv, const struct batch *b, const int32_t *slots,
+                          float *last_logits) {
+    TRY(prefill_body(m, kv, b, slots));
+    int32_t *last_rows = malloc(sizeof(int32_t) * b->B);
+    if (!last_rows) return err_set(STATUS_NOMEM, "cannot allocate prefill indices");
+    for (int s = 0; s < b->B; s++) last_rows[s] = b->seq_start[s + 1] - 1;
+    enum status st = model_logits_rows(m, last_rows, b->B, last_logits);
     free(last_rows);
     return st;
 }
 
-enum status model_decode_step(struct model *m, struct kv_cache *kv, int S, const int32_t *tokens,
-                              const int32_t *slots, const int32_t *pos, float *logits) {
-    ASSERT(S > 0 && S <= kv->n_slots);
+enum status model_prefill_sample(struct model *m, struct kv_cache *kv, const struct batch *b, const int32_t *slots,
+                                 int G, const struct sampler_params *sp, const double *u, int32_t *next) {
+    ASSERT(G >= 1 && b->B * G <= kv->n_slots);
+    TRY(prefill_body(m, kv, b, slots));
     struct backend *be = m->be;
     const struct backend_ops *op = be->ops;
-    const struct model_config *c = &m->cfg;
-    int C = c->hidden_size, NH = c->num_heads, NKV = c->num_kv_heads, HS = c->head_dim;
-    int QKV = model_config_qkv_dim(c), I = c->intermediate_size, V = c->vocab_size, T = kv->max_len;
+    size_t C = (size_t)m->cfg.hidden_size, V = (size_t)m->cfg.vocab_size;
+    /* The prompts' last hidden states into rows 0..B-1 of the decode scratch, their logits into kv->logits. */
+    for (int s = 0; s < b->B; s++)
+        op->copy(be, kv->ln + s * C, m->acts.lnf + (size_t)(b->seq_start[s + 1] - 1) * C, C * sizeof(float));
+    op->matmul_fwd(be, kv->logits, kv->ln, m->params + m->off_lm_head, NULL, b->B, (int)C, (int)V);
+    /* Row p to rows p*G .. p*G+G-1, highest first: a destination at or above p*G >= p only overwrites rows of
+     * prompts already spread out. */
+    for (int p = b->B - 1; p >= 0; p--)
+        for (int g = G - 1; g >= 0; g--) {
+            size_t dst = (size_t)p * G + g;
+            if (dst != (size_t)p) op->copy(be, kv->logits + dst * V, kv->logits + (size_t)p * V, V * sizeof(float));
+        }
+    op->sample(be, next, kv->logits, u, b->B * G, (int)V, sp);
+    return op->check(be);
+}
+
+static enum status check_decode(const struct model *m, const struct kv_cache *kv, int S, const int32_t *tokens,
+                                const int32_t *pos) {
+    ASSERT(S > 0 && S <= kv->n_slots);
+    int V = m->cfg.vocab_size, T = kv->max_len;
     for (int s = 0; s < S; s++) {
         if (tokens[s] < 0 || tokens[s] >= V)
             return err_set(STATUS_INVALID, "token id %d is outside the vocabulary (%d)", tokens[s], V);
         if (pos[s] < 0 || pos[s] >= T)
             return err_set(STATUS_INVALID, "position %d does not fit the KV cache (%d positions)", pos[s], T);
     }
+    return STATUS_OK;
+}
+
+/* The decode step up to the logits, which it leaves in kv->logits (S, V, backend memory). */
+static void decode_body(struct model *m, struct kv_cache *kv, int S, const int32_t *tokens, const int32_t *slots,
+                        const int32_t *pos) {
+    struct backend *be = m->be;
+    const struct backend_ops *op = be->ops;
+    const struct model_config *c = &m->cfg;
+    int C = c->hidden_size, NH = c->num_heads, NKV = c->num_kv_heads, HS = c->head_dim;
+    int QKV = model_config_qkv_dim(c), I = c->intermediate_size, V = c->vocab_size, T = kv->max_len;
     size_t layer = (size_t)kv->n_slots * T * NKV * HS;
     op->embed_fwd(be, kv->x, tokens, m->params + m->off_embed, S, C);
     for (int l = 0; l < c->num_layers; l++) {
@@ -681,8 +736,35 @@ enum status model_decode_step(struct model *m, struct kv_cache *kv, int S, const
     }
     op->rmsnorm_fwd(be, kv->ln, kv->rstd, kv->x, m->params + m->off_norm, S, C, c->rms_norm_eps);
     op->matmul_fwd(be, kv->logits, kv->ln, m->params + m->off_lm_head, NULL, S, C, V);
-    op->download(be, logits, kv->logits, sizeof(float) * (size_t)S * V);
-    return op->check(be);
+}
+
+enum status model_decode_step(struct model *m, struct kv_cache *kv, int S, const int32_t *tokens,
+                              const int32_t *slots, const int32_t *pos, float *logits) {
+    TRY(check_decode(m, kv, S, tokens, pos));
+    decode_body(m, kv, S, tokens, slots, pos);
+    struct backend *be = m->be;
+    be->ops->download(be, logits, kv->logits, sizeof(float) * (size_t)S * m->cfg.vocab_size);
+    return be->ops->check(be);
+}
+
+enum status model_decode_sample(struct model *m, struct kv_cache *kv, int S, const int32_t *tokens,
+                                const int32_t *slots, const int32_t *pos, const struct sampler_params *sp,
+                                const double *u, int32_t *next) {
+    TRY(check_decode(m, kv, S, tokens, pos));
+    struct backend *be = m->be;
+    /* Everything that fixes the step's shape and arguments: the batch size, the buffers, the sampling. */
+    uint32_t tbits, pbits;
+    memcpy(&tbits, &sp->temperature, sizeof tbits);
+    memcpy(&pbits, &sp->top_p, sizeof pbits);
+    uint64_t parts[] = {(uint64_t)S, (uint64_t)(uintptr_t)kv->k, (uint64_t)(uintptr_t)m->params,
+                        (uint64_t)tbits << 32 | pbits, (uint64_t)(uint32_t)sp->top_k};
+    uint64_t key = 0;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) key = rng_mix64(key ^ parts[i]);
+    be->ops->repeat_begin(be, key);
+    decode_body(m, kv, S, tokens, slots, pos);
+    be->ops->sample(be, next, kv->logits, u, S, m->cfg.vocab_size, sp);
+    be->ops->repeat_end(be);
+    return be->ops->check(be);
 }
 
 /* ---------------------------------------------------------------------------------------------------- */

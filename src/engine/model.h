@@ -23,6 +23,7 @@
 #include "backend.h"
 #include "model_config.h"
 #include "safetensors.h"
+#include "sampler.h"
 #include "status.h"
 
 struct param_tensor {
@@ -172,8 +173,19 @@ void kv_cache_copy_slot(struct kv_cache *kv, struct model *m, int src, int dst, 
  * writes the logits of each sequence's last row to last_logits (B, V, host). Uses inference activations. */
 enum status model_prefill(struct model *m, struct kv_cache *kv, const struct batch *b, const int32_t *slots,
                           float *last_logits);
+/* The same prefill, then the first token of G samples per prompt drawn on the backend (->sample): next (B*G,
+ * host), sample b*G+g from prompt b's last logits with uniform u[b*G+g]. Needs B*G <= kv->n_slots (the logits
+ * rows of the decode scratch are reused). For backends with sample_on_device: no logits cross the bus. */
+enum status model_prefill_sample(struct model *m, struct kv_cache *kv, const struct batch *b, const int32_t *slots,
+                                 int G, const struct sampler_params *sp, const double *u, int32_t *next);
 /* One decode step for S sequences: token tokens[s] at position pos[s] of slot slots[s]; logits (S, V, host). */
 enum status model_decode_step(struct model *m, struct kv_cache *kv, int S, const int32_t *tokens,
                               const int32_t *slots, const int32_t *pos, float *logits);
+/* The same step, then one token per sequence sampled on the backend (->sample): next (S, host) drawn with the
+ * uniforms u (S, host, as sampler_sample_u takes them). The logits never leave the device. The step is a
+ * repeat section of the backend interface, so the CUDA backend replays it as a CUDA graph. */
+enum status model_decode_sample(struct model *m, struct kv_cache *kv, int S, const int32_t *tokens,
+                                const int32_t *slots, const int32_t *pos, const struct sampler_params *sp,
+                                const double *u, int32_t *next);
 
 #endif

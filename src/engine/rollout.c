@@ -37,7 +37,10 @@ enum status rollout_init(struct rollout *r, struct model *m, const struct tokeni
         return st;
     }
     r->rngs = calloc(S, sizeof *r->rngs);
-    r->logits = malloc(S * V * sizeof(float));
+    /* Host logits only when the host samples; (S, V) floats are 155 MB at 256 x 152k. */
+    r->logits = malloc((m->be->sample_on_device ? 1 : S) * V * sizeof(float));
+    r->u = malloc(S * sizeof(double));
+    r->next = malloc(S * sizeof(int32_t));
     r->tokens = malloc(S * sizeof(int32_t));
     r->slots = malloc(S * sizeof(int32_t));
     r->pos = malloc(S * sizeof(int32_t));
@@ -49,8 +52,8 @@ enum status rollout_init(struct rollout *r, struct model *m, const struct tokeni
     r->streams = calloc(S, sizeof *r->streams);
     r->piece_cap = (tok ? tokenizer_max_token_bytes(tok) : 0) + 64;
     r->piece = malloc(r->piece_cap);
-    if (!r->piece || !r->rngs || !r->logits || !r->tokens || !r->slots || !r->pos || !r->active || !r->seqs || !r->id_store ||
-        !r->text_store || !r->text_cap || !r->streams) {
+    if (!r->piece || !r->rngs || !r->logits || !r->u || !r->next || !r->tokens || !r->slots || !r->pos || !r->active ||
+        !r->seqs || !r->id_store || !r->text_store || !r->text_cap || !r->streams) {
         rollout_free(r);
         return err_set(STATUS_NOMEM, "cannot allocate rollout buffers for %d sequences", max_seqs);
     }
@@ -68,6 +71,8 @@ void rollout_free(struct rollout *r) {
     free(r->piece);
     free(r->rngs);
     free(r->logits);
+    free(r->u);
+    free(r->next);
     free(r->tokens);
     free(r->slots);
     free(r->pos);
@@ -188,9 +193,17 @@ enum status rollout_run(struct rollout *r, const int32_t *const *prompts, const 
         r->slots[p] = p * G;
     }
     struct batch b = batch_builder_view(&bb);
-    float *prompt_logits = malloc(sizeof(float) * (size_t)P * V);
-    if (!prompt_logits && st == STATUS_OK) st = err_set(STATUS_NOMEM, "cannot allocate prompt logits");
-    if (st == STATUS_OK) st = model_prefill(m, &r->kv, &b, r->slots, prompt_logits);
+    bool on_device = m->be->sample_on_device;
+    float *prompt_logits = on_device ? NULL : malloc(sizeof(float) * (size_t)P * V);
+    if (!on_device && !prompt_logits && st == STATUS_OK) st = err_set(STATUS_NOMEM, "cannot allocate prompt logits");
+    if (st == STATUS_OK && on_device) {
+        /* The first token of every sample, drawn on the device from its prompt's logits: the same one uniform per
+         * token from the same stream as the host path below. */
+        for (int s = 0; s < S; s++) r->u[s] = opt->sampling.temperature > 0 ? rng_double(&r->rngs[s]) : 0.0;
+        st = model_prefill_sample(m, &r->kv, &b, r->slots, G, &opt->sampling, r->u, r->next);
+    } else if (st == STATUS_OK) {
+        st = model_prefill(m, &r->kv, &b, r->slots, prompt_logits);
+    }
     batch_builder_free(&bb);
     if (st != STATUS_OK) {
         free(prompt_logits);
@@ -205,7 +218,9 @@ enum status rollout_run(struct rollout *r, const int32_t *const *prompts, const 
     int n_active = 0;
     for (int s = 0; s < S && st == STATUS_OK; s++) {
         int p = s / G;
-        int32_t id = sampler_sample(&r->sampler, &opt->sampling, prompt_logits + (size_t)p * V, &r->rngs[s]);
+        int32_t id = on_device ? r->next[s]
+                               : sampler_sample(&r->sampler, &opt->sampling, prompt_logits + (size_t)p * V,
+                                                &r->rngs[s]);
         bool done;
         st = accept_token(r, s, id, opt, on_token, user, &done);
         st_local.new_tokens++;
@@ -227,12 +242,21 @@ enum status rollout_run(struct rollout *r, const int32_t *const *prompts, const 
             break;
         }
         for (int i = 0; i < n_active; i++) r->slots[i] = r->active[i];
-        st = model_decode_step(m, &r->kv, n_active, r->tokens, r->slots, r->pos, r->logits);
+        if (on_device) {
+            /* The same draws the host sampler would make: one uniform per token unless greedy. */
+            for (int i = 0; i < n_active; i++)
+                r->u[i] = opt->sampling.temperature > 0 ? rng_double(&r->rngs[r->active[i]]) : 0.0;
+            st = model_decode_sample(m, &r->kv, n_active, r->tokens, r->slots, r->pos, &opt->sampling, r->u, r->next);
+        } else {
+            st = model_decode_step(m, &r->kv, n_active, r->tokens, r->slots, r->pos, r->logits);
+        }
         if (st != STATUS_OK) break;
         int kept = 0;
         for (int i = 0; i < n_active && st == STATUS_OK; i++) {
             int s = r->active[i];
-            int32_t id = sampler_sample(&r->sampler, &opt->sampling, r->logits + (size_t)i * V, &r->rngs[s]);
+            int32_t id = on_device ? r->next[i]
+                                   : sampler_sample(&r->sampler, &opt->sampling, r->logits + (size_t)i * V,
+                                                    &r->rngs[s]);
             bool done;
             st = accept_token(r, s, id, opt, on_token, user, &done);
             st_local.new_tokens++;

@@ -4,7 +4,10 @@
  * or reaches max_new_tokens, so finished sequences cost nothing.
  *
  * Each sequence samples from its own RNG stream seeded by (seed, sequence index), so results do not
- * depend on which other sequences share the batch or on when they finish. The same call serves the REPL
+ * depend on which other sequences share the batch or on when they finish. On a backend that samples on the
+ * device (sample_on_device: CUDA) the decode steps draw their tokens there, from the same per-sequence streams
+ * (one uniform per token, as on the host), so that the (S, V) logits never cross the bus; the first token of
+ * each sample, drawn from the prompt's logits, is sampled on the host either way. The same call serves the REPL
  * (P = G = 1, with a per-token callback for streaming) and `r1lab generate`.
  *
  * Owns its KV cache and buffers (sized at init for max_seqs sequences of max_len tokens); borrows the
@@ -60,7 +63,9 @@ struct rollout {
     struct kv_cache kv;
     struct sampler sampler;
     struct rng *rngs;            /* (max_seqs) */
-    float *logits;               /* (max_seqs, V) */
+    float *logits;               /* (max_seqs, V) host logits (host sampling only) */
+    double *u;                   /* (max_seqs) uniforms for device sampling */
+    int32_t *next;               /* (max_seqs) tokens sampled on the device */
     int32_t *tokens, *slots, *pos, *active; /* (max_seqs) */
     struct rollout_seq *seqs;    /* (max_seqs) */
     int32_t *id_store;           /* (max_seqs, max_new) */

@@ -104,8 +104,13 @@ static int warp(struct sampler *s, const struct sampler_params *p, const float *
 
 int32_t sampler_sample(struct sampler *s, const struct sampler_params *p, const float *logits, struct rng *rng) {
     if (p->temperature <= 0) return argmax(logits, s->V);
+    return sampler_sample_u(s, p, logits, rng_double(rng));
+}
+
+int32_t sampler_sample_u(struct sampler *s, const struct sampler_params *p, const float *logits, double u) {
+    if (p->temperature <= 0) return argmax(logits, s->V);
     int n = warp(s, p, logits);
-    double u = rng_double(rng), acc = 0;
+    double acc = 0;
     for (int i = 0; i < n; i++) {
         acc += s->probs[s->idx[i]];
         if (u < acc) return s->idx[i];

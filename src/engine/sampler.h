@@ -30,8 +30,11 @@ void sampler_free(struct sampler *s); /* accepts a zeroed struct */
 /* Checks ranges (temperature >= 0 and finite, 0 < top_p <= 1, top_k >= 0) with a message naming the field. */
 enum status sampler_params_check(const struct sampler_params *p);
 
-/* Samples one token from logits (V). */
+/* Samples one token from logits (V). Draws one rng_double when temperature > 0, none when greedy. */
 int32_t sampler_sample(struct sampler *s, const struct sampler_params *p, const float *logits, struct rng *rng);
+/* The same with the uniform draw u in [0, 1) given (ignored when greedy): sampler_sample(.., rng) equals
+ * sampler_sample_u(.., rng_double(rng)). Backends that sample elsewhere take u from the same stream. */
+int32_t sampler_sample_u(struct sampler *s, const struct sampler_params *p, const float *logits, double u);
 /* The distribution sampler_sample draws from, written into out (V): for tests and diagnostics. */
 void sampler_distribution(struct sampler *s, const struct sampler_params *p, const float *logits, float *out);
 

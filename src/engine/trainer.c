@@ -394,6 +394,13 @@ enum status trainer_run(struct trainer *t) {
         cJSON_ReplaceItemInObjectCaseSensitive(m, "time", cJSON_CreateNumber(wall_time()));
         cJSON_AddNumberToObject(m, "time/step", wall_time() - t0);
         cJSON_AddNumberToObject(m, "skipped_steps", (double)t->opt.skipped);
+        struct backend_memory mem;
+        t->be->ops->memory(t->be, &mem);
+        if (mem.valid) { /* absent on the CPU: the dashboard shows N/A */
+            cJSON_AddNumberToObject(m, "memory/device_bytes", (double)mem.in_use);
+            cJSON_AddNumberToObject(m, "memory/device_peak_bytes", (double)mem.peak);
+            cJSON_AddNumberToObject(m, "memory/device_total_bytes", (double)mem.total);
+        }
         if (eval_steps > 0 && (t->step % eval_steps == 0 || t->step == t->max_steps)) st = run_eval(t, m);
         if (st == STATUS_OK) st = jsonl_append(&t->metrics, m);
         if (st == STATUS_OK && t->on_step) t->on_step(t->on_step_user, t, m);
