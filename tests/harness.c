@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 char *th_path(const char *rel) {
@@ -167,4 +168,16 @@ bool th_allclose(const char *name, const float *got, const float *want, size_t n
     fprintf(stderr, "  %-40s n=%-8zu max abs diff %.3g (rel to max %.3g) at [%zu] %s\n", name, n, worst,
             scale > 0 ? worst / scale : worst, at, ok ? "ok" : "FAIL");
     return ok;
+}
+
+double th_wait_limit(double seconds) {
+    const char *s = getenv("R1LAB_TEST_SLACK");
+    double slack = s && *s ? atof(s) : 4.0;
+    return seconds * (slack > 0 ? slack : 4.0);
+}
+
+double th_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }

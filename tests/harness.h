@@ -35,4 +35,11 @@ bool th_write_file(const char *path, const void *data, size_t len);
  * "name: max abs diff X (rel Y) at [i]" and returns whether it passed. */
 bool th_allclose(const char *name, const float *got, const float *want, size_t n, double rtol);
 
+/* How long a test may wait for something it polls for, in seconds: `seconds` times R1LAB_TEST_SLACK (default 4).
+ * Criterion runs tests in parallel and the sanitizers slow everything, so a wait that takes one second on an idle
+ * machine can take several; polls return as soon as the condition holds, so the slack costs nothing when green. */
+double th_wait_limit(double seconds);
+/* Seconds on a monotonic clock, for polling loops. */
+double th_now(void);
+
 #endif

@@ -131,10 +131,11 @@ static char *capture(struct tmx *x) {
 
 /* Polls the screen until `needle` shows (true) or `seconds` pass (false, screen printed for the log). */
 static bool wait_for(struct tmx *x, const char *needle, double seconds) {
-    for (int i = 0; i < (int)(seconds * 20); i++) {
+    double deadline = th_now() + th_wait_limit(seconds);
+    for (;;) {
         char *s = capture(x);
-        bool hit = strstr(s, needle) != NULL;
-        if (hit || i == (int)(seconds * 20) - 1) {
+        bool hit = strstr(s, needle) != NULL, late = th_now() > deadline;
+        if (hit || late) {
             if (!hit) fprintf(stderr, "--- waiting for '%s', screen:\n%s---\n", needle, s);
             free(s);
             return hit;
@@ -142,11 +143,10 @@ static bool wait_for(struct tmx *x, const char *needle, double seconds) {
         free(s);
         sleep_ms(50);
     }
-    return false;
 }
 
 static bool wait_gone(struct tmx *x, const char *needle, double seconds) {
-    for (int i = 0; i < (int)(seconds * 20); i++) {
+    for (double end = th_now() + th_wait_limit(seconds); th_now() < end;) {
         char *s = capture(x);
         bool gone = strstr(s, needle) == NULL;
         free(s);
@@ -480,7 +480,7 @@ static long count_lines(const char *dir, const char *name) {
 static bool status_has(const char *dir, const char *needle, double seconds) {
     char path[4400];
     snprintf(path, sizeof path, "%s/status.json", dir);
-    for (int i = 0; i < (int)(seconds * 20); i++) {
+    for (double end = th_now() + th_wait_limit(seconds); th_now() < end;) {
         char *text;
         size_t len;
         if (fs_read_file(path, 1 << 16, &text, &len) == STATUS_OK) {
@@ -528,12 +528,12 @@ Test(dash_tmux, live_run_pause_save_and_ctrl_c_stop) {
     keys(&x, "p");
     cr_expect(wait_for(&x, "● running", 5));
     bool advanced = false;
-    for (int i = 0; i < 100 && !advanced; i++, sleep_ms(50)) advanced = count_lines(run, "metrics.jsonl") > before;
+    for (double end = th_now() + th_wait_limit(5); !advanced && th_now() < end; sleep_ms(50)) advanced = count_lines(run, "metrics.jsonl") > before;
     cr_expect(advanced, "steps did not resume");
     /* s writes a checkpoint now */
     keys(&x, "s");
     bool saved = false;
-    for (int i = 0; i < 100 && !saved; i++, sleep_ms(50)) saved = checkpoint_exists(run);
+    for (double end = th_now() + th_wait_limit(5); !saved && th_now() < end; sleep_ms(50)) saved = checkpoint_exists(run);
     cr_expect(saved, "s did not create checkpoints/step-*/");
     cr_expect(wait_for(&x, "ckpt step-", 5), "the dashboard shows the new checkpoint");
     keys(&x, "e");
@@ -587,7 +587,7 @@ Test(dash_tmux, real_training_run_pause_save_and_stop) {
     run_wrapped(&x, cmd);
     cr_assert(wait_for(&x, "● running", 30), "the dashboard did not come up");
     bool stepping = false;
-    for (int i = 0; i < 600 && !stepping; i++, sleep_ms(50)) stepping = count_lines(run, "metrics.jsonl") >= 2;
+    for (double end = th_now() + th_wait_limit(30); !stepping && th_now() < end; sleep_ms(50)) stepping = count_lines(run, "metrics.jsonl") >= 2;
     cr_assert(stepping, "no steps");
     keys(&x, "p");
     cr_expect(wait_for(&x, "● paused", 10));
@@ -599,7 +599,7 @@ Test(dash_tmux, real_training_run_pause_save_and_stop) {
     cr_expect(wait_for(&x, "● running", 10));
     keys(&x, "s");
     bool saved = false;
-    for (int i = 0; i < 200 && !saved; i++, sleep_ms(50)) saved = checkpoint_exists(run);
+    for (double end = th_now() + th_wait_limit(10); !saved && th_now() < end; sleep_ms(50)) saved = checkpoint_exists(run);
     cr_expect(saved, "s did not write a checkpoint");
     keys(&x, "q");
     cr_expect(wait_for(&x, "Leave the dashboard how?", 5));

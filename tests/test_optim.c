@@ -70,7 +70,7 @@ Test(optim_vs_torch, adamw_clip_and_schedules) {
             cr_assert_eq(optim_step(&o, &r), STATUS_OK);
             float lr = r.lr, want_lr = (float)cJSON_GetArrayItem(cJSON_GetObjectItem(c, "lr"), s)->valuedouble;
             float gn = (float)r.grad_norm, want_gn = (float)cJSON_GetArrayItem(cJSON_GetObjectItem(c, "grad_norm"), s)->valuedouble;
-            char name[96];
+            char name[256];
             snprintf(name, sizeof name, "%s step %d lr", sched, s + 1);
             ok &= th_allclose(name, &lr, &want_lr, 1, 1e-6);
             snprintf(name, sizeof name, "%s step %d grad_norm", sched, s + 1);

@@ -16,14 +16,16 @@
 
 /* configs/r1-zero.json without its model path and run directory (a test keeps the two identical). */
 const char r1lab_demo_config[] =
-    "{\"stage\": \"grpo\", \"dataset\": \"world:linear\", \"template\": \"r1-zero\","
-    " \"reward_funcs\": [\"accuracy\", \"format\"], \"prompts_per_step\": 16, \"num_generations\": 8,"
-    " \"max_prompt_length\": 64, \"max_completion_length\": 96, \"temperature\": 1.0,"
-    " \"per_device_train_batch_size\": 32, \"num_iterations\": 1, \"loss_type\": \"grpo\","
-    " \"scale_rewards\": \"group\", \"epsilon\": 0.2, \"beta\": 0.0, \"learning_rate\": 0.0002,"
-    " \"lr_scheduler_type\": \"constant_with_warmup\", \"warmup_steps\": 5, \"max_grad_norm\": 1.0,"
-    " \"max_steps\": 150, \"eval_steps\": 15, \"eval_problems\": 64, \"eval_k\": 4, \"save_steps\": 50,"
-    " \"log_completions\": 4, \"seed\": 42}";
+    "{\"stage\": \"grpo\", \"dataset\": \"world:linear\", \"world\": {\"tasks\": {\"linear\": 0.8, \"arith\": 0.2, "
+    "\"countdown\": 0.0}, \"task_params\": {\"linear\": {\"max_coef\": 6, \"max_solution\": 9, \"max_const\": 12, "
+    "\"negative_share\": 0.1}, \"arith\": {\"digits\": 1, \"operands\": 2}}}, \"template\": \"r1-zero\", "
+    "\"reward_funcs\": [\"accuracy\", \"format\"], \"prompts_per_step\": 16, \"num_generations\": 8, "
+    "\"max_prompt_length\": 64, \"max_completion_length\": 96, \"temperature\": 1.0, "
+    "\"per_device_train_batch_size\": 32, \"num_iterations\": 1, \"loss_type\": \"grpo\", "
+    "\"scale_rewards\": \"group\", \"epsilon\": 0.2, \"beta\": 0.0, \"learning_rate\": 5e-05, "
+    "\"lr_scheduler_type\": \"cosine\", \"warmup_steps\": 5, \"max_grad_norm\": 1.0, \"max_steps\": 300, "
+    "\"eval_steps\": 30, \"eval_problems\": 128, \"eval_k\": 4, \"save_steps\": 100, \"log_completions\": 4, "
+    "\"seed\": 42}";
 
 static const struct cli_option options[] = {
     TRAIN_VIEW_OPTIONS,
@@ -34,14 +36,15 @@ static const struct cli_spec spec = {
     .summary = "Watch a tiny model learn to reason with GRPO, live (the R1-Zero recipe on the built-in world).",
     .details = "Starts from the base model that ships with r1lab and trains it on the built-in linear equations\n"
                "with accuracy and format rewards, in runs/demo (replaced each time). Keys of configs/r1-zero.json\n"
-               "can be overridden: r1lab demo max_steps=50. The base model is looked for in $R1LAB_HOME/models/base,\n"
-               "./models/base, next to the r1lab binary, and in the installed share directory.",
+               "can be overridden: r1lab demo max_steps=50. The base model is $R1LAB_HOME/models/base when\n"
+               "R1LAB_HOME is set; otherwise ./models/base, next to the r1lab binary, or in the installed share directory.",
     .options = options,
     .n_options = sizeof options / sizeof options[0],
 };
 
-/* The shipped base checkpoint: first of $R1LAB_HOME, the working directory, the binary's directory, the
- * install's share directory. */
+/* The shipped base checkpoint: $R1LAB_HOME/models/base when R1LAB_HOME is set (and nowhere else, so that a
+ * user who points it somewhere is never silently given another copy); otherwise the first of the working
+ * directory, the binary's directory and the install's share directory. */
 static bool find_base(char *out, size_t cap) {
     char exe[PATH_MAX], exe_dir[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -54,9 +57,16 @@ static bool find_base(char *out, size_t cap) {
 #ifndef R1LAB_SHARE_DIR
 #define R1LAB_SHARE_DIR "/usr/local/share/r1lab"
 #endif
-    const char *roots[] = {home && *home ? home : NULL, ".", exe_dir[0] ? exe_dir : NULL, R1LAB_SHARE_DIR};
-    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
-        if (!roots[i]) continue;
+    const char *roots[3];
+    size_t n_roots = 0;
+    if (home && *home) {
+        roots[n_roots++] = home;
+    } else {
+        roots[n_roots++] = ".";
+        if (exe_dir[0]) roots[n_roots++] = exe_dir;
+        roots[n_roots++] = R1LAB_SHARE_DIR;
+    }
+    for (size_t i = 0; i < n_roots; i++) {
         char cfg[PATH_MAX];
         if (snprintf(out, cap, "%s/models/base", roots[i]) >= (int)cap) continue;
         if (fs_join(cfg, sizeof cfg, out, "config.json") == STATUS_OK && fs_exists(cfg)) return true;

@@ -1,0 +1,93 @@
+/* The demo and the base model it starts from: the configuration compiled into `r1lab demo` is
+ * configs/r1-zero.json; the demo runs a step from any directory (finding models/base through R1LAB_HOME);
+ * the recipe that made models/base (configs/base.json) runs and describes the shipped model's architecture. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsutil.h"
+#include "harness.h"
+#include "json.h"
+
+extern const char r1lab_demo_config[];
+
+Test(demo, embedded_config_is_configs_r1_zero) {
+    char *path = th_path("configs/r1-zero.json");
+    cJSON *file;
+    cr_assert_eq(json_parse_file(path, 1 << 20, &file), STATUS_OK, "%s", err_msg());
+    free(path);
+    cJSON *embedded = cJSON_Parse(r1lab_demo_config);
+    cr_assert(embedded != NULL);
+    cJSON_DeleteItemFromObject(file, "model_name_or_path");
+    cJSON_DeleteItemFromObject(file, "output_dir");
+    for (const cJSON *k = file->child; k; k = k->next) {
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(embedded, k->string);
+        cr_expect(e != NULL && cJSON_Compare(k, e, true), "key \"%s\" differs between configs/r1-zero.json and the demo",
+                  k->string);
+    }
+    cr_expect_eq(cJSON_GetArraySize(file), cJSON_GetArraySize(embedded), "the same keys on both sides");
+    cJSON_Delete(file);
+    cJSON_Delete(embedded);
+}
+
+Test(demo, runs_from_any_directory, .timeout = 300) {
+    char *dir = th_tmpdir("demo");
+    char *root = th_path("");
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && R1LAB_HOME='%s' '%s' demo max_steps=2 eval_steps=0 prompts_per_step=4 num_generations=4 "
+             "--headless",
+             dir, root, th_bin());
+    struct th_run r = th_sh(cmd);
+    cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+    cr_expect(strstr(r.out, "step 2/2") != NULL, "%s", r.out);
+    char metrics[4300];
+    snprintf(metrics, sizeof metrics, "%s/runs/demo/metrics.jsonl", dir);
+    cr_expect(fs_exists(metrics));
+    th_run_free(&r);
+    /* without the base model: a clear error with a hint */
+    snprintf(cmd, sizeof cmd, "cd '%s' && R1LAB_HOME=/nonexistent '%s' demo --headless", dir, th_bin());
+    r = th_sh(cmd);
+    cr_expect_eq(r.exit_code, 1);
+    cr_expect(strstr(r.err, "models/base") && strstr(r.err, "hint:"), "%s", r.err);
+    th_run_free(&r);
+    fs_remove_tree(dir);
+    free(dir);
+    free(root);
+}
+
+Test(demo, base_model_recipe_runs_and_matches_the_shipped_model, .timeout = 300) {
+    char *dir = th_tmpdir("base");
+    char *root = th_path("");
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && '%s' train configs/base.json max_steps=2 dataset_size=200 output_dir='%s/run' --headless",
+             root, th_bin(), dir);
+    struct th_run r = th_sh(cmd);
+    cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+    th_run_free(&r);
+    char made[4300], *shipped = th_path("models/base/config.json");
+    snprintf(made, sizeof made, "%s/run/latest/config.json", dir);
+    cJSON *a, *b;
+    cr_assert_eq(json_parse_file(made, 1 << 20, &a), STATUS_OK, "%s", err_msg());
+    cr_assert_eq(json_parse_file(shipped, 1 << 20, &b), STATUS_OK, "%s", err_msg());
+    const char *keys[] = {"model_type", "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
+                          "num_key_value_heads", "intermediate_size", "tie_word_embeddings", "eos_token_id"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        cr_expect(cJSON_Compare(cJSON_GetObjectItem(a, keys[i]), cJSON_GetObjectItem(b, keys[i]), true),
+                  "%s differs between configs/base.json and models/base", keys[i]);
+    char tok_made[4300], *tok_shipped = th_path("models/base/tokenizer.json");
+    snprintf(tok_made, sizeof tok_made, "%s/run/latest/tokenizer.json", dir);
+    char *x, *y;
+    size_t nx, ny;
+    cr_assert_eq(fs_read_file(tok_made, 1 << 24, &x, &nx), STATUS_OK);
+    cr_assert_eq(fs_read_file(tok_shipped, 1 << 24, &y, &ny), STATUS_OK);
+    cr_expect(nx == ny && memcmp(x, y, nx) == 0, "the base model's tokenizer is models/world/tokenizer.json");
+    free(x), free(y), free(tok_shipped), free(shipped);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    fs_remove_tree(dir);
+    free(dir);
+    free(root);
+}
