@@ -4,7 +4,8 @@
  * old-policy and reference log-probs, then the clipped surrogate + k3 KL (beta 0.04) backward in micro-batches
  * of B/8 sequences, gradient clipping at 1.0 and one AdamW step. One warm-up step, then a timed one.
  * Prints rollout tok/s (new tokens / generation time), train tok/s (B*(Lp+Lc) / scoring+training time) and
- * the step time, in the reference's format (plus peak device memory on a GPU).
+ * the step time, in the reference's format (plus peak device memory on a GPU), then the step split into rollout
+ * (prefill, decode), scoring (old-policy and reference log-probs) and training (loss pass and AdamW).
  * Usage: bench_grpo [--threads N] [--device cpu|cuda|cuda:N] [tiny|small|q05b ...] */
 #include <math.h>
 #include <stdio.h>
@@ -89,7 +90,7 @@ static void run(const struct shape *s, struct backend *be) {
     int32_t *seq = malloc(sizeof(int32_t) * (size_t)L);
     struct grpo_loss_config lc = {.type = GRPO_LOSS_GRPO, .epsilon = 0.2f, .epsilon_high = 0.2f, .beta = 0.04f,
                                   .max_completion_length = s->Lc};
-    double gen_s = 0, train_s = 0;
+    double gen_s = 0, score_s = 0, train_s = 0;
     struct rollout_stats rs = {0};
     for (int it = 0; it < 2; it++) {
         struct rollout_options ro = {.sampling = {1.0f, 1.0f, 0}, .max_new_tokens = s->Lc, .seed = (uint64_t)it};
@@ -99,7 +100,12 @@ static void run(const struct shape *s, struct backend *be) {
         for (int i = 0; i < B; i++) rewards[i] = (float)(r.seqs[i].ids[0] % 2); /* the reference's stand-in */
         CHECK(grpo_advantages(rewards, s->P, s->G, true, adv, NULL));
         /* old-policy and reference log-probs, then the loss passes, in micro-batches of mb sequences */
+        double t_score = 0;
         for (int pass = 0; pass < 3; pass++) {
+            if (pass == 2) {
+                CHECK(be->ops->check(be));
+                t_score = now();
+            }
             for (int b0 = 0; b0 < B; b0 += mb) {
                 batch_builder_clear(&bb);
                 for (int k = 0; k < mb; k++) {
@@ -128,8 +134,10 @@ static void run(const struct shape *s, struct backend *be) {
         }
         struct optim_result res;
         CHECK(optim_step(&opt, &res));
+        CHECK(be->ops->check(be));
         double t2 = now();
         gen_s = t1 - t0;
+        score_s = t_score - t1;
         train_s = t2 - t1;
     }
     double tok = (double)B * s->Lc;
@@ -142,6 +150,8 @@ static void run(const struct shape *s, struct backend *be) {
            s->Lc, tok / gen_s, gen_s, (double)B * L / train_s, train_s, gen_s + train_s, mem_text);
     printf("%-6s   rollout: prefill %.3fs, decode %.3fs (%.2f ms per step of up to %d sequences)\n", s->name,
            rs.prefill_s, rs.decode_s, 1e3 * rs.decode_s / (s->Lc - 1), B);
+    printf("%-6s   train: scoring %.3fs (old-policy and reference log-probs), policy forward + backward + AdamW %.3fs\n",
+           s->name, score_s, train_s - score_s);
     fflush(stdout);
     free(prompt_store), free(prompts), free(lens), free(old), free(refl), free(logp), free(dlogp), free(mask);
     free(rows), free(drows), free(tok_start), free(seq);

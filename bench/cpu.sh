@@ -7,7 +7,10 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bench_bin=${BENCH_BIN:-$root/build/rel/bench/bench_grpo}
-ref=${TORCH_REF:-$root/../shared/bench/torch_grpo_ref.py}
+ref=${TORCH_REF:-}
+for cand in "$root/../shared/bench/torch_grpo_ref.py" "$root/bench/ref/torch_grpo_ref.py"; do
+    [ -z "$ref" ] && [ -f "$cand" ] && ref=$cand
+done
 sizes=${SIZES:-tiny small}
 threads=${THREADS:-2}
 timeout_s=${TORCH_TIMEOUT:-900}
@@ -33,8 +36,9 @@ done
 awk '
 function field(line, key,   i, n, a) { n = split(line, a, " "); for (i = 1; i <= n; i++) if (a[i] == key) return a[i + 1]; return "" }
 FNR == 1 { file++ }
+$0 !~ / dev=/ { next }  # the summary lines only, not the split lines under them
 { size = $1; if (file == 1) { r_roll[size] = field($0, "rollout"); r_train[size] = field($0, "train"); r_step[size] = field($0, "step") }
-  else if ($0 ~ /rollout/) { t_roll[size] = field($0, "rollout"); t_train[size] = field($0, "train"); t_step[size] = field($0, "step") } }
+  else { t_roll[size] = field($0, "rollout"); t_train[size] = field($0, "train"); t_step[size] = field($0, "step") } }
 END {
   for (s in r_roll) {
     if (!(s in t_roll)) { printf "%-6s ratio: no PyTorch result\n", s; continue }

@@ -58,7 +58,7 @@ function shape(s) {
   if (s == "q05b")  { h = 896; L = 24; nh = 14; nkv = 2; I = 4864; V = 151936; P = 32; G = 8; Lp = 128; Lc = 384; return 1 }
   return 0
 }
-$0 ~ /rollout/ && $0 !~ /failed/ {
+$0 ~ / dev=/ && $0 !~ /failed/ {  # the summary lines, not the split lines under them
   s = $1; r = field($0, "rollout"); t = field($0, "train"); st = field($0, "step"); sub("s$", "", st)
   if (FILENAME == ARGV[1]) { rr[s] = r; rt[s] = t; rs[s] = st } else { tr[s] = r; tt[s] = t; ts[s] = st }
 }
