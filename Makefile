@@ -46,7 +46,9 @@ GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 CPPFLAGS += -D_GNU_SOURCE -DR1LAB_VERSION='"$(VERSION)"' -DR1LAB_GIT_REV='"$(GIT_REV)"' -Isrc -Isrc/engine \
             -DR1LAB_SHARE_DIR='"$(PREFIX)/share/r1lab"' -DR1LAB_LIB_DIR='"$(PREFIX)/lib/r1lab"' \
             -DR1LAB_BUILD_LIB_DIR='"$(abspath $(BUILD))"'
-CFLAGS   += -std=c11 -Wall -Wextra -Wno-unused-parameter -fopenmp -fno-math-errno $(OPTFLAGS) $(BLAS_CFLAGS) $(PKG_CFLAGS) -MMD -MP
+# -fno-math-errno and -fno-trapping-math change no result (nothing reads errno after maths or traps on FP
+# exceptions); they let gcc vectorise loops with sqrtf and with comparisons (src/engine/vexp.h).
+CFLAGS   += -std=c11 -Wall -Wextra -Wno-unused-parameter -fopenmp -fno-math-errno -fno-trapping-math $(OPTFLAGS) $(BLAS_CFLAGS) $(PKG_CFLAGS) -MMD -MP
 LDLIBS   += $(PKG_LIBS) $(BLAS_LIBS) -lm -lpthread -ldl
 LDFLAGS  += -fopenmp $(LDSAN)
 

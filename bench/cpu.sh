@@ -21,7 +21,8 @@ echo "# $(date -u +%Y-%m-%dT%H:%MZ)  $(uname -m)  $(grep -m1 'model name' /proc/
 : >"$out/r1lab.txt"
 : >"$out/torch.txt"
 for size in $sizes; do
-    "$bench_bin" --threads "$threads" "$size" | tee -a "$out/r1lab.txt"
+    # r1lab's threads wait as they do in the r1lab binary (passive unless the user chose; see r1lab(1))
+    OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} "$bench_bin" --threads "$threads" "$size" | tee -a "$out/r1lab.txt"
     if python3 -c "import torch, transformers" 2>/dev/null && [ -f "$ref" ]; then
         start=$(date +%s)
         if ! OMP_NUM_THREADS=$threads timeout "$timeout_s" python3 "$ref" cpu "$size" 2>/dev/null | tee -a "$out/torch.txt"; then

@@ -5,6 +5,7 @@
  * Not thread-safe: one caller thread at a time (the per-op scratch buffers are shared). Scratch grows to
  * the largest size requested and is then reused, so steady-state steps do not allocate. */
 #include "backend.h"
+#include "vexp.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -225,7 +226,7 @@ static void cpu_attention_fwd(struct backend *be, float *out, float *lse, const 
                 for (int j = 0; j <= t; j++) mx = p[j] > mx ? p[j] : mx;
 #pragma omp simd reduction(+ : sum)
                 for (int j = 0; j <= t; j++) {
-                    p[j] = expf(p[j] - mx);
+                    p[j] = vexp_f32(p[j] - mx);
                     sum += p[j];
                 }
                 float inv = 1.0f / sum;
@@ -273,7 +274,7 @@ static void cpu_attention_bwd(struct backend *be, float *dqkv, const float *dout
                 for (int t = 0; t < T; t++) { /* recompute probabilities from the saved log-sum-exp */
                     float *p = P + (size_t)t * T, l = lse[(size_t)(s0 + t) * NH + h];
 #pragma omp simd
-                    for (int j = 0; j <= t; j++) p[j] = expf(p[j] - l);
+                    for (int j = 0; j <= t; j++) p[j] = vexp_f32(p[j] - l);
                     for (int j = t + 1; j < T; j++) p[j] = 0.0f;
                 }
                 /* dV += P^T dO;  dP = dO V^T */
@@ -307,7 +308,8 @@ static void cpu_swiglu_fwd(struct backend *be, float *h, const float *gu, int N,
     for (int i = 0; i < N; i++) {
         const float *g = gu + (size_t)i * 2 * I, *u = g + I;
         float *o = h + (size_t)i * I;
-        for (int c = 0; c < I; c++) o[c] = g[c] / (1.0f + expf(-g[c])) * u[c];
+#pragma omp simd
+        for (int c = 0; c < I; c++) o[c] = g[c] / (1.0f + vexp_f32(-g[c])) * u[c];
     }
 }
 
@@ -317,8 +319,9 @@ static void cpu_swiglu_bwd(struct backend *be, float *dgu, const float *dh, cons
     for (int i = 0; i < N; i++) {
         const float *g = gu + (size_t)i * 2 * I, *u = g + I, *d = dh + (size_t)i * I;
         float *dg = dgu + (size_t)i * 2 * I, *du = dg + I;
+#pragma omp simd
         for (int c = 0; c < I; c++) {
-            float sig = 1.0f / (1.0f + expf(-g[c]));
+            float sig = 1.0f / (1.0f + vexp_f32(-g[c]));
             float silu = g[c] * sig;
             dg[c] = d[c] * u[c] * sig * (1.0f + g[c] * (1.0f - sig));
             du[c] = d[c] * silu;
@@ -459,8 +462,9 @@ static void cpu_attention_decode(struct backend *be, float *out, const float *qk
                 if (sc[j] > mx) mx = sc[j];
             }
             float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
             for (int j = 0; j < len; j++) {
-                sc[j] = expf(sc[j] - mx);
+                sc[j] = vexp_f32(sc[j] - mx);
                 sum += sc[j];
             }
             float inv = 1.0f / sum;
