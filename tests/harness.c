@@ -2,6 +2,8 @@
  * (tests produce little) with poll so neither pipe can fill and block the child. */
 #include "harness.h"
 
+#include "fsutil.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -180,4 +182,15 @@ double th_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+bool th_same_file_bytes(const char *a, const char *b) {
+    char *x = NULL, *y = NULL;
+    size_t nx = 0, ny = 0;
+    bool read = fs_read_file(a, (size_t)1 << 30, &x, &nx) == STATUS_OK && fs_read_file(b, (size_t)1 << 30, &y, &ny) == STATUS_OK;
+    if (!read) fprintf(stderr, "th_same_file_bytes: cannot read %s or %s\n", a, b);
+    bool same = read && nx == ny && memcmp(x, y, nx) == 0;
+    free(x);
+    free(y);
+    return same;
 }

@@ -39,6 +39,9 @@ bool th_allclose(const char *name, const float *got, const float *want, size_t n
  * Criterion runs tests in parallel and the sanitizers slow everything, so a wait that takes one second on an idle
  * machine can take several; polls return as soon as the condition holds, so the slack costs nothing when green. */
 double th_wait_limit(double seconds);
+/* Whether the two files hold the same bytes (false, with a line on stderr, when either cannot be read). */
+bool th_same_file_bytes(const char *a, const char *b);
+
 /* Seconds on a monotonic clock, for polling loops. */
 double th_now(void);
 

@@ -198,14 +198,9 @@ Test(checkpoint, round_trip_is_bit_identical) {
     cr_assert_eq(model_save_weights(&m, again, ST_F32), STATUS_OK);
     char orig[4400];
     snprintf(orig, sizeof orig, "%s/model.safetensors", ckpt);
-    char *x, *y;
-    size_t nx, ny;
-    cr_assert_eq(fs_read_file(orig, 1 << 26, &x, &nx), STATUS_OK);
-    cr_assert_eq(fs_read_file(again, 1 << 26, &y, &ny), STATUS_OK);
-    cr_expect(nx == ny && memcmp(x, y, nx) == 0, "saving a loaded checkpoint reproduces the file byte for byte");
+    cr_expect(th_same_file_bytes(orig, again), "saving a loaded checkpoint reproduces the file byte for byte");
     cr_assert_eq(model_load(&m2, ckpt, be), STATUS_OK);
     cr_expect_eq(memcmp(m.params, m2.params, m.n_params * sizeof(float)), 0);
-    free(x), free(y);
     model_free(&m);
     model_free(&m2);
     backend_close(be);
