@@ -9,29 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bits.h"
 #include "half.h"
-
-static uint32_t bits_of(float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return u;
-}
-
-static float float_of(uint32_t u) {
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
-static bool is_nan32(uint32_t u) {
-    return (u & 0x7FFFFFFFu) > 0x7F800000u;
-}
-static bool is_nan16(uint16_t h) {
-    return (h & 0x7FFFu) > 0x7C00u;
-}
-static bool is_nan_bf16(uint16_t h) {
-    return (h & 0x7FFFu) > 0x7F80u;
-}
 
 /* Oracle: the f16 value of a 16-bit pattern by its definition, in double. */
 static double f16_value(uint16_t h) {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bits.h"
 #include "fsutil.h"
 #include "half.h"
 #include "harness.h"
@@ -23,28 +24,6 @@
 #include "safetensors.h"
 
 /* ---- helpers ---------------------------------------------------------------------------------------- */
-
-static uint32_t bits_of(float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return u;
-}
-
-static float float_of(uint32_t u) {
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
-static bool is_nan32(uint32_t u) {
-    return (u & 0x7FFFFFFFu) > 0x7F800000u;
-}
-static bool is_nan16(uint16_t h) {
-    return (h & 0x7FFFu) > 0x7C00u;
-}
-static bool is_nan_bf16(uint16_t h) {
-    return (h & 0x7FFFu) > 0x7F80u;
-}
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 static uint64_t rng_next(void) { /* xorshift64*: fixed seed, same sequence on every run */
