@@ -742,13 +742,6 @@ Test(cuda_model, gradients_fp32) {
     check_model_gradients("llama_tiny");
 }
 
-static int argmax(const float *x, int n) {
-    int best = 0;
-    for (int i = 1; i < n; i++)
-        if (x[i] > x[best]) best = i;
-    return best;
-}
-
 /* Greedy decoding on the GPU: prefill + decode steps with host argmax, and the device-sampling decode step (a
  * repeat section: captured as a CUDA graph from its second use), both equal to transformers' greedy ids, which
  * the CPU engine reproduces exactly (test_model.c). */
@@ -769,7 +762,7 @@ static void check_greedy(const char *name) {
     int32_t slots[2] = {0, 1};
     cr_assert_eq(model_prefill(&f.mg, &kv, &b, slots, logits), STATUS_OK, "%s", err_msg());
     /* slot 0: host argmax over downloaded logits; slot 1: model_decode_sample, greedy, on the device */
-    int32_t tok0 = argmax(logits, V), tok1 = argmax(logits + V, V);
+    int32_t tok0 = sampler_argmax(logits, V), tok1 = sampler_argmax(logits + V, V);
     int miss0 = 0, miss1 = 0;
     struct sampler_params greedy = {0.0f, 1.0f, 0};
     /* the first token drawn on the device by model_prefill_sample (it rewrites the same keys and values) */
@@ -784,7 +777,7 @@ static void check_greedy(const char *name) {
         int32_t t0 = want[i], t1 = want[i], pos = np + i, next; /* follow the reference: no cascades */
         double u = 0.0;
         cr_assert_eq(model_decode_step(&f.mg, &kv, 1, &t0, &slots[0], &pos, logits), STATUS_OK, "%s", err_msg());
-        tok0 = argmax(logits, V);
+        tok0 = sampler_argmax(logits, V);
         cr_assert_eq(model_decode_sample(&f.mg, &kv, 1, &t1, &slots[1], &pos, &greedy, &u, &next), STATUS_OK, "%s",
                      err_msg());
         tok1 = next;

@@ -11,6 +11,7 @@
 #include "harness.h"
 #include "model.h"
 #include "safetensors.h"
+#include "sampler.h"
 
 struct fixture {
     struct backend *be;
@@ -166,13 +167,6 @@ static void check_gradients(const char *name) {
 Test(model_vs_torch, qwen2_gradients) { check_gradients("qwen2_tiny"); }
 Test(model_vs_torch, llama_gradients) { check_gradients("llama_tiny"); }
 
-static int argmax(const float *x, int n) {
-    int best = 0;
-    for (int i = 1; i < n; i++)
-        if (x[i] > x[best]) best = i;
-    return best;
-}
-
 static void check_greedy(const char *name) {
     struct fixture f;
     fixture_open(&f, name, false);
@@ -191,7 +185,7 @@ static void check_greedy(const char *name) {
     cr_assert_eq(model_prefill(&f.m, &kv, &b, &slot, logits), STATUS_OK, "%s", err_msg());
     int mismatches = 0;
     for (int i = 0; i < ng; i++) {
-        int32_t tok = argmax(logits, V), pos = np + i;
+        int32_t tok = sampler_argmax(logits, V), pos = np + i;
         if (tok != want[i]) mismatches++;
         cr_expect_eq(tok, want[i], "greedy token %d: got %d, transformers %d", i, tok, want[i]);
         tok = want[i]; /* keep following the reference so one slip does not cascade */

@@ -34,7 +34,7 @@ enum status sampler_params_check(const struct sampler_params *p) {
     return STATUS_OK;
 }
 
-static int32_t argmax(const float *x, int n) {
+int32_t sampler_argmax(const float *x, int n) {
     int32_t best = 0;
     for (int i = 1; i < n; i++)
         if (x[i] > x[best]) best = i;
@@ -53,7 +53,7 @@ static int cmp_desc(const void *a, const void *b, void *ctx) {
  * the kept set in descending probability. */
 static int warp(struct sampler *s, const struct sampler_params *p, const float *logits) {
     int V = s->V;
-    float mx = logits[argmax(logits, V)];
+    float mx = logits[sampler_argmax(logits, V)];
     double sum = 0;
     for (int v = 0; v < V; v++) {
         float e = expf((logits[v] - mx) / p->temperature);
@@ -103,12 +103,12 @@ static int warp(struct sampler *s, const struct sampler_params *p, const float *
 }
 
 int32_t sampler_sample(struct sampler *s, const struct sampler_params *p, const float *logits, struct rng *rng) {
-    if (p->temperature <= 0) return argmax(logits, s->V);
+    if (p->temperature <= 0) return sampler_argmax(logits, s->V);
     return sampler_sample_u(s, p, logits, rng_double(rng));
 }
 
 int32_t sampler_sample_u(struct sampler *s, const struct sampler_params *p, const float *logits, double u) {
-    if (p->temperature <= 0) return argmax(logits, s->V);
+    if (p->temperature <= 0) return sampler_argmax(logits, s->V);
     int n = warp(s, p, logits);
     double acc = 0;
     for (int i = 0; i < n; i++) {
@@ -121,7 +121,7 @@ int32_t sampler_sample_u(struct sampler *s, const struct sampler_params *p, cons
 void sampler_distribution(struct sampler *s, const struct sampler_params *p, const float *logits, float *out) {
     if (p->temperature <= 0) {
         memset(out, 0, sizeof(float) * (size_t)s->V);
-        out[argmax(logits, s->V)] = 1.0f;
+        out[sampler_argmax(logits, s->V)] = 1.0f;
         return;
     }
     warp(s, p, logits);

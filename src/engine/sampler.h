@@ -35,6 +35,8 @@ int32_t sampler_sample(struct sampler *s, const struct sampler_params *p, const 
 /* The same with the uniform draw u in [0, 1) given (ignored when greedy): sampler_sample(.., rng) equals
  * sampler_sample_u(.., rng_double(rng)). Backends that sample elsewhere take u from the same stream. */
 int32_t sampler_sample_u(struct sampler *s, const struct sampler_params *p, const float *logits, double u);
+/* The greedy choice: the index of the largest of x[0..n), the lowest on ties. */
+int32_t sampler_argmax(const float *x, int n);
 /* The distribution sampler_sample draws from, written into out (V): for tests and diagnostics. */
 void sampler_distribution(struct sampler *s, const struct sampler_params *p, const float *logits, float *out);
 
