@@ -13,7 +13,6 @@
 #include "fmt.h"
 #include "reward.h"
 #include "sanitize.h"
-#include "utf8.h"
 
 
 long ui_find(const char *hay, size_t n, const char *needle, size_t from) {
@@ -131,13 +130,8 @@ static void wrap(struct builder *b, const char *text, size_t n, const uint8_t *s
                 hard = true;
                 break;
             }
-            uint32_t cp;
-            size_t k = utf8_decode(text + i, n - i, &cp);
-            int cw = 1;
-            if (k == 0)
-                k = 1;
-            else
-                cw = san_cp_width(cp);
+            size_t k;
+            int cw = san_char_width(text + i, n - i, &k);
             if (w + cw > avail) break;
             if (text[i] == ' ') last_space = i;
             w += cw;

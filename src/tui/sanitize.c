@@ -110,20 +110,16 @@ size_t san_text(const char *in, size_t n, unsigned flags, char *out, size_t cap,
     return o.n;
 }
 
+int san_char_width(const char *s, size_t n, size_t *len) {
+    uint32_t cp;
+    size_t k = utf8_decode(s, n, &cp);
+    *len = k ? k : 1;
+    return k ? san_cp_width(cp) : 1;
+}
+
 int san_width(const char *s, size_t n) {
     int w = 0;
-    size_t i = 0;
-    while (i < n) {
-        uint32_t cp;
-        size_t k = utf8_decode(s + i, n - i, &cp);
-        if (k == 0) {
-            w += 1;
-            i++;
-            continue;
-        }
-        w += san_cp_width(cp);
-        i += k;
-    }
+    for (size_t i = 0, k; i < n; i += k) w += san_char_width(s + i, n - i, &k);
     return w;
 }
 
@@ -131,13 +127,8 @@ size_t san_fit(const char *s, size_t n, int cols, int *used) {
     int w = 0;
     size_t i = 0;
     while (i < n) {
-        uint32_t cp;
-        size_t k = utf8_decode(s + i, n - i, &cp);
-        int cw = 1;
-        if (k == 0)
-            k = 1;
-        else
-            cw = san_cp_width(cp);
+        size_t k;
+        int cw = san_char_width(s + i, n - i, &k);
         if (w + cw > cols) break;
         w += cw;
         i += k;

@@ -32,6 +32,9 @@ size_t san_text(const char *in, size_t n, unsigned flags, char *out, size_t cap,
 int san_cp_width(uint32_t cp);
 /* Columns of sanitised text s[0..n). */
 int san_width(const char *s, size_t n);
+/* The display width of the character that starts s (n > 0 bytes) and, in *len, its length in bytes; a byte
+ * that does not start valid UTF-8 counts as one column and one byte. */
+int san_char_width(const char *s, size_t n, size_t *len);
 /* Bytes of the longest prefix of sanitised text s[0..n) that fits in `cols` columns; *used (optional) gets its
  * width. Never splits a character. */
 size_t san_fit(const char *s, size_t n, int cols, int *used);
