@@ -24,6 +24,15 @@ static void expect_restored(struct th_pty *p) {
 
 #define EXPECT(p, s, t) cr_assert(th_pty_expect((p), (s), (t)), "expected '%s'; output so far:\n%s", (s), (p)->out)
 
+/* `r1lab chat URL#MODEL` on a pty, against a fresh fake server in `mode`, with history off. */
+static void chat_with_fake(struct fake_server *srv, struct th_pty *p, enum fake_mode mode, const char *model) {
+    cr_assert(fake_start(srv, mode, 2, NULL));
+    char spec[200];
+    snprintf(spec, sizeof spec, "%s#%s", srv->url, model);
+    cr_assert(
+        th_pty_spawn(p, (const char *[]){"chat", spec, NULL}, (const char *[]){"R1LAB_HISTORY=", NULL}, 100, 30));
+}
+
 Test(repl_pty, prompt_keys_history_and_restore, .timeout = 60) {
     char *dir = th_tmpdir("pty");
     char hist_env[600], hist[560];
@@ -89,12 +98,8 @@ Test(repl_pty, prompt_keys_history_and_restore, .timeout = 60) {
 
 Test(repl_pty, ctrl_c_stops_a_generation_and_keeps_the_repl, .timeout = 60) {
     struct fake_server srv;
-    cr_assert(fake_start(&srv, FAKE_TRICKLE, 2, NULL));
-    char spec[200];
-    snprintf(spec, sizeof spec, "%s#slow", srv.url);
     struct th_pty p;
-    cr_assert(
-        th_pty_spawn(&p, (const char *[]){"chat", spec, NULL}, (const char *[]){"R1LAB_HISTORY=", NULL}, 100, 30));
+    chat_with_fake(&srv, &p, FAKE_TRICKLE, "slow");
     EXPECT(&p, ">>>", 10);
     th_pty_send(&p, "go\r");
     EXPECT(&p, "tick 3 ", 10);
@@ -117,12 +122,8 @@ Test(repl_pty, ctrl_c_stops_a_generation_and_keeps_the_repl, .timeout = 60) {
 
 Test(repl_pty, colours_think_and_escapes_on_a_terminal, .timeout = 60) {
     struct fake_server srv;
-    cr_assert(fake_start(&srv, FAKE_REASONING, 2, NULL));
-    char spec[200];
-    snprintf(spec, sizeof spec, "%s#r", srv.url);
     struct th_pty p;
-    cr_assert(
-        th_pty_spawn(&p, (const char *[]){"chat", spec, NULL}, (const char *[]){"R1LAB_HISTORY=", NULL}, 100, 30));
+    chat_with_fake(&srv, &p, FAKE_REASONING, "r");
     EXPECT(&p, ">>>", 10);
     th_pty_send(&p, "q\r");
     EXPECT(&p, "\033[0;2m<think>Let me", 10);
@@ -134,10 +135,7 @@ Test(repl_pty, colours_think_and_escapes_on_a_terminal, .timeout = 60) {
     th_pty_free(&p);
     fake_stop(&srv);
 
-    cr_assert(fake_start(&srv, FAKE_ESCAPES, 2, NULL));
-    snprintf(spec, sizeof spec, "%s#e", srv.url);
-    cr_assert(
-        th_pty_spawn(&p, (const char *[]){"chat", spec, NULL}, (const char *[]){"R1LAB_HISTORY=", NULL}, 100, 30));
+    chat_with_fake(&srv, &p, FAKE_ESCAPES, "e");
     EXPECT(&p, ">>>", 10);
     th_pty_send(&p, "q\r");
     EXPECT(&p, "tok/s", 10);
