@@ -28,7 +28,8 @@ static size_t split_words(const char *s, size_t n, struct word *w, size_t max, b
             *truncated = true;
             break;
         }
-        w[count++] = (struct word){s + i, j - i, nl && count > 0};
+        bool after_nl = nl && count > 0; /* read count before the store below increments it */
+        w[count++] = (struct word){s + i, j - i, after_nl};
         nl = false;
         i = j;
     }
