@@ -15,6 +15,7 @@
 
 #include "fsutil.h"
 #include "json.h"
+#include "utf8.h"
 
 static const char *const cmd_names[RUNCTL_CMD_COUNT] = {
     [RUNCTL_CMD_NONE] = "none", [RUNCTL_CMD_PAUSE] = "pause", [RUNCTL_CMD_RESUME] = "resume",
@@ -200,14 +201,30 @@ static double num_field(const cJSON *j, const char *key) {
     return cJSON_IsNumber(v) && isfinite(v->valuedouble) ? v->valuedouble : 0.0;
 }
 
-/* A string field copied into a fixed buffer (truncated; readers sanitise whatever they display), or "". */
-static void str_field(const cJSON *j, const char *key, char *dst, size_t cap) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
-    snprintf(dst, cap, "%s", cJSON_IsString(v) ? v->valuestring : "");
+/* An integer field; a value no int64 holds (1e300) reads as absent, like a non-number: converting it would be
+ * undefined behaviour. */
+static int64_t int_field(const cJSON *j, const char *key) {
+    double x = num_field(j, key);
+    return fabs(x) < 9.0e18 ? (int64_t)x : 0;
 }
 
+/* A string field copied into a fixed buffer, or "". Truncated on a character boundary: the text is valid UTF-8
+ * (json_parse_text checks) and must stay so, or the status.json written back from it would not parse. */
+static void str_field(const cJSON *j, const char *key, char *dst, size_t cap) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    const char *s = cJSON_IsString(v) ? v->valuestring : "";
+    size_t n = strnlen(s, cap - 1);
+    if (s[n] != '\0') n = utf8_complete_prefix(s, n);
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
+/* The longest a field's JSON literal can be: every byte a control character written as \u00XX, plus quotes. */
+#define JSON_LITERAL_MAX(field) (6 * sizeof(field) + 3)
+
 size_t runctl_status_format(const struct runctl_status *st, char *out, size_t cap) {
-    char stage[64], device[300], message[600];
+    char stage[JSON_LITERAL_MAX(st->stage)], device[JSON_LITERAL_MAX(st->device)],
+        message[JSON_LITERAL_MAX(st->message)];
     json_escape(stage, sizeof stage, st->stage);
     json_escape(device, sizeof device, st->device);
     json_escape(message, sizeof message, st->message);
@@ -230,18 +247,42 @@ static enum status write_all(int fd, const char *buf, size_t n, const char *path
     return STATUS_OK;
 }
 
+/* Makes a string field valid UTF-8 in place: a caller's snprintf may have cut a character in half, and a message
+ * can quote a file name that is not UTF-8 at all. Each bad byte becomes '?'; readers refuse invalid JSON text. */
+static void make_utf8(char *s) {
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t k = utf8_decode(s + i, n - i, &cp);
+        if (k == 0) {
+            s[i++] = '?';
+        } else {
+            i += k;
+        }
+    }
+}
+
 enum status runctl_write_status(struct runctl *rc, const struct runctl_status *st_in) {
     struct runctl_status st = *st_in;
+    make_utf8(st.stage);
+    make_utf8(st.device);
+    make_utf8(st.message);
     if (st.pid == 0) st.pid = (int64_t)getpid();
     if (st.updated == 0) st.updated = runctl_now();
     if (st.started == 0) st.started = rc->opened;
-    char buf[2048];
-    size_t n = runctl_status_format(&st, buf, sizeof buf - 1);
-    if (n >= sizeof buf - 1) n = sizeof buf - 2; /* cannot happen with the field sizes above */
+    /* Sized from the text itself: a message of control characters escapes to six times its length. */
+    size_t n = runctl_status_format(&st, NULL, 0);
+    char *buf = malloc(n + 2);
+    if (!buf) return err_set(STATUS_NOMEM, "%s: out of memory", rc->status_tmp);
+    runctl_status_format(&st, buf, n + 1);
     buf[n++] = '\n';
     int fd = open(rc->status_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return err_set_errno(STATUS_IO, "%s: cannot create", rc->status_tmp);
+    if (fd < 0) {
+        free(buf);
+        return err_set_errno(STATUS_IO, "%s: cannot create", rc->status_tmp);
+    }
     enum status s = write_all(fd, buf, n, rc->status_tmp);
+    free(buf);
     if (close(fd) != 0 && s == STATUS_OK) s = err_set_errno(STATUS_IO, "%s: close failed", rc->status_tmp);
     if (s == STATUS_OK && rename(rc->status_tmp, rc->status_path) != 0)
         s = err_set_errno(STATUS_IO, "%s: cannot rename to status.json", rc->status_tmp);
@@ -313,9 +354,9 @@ enum status runctl_status_parse(const char *text, size_t len, const char *where,
     }
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "state");
     if (cJSON_IsString(v)) out->state = runctl_state_parse(v->valuestring);
-    out->pid = (int64_t)num_field(j, "pid");
-    out->step = (int64_t)num_field(j, "step");
-    out->max_steps = (int64_t)num_field(j, "max_steps");
+    out->pid = int_field(j, "pid");
+    out->step = int_field(j, "step");
+    out->max_steps = int_field(j, "max_steps");
     out->started = num_field(j, "started");
     out->updated = num_field(j, "updated");
     str_field(j, "stage", out->stage, sizeof out->stage);
