@@ -17,6 +17,7 @@ struct growing {
 };
 
 static enum status grow_push(struct growing *g, const int32_t *ids, size_t n) {
+    if (n == 0) return STATUS_OK; /* an empty document: ids and the store may both still be NULL */
     if (g->n + n > g->cap) {
         size_t cap = g->cap ? g->cap : 1 << 16;
         while (cap < g->n + n) cap *= 2;
