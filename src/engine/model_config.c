@@ -3,6 +3,7 @@
  * "rope_scaling" (earlier versions) are both read. */
 #include "model_config.h"
 
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,7 +134,10 @@ enum status model_config_from_json(struct model_config *cfg, const cJSON *obj, c
     cfg->head_dim = (int32_t)v;
     double eps;
     TRY(json_get_double(obj, "rms_norm_eps", false, 1e-6, &eps, where));
-    if (!(eps > 0)) return err_set(STATUS_FORMAT, "%s: rms_norm_eps must be positive", where);
+    /* The model computes in float32: a value that rounds to 0 there (1e-46) or does not fit (1e300, undefined to
+     * convert) is as wrong as a negative one. */
+    if (!(eps > 0) || eps > FLT_MAX || (float)eps == 0.0f)
+        return err_set(STATUS_FORMAT, "%s: rms_norm_eps must be positive (and a float32: %g is not)", where, eps);
     cfg->rms_norm_eps = (float)eps;
     TRY(parse_rope(cfg, obj, where));
     TRY(json_get_bool(obj, "tie_word_embeddings", false, false,
