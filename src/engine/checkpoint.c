@@ -2,6 +2,7 @@
 #include "checkpoint.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,9 +123,20 @@ enum status checkpoint_save(const char *dir, const struct checkpoint_contents *c
     if (st == STATUS_OK && c->optim) st = save_optimizer(tmp, c->optim);
     if (st == STATUS_OK && c->trainer_state) st = write_json(tmp, "trainer_state.json", c->trainer_state);
     if (st == STATUS_OK) st = fs_fsync_path(tmp);
-    /* Replace an existing checkpoint of the same name: move it aside, move the new one in, drop the old. */
+    /* Replace an existing checkpoint of the same name. Exchanging the two names is one atomic step, so `dir` is a
+     * whole checkpoint at every instant (a kill can strike anywhere); tmp then holds the old one, dropped below.
+     * Where the filesystem cannot exchange, move the old one aside first (checkpoint_clean_stale puts it back
+     * if a kill lands between the two renames). */
     bool had_old = st == STATUS_OK && fs_exists(dir);
-    if (had_old && rename(dir, old) != 0) st = err_set_errno(STATUS_IO, "%s: cannot move aside", dir);
+    if (had_old && renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_EXCHANGE) == 0) {
+        st = fs_fsync_path(parent);
+        fs_remove_tree(tmp);
+        if (st != STATUS_OK) err_prefix("saving checkpoint %s: ", dir);
+        return st;
+    }
+    if (had_old && errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+        st = err_set_errno(STATUS_IO, "%s: cannot exchange with %s", tmp, dir);
+    if (st == STATUS_OK && had_old && rename(dir, old) != 0) st = err_set_errno(STATUS_IO, "%s: cannot move aside", dir);
     if (st == STATUS_OK && rename(tmp, dir) != 0) {
         st = err_set_errno(STATUS_IO, "%s: cannot rename to %s", tmp, dir);
         if (had_old) rename(old, dir);

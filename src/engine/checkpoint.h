@@ -45,4 +45,10 @@ enum status checkpoint_set_latest(const char *run_dir, int64_t step);
 /* The newest checkpoint of a run (via RUN/latest); *step = -1 when there is none. */
 enum status checkpoint_find_latest(const char *run_dir, char *out, size_t cap, int64_t *step);
 
+/* checkpoint_clean.c. Removes what killed writers left in RUN and RUN/checkpoints (NAME.tmp-PID, step-N.old-PID,
+ * step-N.del-PID of processes no longer running), and puts back a step-N.old-PID whose step-N is missing. */
+enum status checkpoint_clean_stale(const char *run_dir);
+/* Removes a checkpoint directory so that it never exists half-deleted under its name: renamed, then deleted. */
+enum status checkpoint_remove(const char *dir);
+
 #endif

@@ -176,6 +176,8 @@ enum status trainer_open(struct trainer *t, const struct config *cfg, const char
     else snprintf(t->run_dir, sizeof t->run_dir, "runs/%s", name);
     char ckpt[PATH_MAX] = "";
     bool resume;
+    /* What a killed run left half-written, before `latest` is read; a failure to tidy up does not stop training. */
+    if (checkpoint_clean_stale(t->run_dir) != STATUS_OK) log_warn("%s", err_msg());
     TRY(resolve_resume(t, ckpt, sizeof ckpt, &resume));
     TRY(prepare_run_dir(t, resume));
     TRY(runctl_open(&t->ctl, t->run_dir));
@@ -268,7 +270,7 @@ static void prune_checkpoints(struct trainer *t) {
             if (steps[i] < steps[oldest]) oldest = i;
         char p[PATH_MAX];
         if (checkpoint_step_dir(p, sizeof p, t->run_dir, steps[oldest]) == STATUS_OK && steps[oldest] != t->step)
-            fs_remove_tree(p);
+            checkpoint_remove(p);
         steps[oldest] = steps[--n];
     }
 }
@@ -282,9 +284,20 @@ static enum status save_with_state(struct trainer *t, const cJSON *state) {
         .weights_dtype = dtype && strcmp(dtype, "bfloat16") == 0 ? ST_BF16 : ST_F32,
     };
     TRY(write_status(t, RUNCTL_STATE_SAVING, ""));
-    TRY(checkpoint_save(dir, &c));
+    enum status st = checkpoint_save(dir, &c);
+    if (st != STATUS_OK) {
+        /* A full disk is the usual cause; what matters to the user is that nothing they had is lost. */
+        if (!err_hint_text()[0] && t->last_saved >= 0)
+            err_hint("the last checkpoint, step %lld (%s/latest), is intact: make room (or fix the cause) and continue "
+                     "with resume_from_checkpoint=true",
+                     (long long)t->last_saved, t->run_dir);
+        return st;
+    }
     TRY(checkpoint_set_latest(t->run_dir, t->step));
     t->last_saved = t->step;
+    /* Later checkpoints copy the tokenizer from this one: the checkpoint a run resumed from is pruned in time
+     * (save_total_limit), the newest one never is. */
+    snprintf(t->tokenizer_src, sizeof t->tokenizer_src, "%s", dir);
     prune_checkpoints(t);
     log_info("saved checkpoint %s", dir);
     return STATUS_OK;
@@ -427,10 +440,15 @@ enum status trainer_run(struct trainer *t) {
         return err_set(STATUS_ABORTED, "training interrupted at step %lld (checkpoint saved)", (long long)t->step);
     }
     if (st != STATUS_OK) {
-        char msg[256];
+        char msg[256], full[4096], hint[1024];
         snprintf(msg, sizeof msg, "%s", err_msg());
+        snprintf(full, sizeof full, "%s", err_msg());
+        snprintf(hint, sizeof hint, "%s", err_hint_text());
+        /* These two can fail on the same full disk; the error to report is still the first one. */
         write_status(t, RUNCTL_STATE_FAILED, msg);
         runctl_event(&t->ctl, LOG_ERROR, "failed at step %lld: %s", (long long)t->step, msg);
+        err_set(st, "%s", full);
+        if (hint[0]) err_hint("%s", hint);
         return st;
     }
     write_status(t, RUNCTL_STATE_FINISHED, "");
