@@ -5,6 +5,7 @@
 #   make test SANITIZE=1 the same under AddressSanitizer + UBSan (objects in build/san)
 #   make bench           CPU benchmarks against the PyTorch reference (needs python3 with torch for the ratio)
 #   make demo            build, then run `r1lab demo`
+#   make stress-saves    SIGKILL `r1lab train` KILLS=1000 times while it saves; every checkpoint is checked
 #   make man-lint        lint the manual pages with mandoc and groff
 VERSION := 0.1.0
 
@@ -101,7 +102,7 @@ ifeq ($(filter clean format man-lint,$(MAKECMDGOALS)),)
 endif
 CUDA_TARGET := $(if $(filter 1,$(CUDA_BUILD)),$(CUDA_LIB))
 
-.PHONY: all test bench bench-bin demo deps man-lint format clean install cuda
+.PHONY: all test stress-saves bench bench-bin demo deps man-lint format clean install cuda
 all: $(BIN) $(CUDA_TARGET)
 
 # The CUDA library alone (CI compiles it wherever nvcc exists, so that the kernels cannot rot unnoticed).
@@ -133,11 +134,22 @@ $(TEST_BIN): $(LIB_OBJ) $(TEST_OBJ)
 $(FAKE_TRAINER): $(LIB_OBJ) $(BUILD)/tests/tools/fake_trainer.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Kills `r1lab train` with SIGKILL while it saves, and checks every checkpoint left behind (tests/tools/save_stress.c).
+SAVE_STRESS := $(BUILD)/tests/save-stress
+$(SAVE_STRESS): $(LIB_OBJ) $(BUILD)/tests/tools/save_stress.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # The suite finds the binary under test, the fake trainer and the fixtures through these variables.
 # OMP_NUM_THREADS=1: criterion runs tests in parallel processes, so each one keeps to a single thread.
-test: $(BIN) $(TEST_BIN) $(FAKE_TRAINER) $(CUDA_TARGET)
-	R1LAB_BIN=$(abspath $(BIN)) R1LAB_FAKE_TRAINER=$(abspath $(FAKE_TRAINER)) R1LAB_ROOT=$(CURDIR) \
+test: $(BIN) $(TEST_BIN) $(FAKE_TRAINER) $(SAVE_STRESS) $(CUDA_TARGET)
+	R1LAB_BIN=$(abspath $(BIN)) R1LAB_FAKE_TRAINER=$(abspath $(FAKE_TRAINER)) R1LAB_SAVE_STRESS=$(abspath $(SAVE_STRESS)) \
+	R1LAB_ROOT=$(CURDIR) \
 	OMP_NUM_THREADS=1 $(TEST_BIN) $(TEST_ARGS)
+
+# The kill-during-save stress at full size (docs/testing.md): KILLS=1000 by default.
+KILLS ?= 1000
+stress-saves: $(BIN) $(SAVE_STRESS)
+	R1LAB_BIN=$(abspath $(BIN)) R1LAB_ROOT=$(CURDIR) OMP_NUM_THREADS=1 nice -n 10 $(SAVE_STRESS) --kills $(KILLS)
 
 BENCH_BIN := $(BUILD)/bench/bench_grpo
 $(BENCH_BIN): $(LIB_OBJ) $(BUILD)/bench/bench_grpo.o
@@ -186,4 +198,4 @@ clean:
 	rm -rf build r1lab
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/bench/bench_grpo.d \
-           $(BUILD)/tests/tools/fake_trainer.d $(KERNEL_OBJ:.o=.d)
+           $(BUILD)/tests/tools/fake_trainer.d $(BUILD)/tests/tools/save_stress.d $(KERNEL_OBJ:.o=.d)
