@@ -7,6 +7,7 @@
 #   make demo            build, then run `r1lab demo`
 #   make stress-saves    SIGKILL `r1lab train` KILLS=1000 times while it saves; every checkpoint is checked
 #   make man-lint        lint the manual pages with mandoc and groff
+#   make fuzz            libFuzzer targets for every parser (tests/fuzz, FUZZ_TIME seconds each); make fuzz-smoke: CI's
 VERSION := 0.1.0
 
 CC       ?= cc
@@ -176,6 +177,56 @@ demo:
 	@$(MAKE) --no-print-directory all
 	./$(BIN) demo
 
+# --- fuzzing: libFuzzer + ASan + UBSan with Debian's clang (docs/testing.md) -------------------------------------
+# One harness per parser in tests/fuzz/<target>.c; seeds in tests/fuzz/corpus/<target>/ (committed), inputs that
+# once crashed in tests/fuzz/regressions/<target>/, dictionaries in tests/fuzz/dict/. The library is compiled again
+# with clang into an archive, so each target links only the objects its parser needs.
+#   make fuzz [FUZZ_TIME=60] [FUZZ_TARGETS="tokenizer sse_stream"]   run each target for FUZZ_TIME seconds
+#   make fuzz-smoke                                                 replay corpus + regressions, then 3 s each (CI)
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := build/fuzz
+FUZZ_TIME    ?= 60
+FUZZ_ALL     := $(sort $(basename $(notdir $(wildcard tests/fuzz/*.c))))
+FUZZ_TARGETS ?= $(FUZZ_ALL)
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  := -std=c11 -g -O1 -fno-omit-frame-pointer -fopenmp -Wall -Wextra -Wno-unused-parameter -Wno-pass-failed \
+                $(FUZZ_SAN) \
+                -fsanitize=fuzzer-no-link $(BLAS_CFLAGS) $(PKG_CFLAGS) -DFUZZ_ROOT='"$(CURDIR)"' -Itests/fuzz -MMD -MP
+FUZZ_LIB     := $(FUZZ_BUILD)/libr1lab.a
+FUZZ_UTIL    := $(FUZZ_BUILD)/tests/fuzz/lib/fuzz_util.o
+FUZZ_BINS    := $(FUZZ_ALL:%=$(FUZZ_BUILD)/fuzz-%)
+# clang and its sanitizer/libFuzzer runtime (not part of the normal build's packages).
+FUZZ_PACKAGES := clang libclang-rt-14-dev libomp-14-dev
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_LIB): $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz-%: $(FUZZ_BUILD)/tests/fuzz/%.o $(FUZZ_UTIL) $(FUZZ_LIB)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -fopenmp -o $@ $^ $(LDLIBS)
+
+.PHONY: fuzz fuzz-smoke fuzz-bin fuzz-deps fuzz-run fuzz-smoke-run
+fuzz-bin: $(FUZZ_BINS)
+
+# Installs clang's fuzzing runtime when it is missing.
+fuzz-deps:
+	@command -v $(FUZZ_CC) >/dev/null && [ -n "$$($(FUZZ_CC) -print-file-name=libclang_rt.fuzzer-x86_64.a | grep /)" ] || \
+	 $(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(FUZZ_PACKAGES)"
+
+fuzz: fuzz-deps
+	@$(MAKE) --no-print-directory fuzz-run
+fuzz-run: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz-%)
+	@for t in $(FUZZ_TARGETS); do tests/fuzz/run.sh $(FUZZ_BUILD) $$t $(FUZZ_TIME) || exit 1; done
+
+fuzz-smoke: fuzz-deps
+	@$(MAKE) --no-print-directory fuzz-smoke-run
+fuzz-smoke-run: $(FUZZ_BINS)
+	@for t in $(FUZZ_ALL); do tests/fuzz/run.sh --smoke $(FUZZ_BUILD) $$t 3 || exit 1; done
+
 MAN_PAGES := $(wildcard man/*.[15])
 man-lint:
 	@for m in $(MAN_PAGES); do mandoc -T lint -W warning $$m || exit 1; \
@@ -198,4 +249,5 @@ clean:
 	rm -rf build r1lab
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/bench/bench_grpo.d \
-           $(BUILD)/tests/tools/fake_trainer.d $(BUILD)/tests/tools/save_stress.d $(KERNEL_OBJ:.o=.d)
+           $(BUILD)/tests/tools/fake_trainer.d $(BUILD)/tests/tools/save_stress.d $(KERNEL_OBJ:.o=.d) \
+           $(wildcard $(FUZZ_BUILD)/src/*/*.d $(FUZZ_BUILD)/tests/fuzz/*.d $(FUZZ_BUILD)/tests/fuzz/lib/*.d)

@@ -1,0 +1,168 @@
+/* Regressions found by fuzzing (tests/fuzz, docs/testing.md): each input the fuzzers committed under
+ * tests/fuzz/regressions/<target>/ is fed here through the program's own code path — the file a user would
+ * have, read by the function that reads it — and must give a clear error or a correct result. Under
+ * `make test SANITIZE=1` the same inputs also prove the undefined behaviour is gone. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "fsutil.h"
+#include "harness.h"
+#include "lm_data.h"
+#include "model_config.h"
+#include "runctl.h"
+#include "tokenizer.h"
+
+/* The bytes of tests/fuzz/regressions/TARGET/NAME (NUL-terminated; *len without the NUL). */
+static char *regression(const char *target, const char *name, size_t *len) {
+    char rel[512];
+    snprintf(rel, sizeof rel, "tests/fuzz/regressions/%s/%s", target, name);
+    char *path = th_path(rel), *text;
+    cr_assert_eq(fs_read_file(path, 1u << 20, &text, len), STATUS_OK, "%s", err_msg());
+    free(path);
+    return text;
+}
+
+/* Parses a status.json text, writes it back the way the trainer does, and reads the file again. */
+static void status_round_trip(const char *text, size_t len, struct runctl_status *back) {
+    struct runctl_status st;
+    cr_assert_eq(runctl_status_parse(text, len, "input", &st), STATUS_OK, "%s", err_msg());
+    char *dir = th_tmpdir("status");
+    struct runctl rc;
+    cr_assert_eq(runctl_open(&rc, dir), STATUS_OK, "%s", err_msg());
+    cr_assert_eq(runctl_write_status(&rc, &st), STATUS_OK, "%s", err_msg());
+    cr_assert_eq(runctl_status_read(dir, back), STATUS_OK, "the status.json written back does not read: %s", err_msg());
+    cr_expect_str_eq(back->message, st.message);
+    cr_expect_str_eq(back->device, st.device);
+    cr_expect_str_eq(back->stage, st.stage);
+    runctl_close(&rc);
+    fs_remove_tree(dir);
+    free(dir);
+}
+
+/* A message of 255 control characters escapes to 1,530 bytes: the writer cut it to fit 600 and wrote a
+ * status.json without its closing quote, which no dashboard could read. */
+Test(fuzz_regressions, status_with_control_characters_is_written_whole) {
+    size_t len;
+    char *text = regression("status_json", "control-characters-overflow-escape", &len);
+    struct runctl_status back;
+    status_round_trip(text, len, &back);
+    free(text);
+    /* The worst case: every byte of every string field a control character. */
+    char worst[4096];
+    int n = snprintf(worst, sizeof worst, "{\"stage\": \"");
+    for (int i = 0; i < 15; i++) n += snprintf(worst + n, sizeof worst - n, "\\u0001");
+    n += snprintf(worst + n, sizeof worst - n, "\", \"device\": \"");
+    for (int i = 0; i < 127; i++) n += snprintf(worst + n, sizeof worst - n, "\\u001e");
+    n += snprintf(worst + n, sizeof worst - n, "\", \"message\": \"");
+    for (int i = 0; i < 255; i++) n += snprintf(worst + n, sizeof worst - n, "\\u001b");
+    n += snprintf(worst + n, sizeof worst - n, "\"}");
+    status_round_trip(worst, (size_t)n, &back);
+    cr_expect_eq(strlen(back.message), 255, "message kept to its 255 bytes, got %zu", strlen(back.message));
+    cr_expect_eq(strlen(back.device), 127);
+}
+
+/* A device name cut to 127 bytes in the middle of an emoji: the writer then wrote invalid UTF-8, which the
+ * reader (rightly) refuses. Both sides now keep strings whole characters. */
+Test(fuzz_regressions, status_truncated_inside_a_character_stays_readable) {
+    size_t len;
+    char *text = regression("status_json", "truncation-splits-utf8", &len);
+    struct runctl_status back;
+    status_round_trip(text, len, &back);
+    free(text);
+
+    /* The writer's side on its own: a message a caller cut mid-character, and a file name that is not UTF-8. */
+    char *dir = th_tmpdir("status");
+    struct runctl rc;
+    cr_assert_eq(runctl_open(&rc, dir), STATUS_OK);
+    struct runctl_status st = {.state = RUNCTL_STATE_FAILED};
+    char msg[1024] = "";
+    for (int i = 0; i < 200; i++) strcat(msg, "\xc3\xa9"); /* é */
+    snprintf(st.message, sizeof st.message, "%s", msg); /* 255 bytes: the last é is cut in half */
+    snprintf(st.device, sizeof st.device, "cannot open /data/\xff\xfe.bin");
+    cr_assert_eq(runctl_write_status(&rc, &st), STATUS_OK);
+    cr_assert_eq(runctl_status_read(dir, &back), STATUS_OK, "%s", err_msg());
+    cr_expect_eq(strlen(back.message), 255);
+    cr_expect_eq(back.message[254], '?', "the half character is written as '?'");
+    cr_expect_str_eq(back.device, "cannot open /data/??.bin");
+    runctl_close(&rc);
+    fs_remove_tree(dir);
+    free(dir);
+}
+
+/* Numbers no int64 holds were converted anyway (undefined behaviour); they now read as absent. */
+Test(fuzz_regressions, status_with_huge_numbers_reads_them_as_absent) {
+    const char text[] = "{\"state\": \"running\", \"pid\": 1e300, \"step\": -1e300, \"max_steps\": 9.3e18}";
+    struct runctl_status st;
+    cr_assert_eq(runctl_status_parse(text, sizeof text - 1, "status.json", &st), STATUS_OK, "%s", err_msg());
+    cr_expect_eq(st.pid, 0);
+    cr_expect_eq(st.step, 0);
+    cr_expect_eq(st.max_steps, 0);
+    cr_expect_eq(st.state, RUNCTL_STATE_RUNNING);
+}
+
+/* An SFT file whose first prompt tokenizes to nothing: copying zero ids into a store not yet allocated was
+ * pointer arithmetic on NULL. It is a clear error naming the file and line. */
+Test(fuzz_regressions, sft_record_with_an_empty_first_prompt_is_a_clear_error) {
+    size_t len;
+    char *input = regression("sft_data", "empty-first-document", &len);
+    cr_assert(len > 1 && input[0] == 0, "the harness's first byte picks SFT");
+    char *dir = th_tmpdir("sft");
+    char data[4200], cfg_text[8400];
+    snprintf(data, sizeof data, "%s/data.jsonl", dir);
+    cr_assert(th_write_file(data, input + 1, len - 1));
+    snprintf(cfg_text, sizeof cfg_text,
+             "{\"stage\": \"sft\", \"dataset\": \"%s\", \"max_seq_length\": 32, \"max_steps\": 1}", data);
+    struct config cfg;
+    cr_assert_eq(config_resolve(&cfg, cJSON_Parse(cfg_text), "test", NULL, 0), STATUS_OK, "%s", err_msg());
+    struct tokenizer *tok;
+    char *tok_path = th_path("models/world/tokenizer.json");
+    cr_assert_eq(tokenizer_load(&tok, tok_path), STATUS_OK, "%s", err_msg());
+    struct lm_data d;
+    enum status st = lm_data_load(&d, &cfg, tok, 1);
+    cr_expect_eq(st, STATUS_FORMAT, "got %s: %s", status_name(st), err_msg());
+    cr_expect(strstr(err_msg(), "data.jsonl:1") && strstr(err_msg(), "prompt"), "%s", err_msg());
+    if (st == STATUS_OK) lm_data_free(&d);
+
+    /* The same for a pretraining document that is empty. */
+    const char empty_doc[] = "{\"text\": \"\"}\n{\"text\": \"some words of a document\"}\n";
+    cr_assert(th_write_file(data, empty_doc, sizeof empty_doc - 1));
+    snprintf(cfg_text, sizeof cfg_text,
+             "{\"stage\": \"pretrain\", \"dataset\": \"%s\", \"max_seq_length\": 4, \"max_steps\": 1}", data);
+    struct config pre;
+    cr_assert_eq(config_resolve(&pre, cJSON_Parse(cfg_text), "test", NULL, 0), STATUS_OK, "%s", err_msg());
+    cr_expect_eq(lm_data_load(&d, &pre, tok, 1), STATUS_OK, "%s", err_msg());
+    lm_data_free(&d);
+    config_free(&pre);
+    config_free(&cfg);
+    tokenizer_free(tok);
+    free(tok_path);
+    fs_remove_tree(dir);
+    free(dir);
+    free(input);
+}
+
+/* rms_norm_eps 1e-46 is positive as a double but 0 as the float32 the model computes with (and 1e300 does not
+ * convert at all): both are refused, naming the field. */
+Test(fuzz_regressions, rms_norm_eps_that_is_not_a_float32_is_refused) {
+    size_t len;
+    char *input = regression("model_config", "rms-norm-eps-underflows-float", &len);
+    char *dir = th_tmpdir("mcfg");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    cr_assert(th_write_file(path, input, len));
+    struct model_config c;
+    cr_expect_eq(model_config_load(&c, path), STATUS_FORMAT);
+    cr_expect(strstr(err_msg(), "config.json") && strstr(err_msg(), "rms_norm_eps"), "%s", err_msg());
+    free(input);
+
+    const char *big = "{\"model_type\": \"llama\", \"vocab_size\": 8, \"hidden_size\": 8, \"num_hidden_layers\": 1,"
+                      " \"num_attention_heads\": 2, \"intermediate_size\": 8, \"rms_norm_eps\": 1e300}";
+    cr_assert(th_write_file(path, big, strlen(big)));
+    cr_expect_eq(model_config_load(&c, path), STATUS_FORMAT);
+    cr_expect(strstr(err_msg(), "rms_norm_eps"), "%s", err_msg());
+    fs_remove_tree(dir);
+    free(dir);
+}
