@@ -1,7 +1,8 @@
 # r1lab — build, test, benchmark.
 #   make                 build ./r1lab (CPU backend) and, when nvcc is found, the CUDA backend build/rel/libr1lab-cuda.so
 #                        (CUDA=0 skips it, CUDA=1 insists; CUDA_ARCH=... overrides the targets, default sm_90 + PTX)
-#   make test            build and run the criterion suite (no GPU, no Python needed)
+#   make test            build and run the criterion suite (no GPU, no Python needed); installs missing packages
+#                        first, as make demo does
 #   make test SANITIZE=1 the same under AddressSanitizer + UBSan (objects in build/san)
 #   make bench           CPU benchmarks against the PyTorch reference (needs python3 with torch for the ratio)
 #   make demo            build, then run `r1lab demo`
@@ -94,7 +95,7 @@ NVCC_ALL   := $(NVCCFLAGS) -std=c++17 $(CUDA_ARCH) -Isrc/engine -Ikernels \
               -Xcompiler -fPIC,-fvisibility=hidden,-Wall,-Wextra,-Wno-unused-parameter
 KERNEL_CFLAGS := -std=c11 -O2 -g -fPIC -fvisibility=hidden -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE \
                  -Isrc/engine -Ikernels -I$(CUDA_HOME)/include -MMD -MP
-ifeq ($(filter clean format man-lint,$(MAKECMDGOALS)),)
+ifeq ($(filter clean format man-lint test demo deps deps-check deps-list fuzz fuzz-smoke fuzz-deps,$(MAKECMDGOALS)),)
   ifeq ($(CUDA_BUILD),1)
     $(info r1lab: CUDA backend: building $(CUDA_LIB) with $(NVCC) ($(strip $(CUDA_ARCH))))
   else
@@ -103,7 +104,7 @@ ifeq ($(filter clean format man-lint,$(MAKECMDGOALS)),)
 endif
 CUDA_TARGET := $(if $(filter 1,$(CUDA_BUILD)),$(CUDA_LIB))
 
-.PHONY: all test stress-saves bench bench-bin demo deps man-lint format clean install cuda
+.PHONY: all test test-run stress-saves bench bench-bin demo deps deps-check deps-list man-lint format clean install cuda
 all: $(BIN) $(CUDA_TARGET)
 
 # The CUDA library alone (CI compiles it wherever nvcc exists, so that the kernels cannot rot unnoticed).
@@ -142,7 +143,11 @@ $(SAVE_STRESS): $(LIB_OBJ) $(BUILD)/tests/tools/save_stress.o
 
 # The suite finds the binary under test, the fake trainer and the fixtures through these variables.
 # OMP_NUM_THREADS=1: criterion runs tests in parallel processes, so each one keeps to a single thread.
-test: $(BIN) $(TEST_BIN) $(FAKE_TRAINER) $(SAVE_STRESS) $(CUDA_TARGET)
+# Like demo, installs missing packages first; the sub-make then reads the flags pkg-config gives for them.
+test:
+	@$(call deps_ensure,$(DEBIAN_PACKAGES))
+	@$(MAKE) --no-print-directory test-run
+test-run: $(BIN) $(TEST_BIN) $(FAKE_TRAINER) $(SAVE_STRESS) $(CUDA_TARGET)
 	R1LAB_BIN=$(abspath $(BIN)) R1LAB_FAKE_TRAINER=$(abspath $(FAKE_TRAINER)) R1LAB_SAVE_STRESS=$(abspath $(SAVE_STRESS)) \
 	R1LAB_ROOT=$(CURDIR) \
 	OMP_NUM_THREADS=1 $(TEST_BIN) $(TEST_ARGS)
@@ -163,19 +168,41 @@ bench: $(BIN) $(BENCH_BIN)
 # The benchmark binary alone (bench/gpu.sh builds it with the CUDA library).
 bench-bin: $(BENCH_BIN) $(CUDA_TARGET)
 
-# Debian packages r1lab builds against (.ci/run installs the same list through `make deps`).
+# Debian packages r1lab builds against (.ci/run installs the same list through `make test`).
 DEBIAN_PACKAGES := build-essential pkg-config libopenblas-openmp-dev libcjson-dev libcriterion-dev libpcre2-dev \
                    libutf8proc-dev libncurses-dev libreadline-dev libcurl4-openssl-dev mandoc groff-base tmux
+# The one check of what is installed, shared by every target that installs packages when they are missing (demo,
+# test, fuzz): prints the packages of $(1) that dpkg does not list as installed, or, on a system without dpkg, a
+# note when pkg-config cannot find the libraries.
+deps_missing = if command -v dpkg-query >/dev/null 2>&1; then \
+                 for p in $(1); do dpkg-query -W -f='$${db:Status-Abbrev}' $$p 2>/dev/null | grep -q '^ii' || \
+                   printf '%s ' $$p; done; \
+               else pkg-config --exists $(PKGS) criterion 2>/dev/null || printf '(libraries pkg-config cannot find) '; fi
+# Installs what deps_missing reports, through `make deps`; says nothing when all is there.
+deps_ensure = missing=$$($(call deps_missing,$(1))); \
+              if [ -n "$$missing" ]; then echo "r1lab: missing Debian packages: $$missing"; \
+                $(MAKE) --no-print-directory deps DEPS_INSTALL="$(1)"; fi
+DEPS_INSTALL ?= $(DEBIAN_PACKAGES)
 deps:
 	@if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
-	 echo "installing: $(DEBIAN_PACKAGES)"; \
-	 $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES)
+	 echo "installing: $(DEPS_INSTALL)"; \
+	 $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $(DEPS_INSTALL)
 
-# The main job: installs what is missing, builds, and runs the demo.
+# The package list, one line (CI removes them again to start `make demo` from a fresh machine's state).
+deps-list:
+	@echo $(DEBIAN_PACKAGES)
+
+# Exits 1, naming them, when packages are missing (CI checks a fresh machine with it).
+deps-check:
+	@missing=$$($(call deps_missing,$(DEBIAN_PACKAGES))); \
+	 if [ -n "$$missing" ]; then echo "missing: $$missing"; exit 1; fi; echo "all build packages are installed"
+
+# The main job: installs what is missing, builds, and runs the demo (DEMO_ARGS: e.g. "max_steps=2 --headless").
+DEMO_ARGS ?=
 demo:
-	@pkg-config --exists $(PKGS) criterion 2>/dev/null && [ -e $(OPENBLAS_OMP_DIR)/libopenblas.so ] || $(MAKE) deps
+	@$(call deps_ensure,$(DEBIAN_PACKAGES))
 	@$(MAKE) --no-print-directory all
-	./$(BIN) demo
+	./$(BIN) demo $(DEMO_ARGS)
 
 # --- fuzzing: libFuzzer + ASan + UBSan with Debian's clang (docs/testing.md) -------------------------------------
 # One harness per parser in tests/fuzz/<target>.c; seeds in tests/fuzz/corpus/<target>/ (committed), inputs that
@@ -212,10 +239,9 @@ $(FUZZ_BUILD)/fuzz-%: $(FUZZ_BUILD)/tests/fuzz/%.o $(FUZZ_UTIL) $(FUZZ_LIB)
 .PHONY: fuzz fuzz-smoke fuzz-bin fuzz-deps fuzz-run fuzz-smoke-run
 fuzz-bin: $(FUZZ_BINS)
 
-# Installs clang's fuzzing runtime when it is missing.
+# Installs clang's fuzzing runtime when it is missing (with the build packages, through the shared check).
 fuzz-deps:
-	@command -v $(FUZZ_CC) >/dev/null && [ -n "$$($(FUZZ_CC) -print-file-name=libclang_rt.fuzzer-x86_64.a | grep /)" ] || \
-	 $(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(FUZZ_PACKAGES)"
+	@$(call deps_ensure,$(DEBIAN_PACKAGES) $(FUZZ_PACKAGES))
 
 fuzz: fuzz-deps
 	@$(MAKE) --no-print-directory fuzz-run
