@@ -49,6 +49,9 @@ bool th_pty_spawn(struct th_pty *p, const char *const *args, const char *const *
         unsetenv("COLUMNS");
         unsetenv("LINES");
         unsetenv("R1LAB_HISTORY"); /* tests say where history goes */
+        /* A UTF-8 terminal unless a test says otherwise: what the screen shows (box drawing or ASCII) follows the
+         * locale, and a fresh machine or a CI job has none set. C.UTF-8 is built into glibc. */
+        setenv("LC_ALL", "C.UTF-8", 1);
         for (size_t i = 0; env && env[i]; i++) putenv((char *)env[i]);
         signal(SIGINT, SIG_DFL);
         size_t n = 0;
