@@ -12,6 +12,8 @@
 #include "harness.h"
 #include "lm_data.h"
 #include "model_config.h"
+#include "repl/oai.h"
+#include "repl/sse.h"
 #include "runctl.h"
 #include "tokenizer.h"
 
@@ -80,7 +82,8 @@ Test(fuzz_regressions, status_truncated_inside_a_character_stays_readable) {
     struct runctl_status st = {.state = RUNCTL_STATE_FAILED};
     char msg[1024] = "";
     for (int i = 0; i < 200; i++) strcat(msg, "\xc3\xa9"); /* é */
-    snprintf(st.message, sizeof st.message, "%s", msg); /* 255 bytes: the last é is cut in half */
+    memcpy(st.message, msg, sizeof st.message - 1); /* 255 bytes, as a caller's snprintf cuts: the last é in half */
+    st.message[sizeof st.message - 1] = '\0';
     snprintf(st.device, sizeof st.device, "cannot open /data/\xff\xfe.bin");
     cr_assert_eq(runctl_write_status(&rc, &st), STATUS_OK);
     cr_assert_eq(runctl_status_read(dir, &back), STATUS_OK, "%s", err_msg());
@@ -165,4 +168,46 @@ Test(fuzz_regressions, rms_norm_eps_that_is_not_a_float32_is_refused) {
     cr_expect(strstr(err_msg(), "rms_norm_eps"), "%s", err_msg());
     fs_remove_tree(dir);
     free(dir);
+}
+
+/* Token counts in "usage" that no int64 holds (a 21-digit number; 1e3089, which parses as infinity) were
+ * converted anyway (undefined behaviour); they now count as absent. Both through the stream parser and
+ * through a whole (non-streamed) response. */
+struct usage_seen {
+    int64_t prompt, completion;
+};
+
+static enum status usage_event(void *user, const char *type, const char *data, size_t len) {
+    struct usage_seen *u = user;
+    if (len == 6 && memcmp(data, "[DONE]", 6) == 0) return STATUS_OK;
+    struct oai_delta d;
+    oai_delta_init(&d);
+    enum status st = oai_parse_chunk(data, len, &d);
+    if (d.prompt_tokens >= 0) u->prompt = d.prompt_tokens;
+    if (d.completion_tokens >= 0) u->completion = d.completion_tokens;
+    oai_delta_free(&d);
+    return st == STATUS_FORMAT ? STATUS_OK : st; /* the fuzzer's stream also holds a chunk of broken JSON */
+}
+
+Test(fuzz_regressions, usage_counts_beyond_int64_are_ignored) {
+    size_t len;
+    char *stream = regression("sse_stream", "usage-count-overflows-int64", &len);
+    struct usage_seen u = {-1, -1};
+    struct sse_parser p;
+    sse_init(&p, 1 << 16, usage_event, &u);
+    cr_expect_eq(sse_feed(&p, stream, len), STATUS_OK, "%s", err_msg());
+    sse_free(&p);
+    cr_expect_eq(u.prompt, 5, "the sane usage event that follows counts (got %lld)", (long long)u.prompt);
+    cr_expect_eq(u.completion, 7);
+    free(stream);
+
+    char *body = regression("oai_response", "usage-count-infinite", &len);
+    struct oai_delta d;
+    oai_delta_init(&d);
+    cr_expect_eq(oai_parse_response(body, len, &d), STATUS_OK, "%s", err_msg());
+    cr_expect_eq(d.prompt_tokens, 3);
+    cr_expect_eq(d.completion_tokens, -1, "an infinite count is no count");
+    cr_expect_str_eq(d.content.data, "<think>a</think> 2");
+    oai_delta_free(&d);
+    free(body);
 }

@@ -92,8 +92,11 @@ static void put_usage(const cJSON *root, struct oai_delta *d) {
     if (!cJSON_IsObject(u)) return;
     const cJSON *pt = cJSON_GetObjectItemCaseSensitive(u, "prompt_tokens");
     const cJSON *ct = cJSON_GetObjectItemCaseSensitive(u, "completion_tokens");
-    if (cJSON_IsNumber(pt) && pt->valuedouble >= 0) d->prompt_tokens = (int64_t)pt->valuedouble;
-    if (cJSON_IsNumber(ct) && ct->valuedouble >= 0) d->completion_tokens = (int64_t)ct->valuedouble;
+    /* A count no int64 holds (1e300, or 1e3089, which parses as inf) is no count: converting it is undefined. */
+    if (cJSON_IsNumber(pt) && pt->valuedouble >= 0 && pt->valuedouble < 9e15)
+        d->prompt_tokens = (int64_t)pt->valuedouble;
+    if (cJSON_IsNumber(ct) && ct->valuedouble >= 0 && ct->valuedouble < 9e15)
+        d->completion_tokens = (int64_t)ct->valuedouble;
 }
 
 static void put_text(struct strbuf *sb, const cJSON *obj, const char *key) {
