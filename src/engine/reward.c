@@ -4,6 +4,7 @@
 #include "reward.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <utf8proc.h>
@@ -248,11 +249,15 @@ static bool is_reflection_word(const char *w, size_t n) {
 static bool is_ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 /* The first English reflection starting at or after `from`: a reflection word, or "let me re..." (the span
- * covers the phrase). Words are runs of ASCII letters compared in lower case; the scan starts at the
- * beginning of the text so a phrase that begins before `from` is not cut in half. */
-static bool next_english(const char *s, size_t n, size_t from, struct reward_span *out) {
+ * covers the phrase). Words are runs of ASCII letters compared in lower case. The scan starts at `from`: a
+ * phrase that begins before it is never reported, and one that begins after it needs no earlier words (a word
+ * that `from` cuts is skipped, it begins before `from`). It stops once no match can begin at or before
+ * `limit`, the offset of a match the caller found already: each call then costs the distance to the next
+ * match, not the length of the text, and counting k reflections is linear rather than k times the text. */
+static bool next_english(const char *s, size_t n, size_t from, size_t limit, struct reward_span *out) {
     char prev2[8] = "", prev1[8] = "";
-    size_t prev2_start = 0, prev1_start = 0, i = 0;
+    size_t prev2_start = SIZE_MAX, prev1_start = SIZE_MAX, i = from; /* SIZE_MAX: no such word */
+    while (i > 0 && i < n && is_ascii_letter(s[i - 1]) && is_ascii_letter(s[i])) i++;
     while (i < n) {
         if (!is_ascii_letter(s[i])) {
             i++;
@@ -281,24 +286,36 @@ static bool next_english(const char *s, size_t n, size_t from, struct reward_spa
             prev1[0] = '\0';
         }
         prev1_start = start;
+        /* Every later match starts at prev2 (a phrase) or after: none can beat the caller's any more. */
+        if (start > limit && (prev2_start == SIZE_MAX || prev2_start > limit)) return false;
+    }
+    return false;
+}
+
+/* The first Chinese reflection word starting in [from, limit): one pass over the bytes, so that a text full of
+ * one of the words does not make every other word's search run to its end. */
+static bool next_chinese(const char *s, size_t n, size_t from, size_t limit, struct reward_span *out) {
+    for (size_t i = from; i < limit && i < n; i++) {
+        if ((unsigned char)s[i] < 0x80) continue;
+        for (size_t z = 0; REFLECTION_ZH[z]; z++) {
+            size_t k = strlen(REFLECTION_ZH[z]);
+            if (k <= n - i && memcmp(s + i, REFLECTION_ZH[z], k) == 0) {
+                *out = (struct reward_span){i, k};
+                return true;
+            }
+        }
     }
     return false;
 }
 
 bool reward_next_reflection(const char *s, size_t n, size_t *pos, struct reward_span *out) {
     if (*pos >= n) return false;
-    struct reward_span best = {0}, cand;
-    bool found = next_english(s, n, *pos, &best);
-    for (size_t z = 0; REFLECTION_ZH[z]; z++) {
-        size_t k = strlen(REFLECTION_ZH[z]);
-        const char *p = memmem(s + *pos, n - *pos, REFLECTION_ZH[z], k);
-        if (!p) continue;
-        cand = (struct reward_span){(size_t)(p - s), k};
-        if (!found || cand.off < best.off) best = cand, found = true;
-    }
-    if (!found) return false;
-    *out = best;
-    *pos = best.off + best.len;
+    struct reward_span zh, en;
+    bool have_zh = next_chinese(s, n, *pos, n, &zh);
+    bool have_en = next_english(s, n, *pos, have_zh ? zh.off : n, &en);
+    if (!have_zh && !have_en) return false;
+    *out = have_en && (!have_zh || en.off < zh.off) ? en : zh;
+    *pos = out->off + out->len;
     return true;
 }
 
@@ -311,9 +328,10 @@ int reward_count_reflections(const char *s, size_t n) {
 }
 
 bool reward_has_reflection(const char *text, size_t len) {
-    struct reward_span t;
+    struct reward_span t, first;
+    size_t pos = 0;
     if (!reward_find_think(text, len, &t)) return false;
-    return reward_count_reflections(text + t.off, t.len) > 0;
+    return reward_next_reflection(text + t.off, t.len, &pos, &first); /* the first one is enough */
 }
 
 /* ---- scoring ----------------------------------------------------------------------------------------- */

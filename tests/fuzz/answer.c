@@ -5,7 +5,8 @@
  * gold answers of every kind (integer, fraction, big number, text, Countdown).
  *
  * Checks beyond "no crash": spans lie inside the text; rewards are finite and in their documented ranges; a
- * canonical number re-parses to itself; the think splitter's output is the same however the text is cut. */
+ * canonical number re-parses to itself; the think splitter's output is the same however the text is cut; the
+ * reflection finder finds the same spans as the quadratic one it replaced (kept here as the reference). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -48,6 +49,92 @@ static void check_unit(double x) {
     if (!(x >= 0.0 && x <= 1.0)) abort();
 }
 
+/* The reflection finder as it was before it was made linear (it rescanned the text from its start for every
+ * match, and searched each Chinese word to the end): the new one must find exactly the same spans. */
+static const char *const REF_WORDS[] = {"wait",      "check",        "checks",  "checked",  "checking",
+                                        "verify",    "verifies",     "verified", "verifying", "verification",
+                                        "recheck",   "rechecks",     "rechecked", "rechecking", "doublecheck", NULL};
+static const char *const REF_ZH[] = {"\xe7\xad\x89\xe7\xad\x89", "\xe7\xad\x89\xe4\xb8\x80\xe4\xb8\x8b",
+                                     "\xe6\xa3\x80\xe6\x9f\xa5", "\xe9\xaa\x8c\xe8\xaf\x81", NULL};
+
+static bool ref_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+static bool ref_word(const char *w, size_t n) {
+    for (size_t i = 0; REF_WORDS[i]; i++)
+        if (strlen(REF_WORDS[i]) == n && memcmp(w, REF_WORDS[i], n) == 0) return true;
+    if (n >= 3 && w[0] == 'h') {
+        for (size_t i = 1; i < n; i++)
+            if (w[i] != 'm') return false;
+        return true;
+    }
+    return false;
+}
+
+static bool ref_english(const char *s, size_t n, size_t from, struct reward_span *out) {
+    char prev2[8] = "", prev1[8] = "";
+    size_t prev2_start = 0, prev1_start = 0, i = 0;
+    while (i < n) {
+        if (!ref_letter(s[i])) {
+            i++;
+            continue;
+        }
+        char w[16];
+        size_t k = 0, start = i;
+        for (; i < n && ref_letter(s[i]); i++)
+            if (k < sizeof w) w[k++] = (char)(s[i] | 0x20);
+        size_t len = i - start;
+        if (len > sizeof w) len = sizeof w + 1;
+        bool phrase = strcmp(prev2, "let") == 0 && strcmp(prev1, "me") == 0 && len >= 2 && len <= sizeof w &&
+                      w[0] == 'r' && w[1] == 'e';
+        size_t span_start = phrase ? prev2_start : start;
+        if ((phrase || (len <= sizeof w && ref_word(w, len))) && span_start >= from) {
+            *out = (struct reward_span){span_start, i - span_start};
+            return true;
+        }
+        memcpy(prev2, prev1, sizeof prev2);
+        prev2_start = prev1_start;
+        if (len < sizeof prev1) {
+            memcpy(prev1, w, len);
+            prev1[len] = '\0';
+        } else {
+            prev1[0] = '\0';
+        }
+        prev1_start = start;
+    }
+    return false;
+}
+
+static bool ref_next(const char *s, size_t n, size_t *pos, struct reward_span *out) {
+    if (*pos >= n) return false;
+    struct reward_span best = {0}, cand;
+    bool found = ref_english(s, n, *pos, &best);
+    for (size_t z = 0; REF_ZH[z]; z++) {
+        size_t k = strlen(REF_ZH[z]);
+        const char *p = memmem(s + *pos, n - *pos, REF_ZH[z], k);
+        if (!p) continue;
+        cand = (struct reward_span){(size_t)(p - s), k};
+        if (!found || cand.off < best.off) best = cand, found = true;
+    }
+    if (!found) return false;
+    *out = best;
+    *pos = best.off + best.len;
+    return true;
+}
+
+static void check_reflections(const char *s, size_t n) {
+    size_t pa = 0, pb = 0;
+    struct reward_span a, b;
+    for (;;) {
+        bool fa = reward_next_reflection(s, n, &pa, &a), fb = ref_next(s, n, &pb, &b);
+        if (fa != fb || (fa && (a.off != b.off || a.len != b.len))) {
+            fprintf(stderr, "reflection: new %d (%zu+%zu), reference %d (%zu+%zu)\n", fa, fa ? a.off : 0,
+                    fa ? a.len : 0, fb, fb ? b.off : 0, fb ? b.len : 0);
+            abort();
+        }
+        if (!fa) return;
+    }
+}
+
 /* The splitter's output as two parallel strings: the bytes, and for each byte a letter naming its kind and whether
  * it is part of a tag. How the output was cut into callbacks may differ between runs; what each byte is may not. */
 struct segs {
@@ -56,8 +143,10 @@ struct segs {
 
 static void collect(void *user, enum seg_kind kind, bool tag, const char *s, size_t n) {
     struct segs *g = user;
+    char code[64];
+    memset(code, 'a' + 2 * (int)kind + (tag ? 1 : 0), sizeof code);
     strbuf_append(&g->bytes, s, n);
-    for (size_t i = 0; i < n; i++) strbuf_putc(&g->kinds, (char)('a' + 2 * (int)kind + (tag ? 1 : 0)));
+    for (size_t i = 0; i < n; i += sizeof code) strbuf_append(&g->kinds, code, n - i < sizeof code ? n - i : sizeof code);
 }
 
 static bool same_split(const char *s, size_t n, const uint8_t *cuts) {
@@ -97,13 +186,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_unit(reward_language(text, size, REWARD_LANG_EN));
     check_unit(reward_language(text, size, REWARD_LANG_ZH));
     if (reward_count_reflections(text, size) < 0) abort();
+    if (size <= 2048) check_reflections(text, size); /* the reference is quadratic: keep it to small inputs */
+    /* The whole score once (format, language and reflection do not depend on the gold answer), accuracy against
+     * every gold answer. */
+    struct reward_result r;
+    reward_score(&spec, &golds.items[size % golds.n], text, size, (int)(size % 80), 64, &r);
+    if (!isfinite(r.total) || (r.value[0] != 0.0 && r.value[0] != 1.0)) abort();
+    if (r.has_answer) check_span(&r.answer, size);
     for (size_t i = 0; i < golds.n; i++) {
         double a = reward_accuracy(&golds.items[i], text, size);
         if (a != 0.0 && a != 1.0) abort();
-        struct reward_result r;
-        reward_score(&spec, &golds.items[i], text, size, (int)(size % 80), 64, &r);
-        if (!isfinite(r.total)) abort();
-        check_span(&r.answer, size);
     }
 
     struct answer a;
