@@ -10,6 +10,7 @@
 
 #include "fsutil.h"
 #include "json.h"
+#include "origin.h"
 
 static enum status write_json(const char *dir, const char *name, const cJSON *obj) {
     char path[PATH_MAX];
@@ -121,6 +122,7 @@ enum status checkpoint_save(const char *dir, const struct checkpoint_contents *c
     if (st == STATUS_OK && c->tokenizer_dir) st = copy_tokenizer(c->tokenizer_dir, tmp);
     if (st == STATUS_OK && c->optim) st = save_optimizer(tmp, c->optim);
     if (st == STATUS_OK && c->trainer_state) st = write_json(tmp, "trainer_state.json", c->trainer_state);
+    if (st == STATUS_OK && c->training_config) st = write_json(tmp, ORIGIN_FILE, c->training_config);
     if (st == STATUS_OK) st = fs_fsync_path(tmp);
     /* Replace an existing checkpoint of the same name: move it aside, move the new one in, drop the old. */
     bool had_old = st == STATUS_OK && fs_exists(dir);

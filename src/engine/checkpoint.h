@@ -1,7 +1,9 @@
 /* checkpoint: a training checkpoint is a Hugging Face model directory (config.json, model.safetensors,
  * tokenizer.json, tokenizer_config.json, generation_config.json) that transformers loads as is, plus
  * r1lab's optimizer.safetensors (AdamW moments as "<param>.exp_avg" / "<param>.exp_avg_sq", step counters
- * in the metadata) and trainer_state.json (whatever the trainer needs to resume exactly).
+ * in the metadata), trainer_state.json (whatever the trainer needs to resume exactly) and
+ * training_config.json (the resolved configuration it was trained with, so that chat, compare and eval use
+ * its template and world: origin.h).
  *
  * Saving builds the directory under a temporary name next to the target, fsyncs every file and the
  * directory, then renames it into place, so a crash leaves either no checkpoint or a whole one. Names on
@@ -25,6 +27,7 @@ struct checkpoint_contents {
     const char *tokenizer_dir;      /* directory (or tokenizer.json path) to copy the tokenizer files from */
     const struct optimizer *optim;  /* NULL: no optimizer.safetensors */
     const cJSON *trainer_state;     /* NULL: no trainer_state.json */
+    const cJSON *training_config;   /* the run's resolved config, as training_config.json (origin.h); NULL: none */
     enum st_dtype weights_dtype;    /* ST_F32 (exact resume) or ST_BF16 */
 };
 

@@ -279,6 +279,7 @@ static enum status save_with_state(struct trainer *t, const cJSON *state) {
     const char *dtype = config_string(t->cfg, "save_dtype");
     struct checkpoint_contents c = {
         .model = &t->model, .tokenizer_dir = t->tokenizer_src, .optim = &t->opt, .trainer_state = state,
+        .training_config = t->cfg->root,
         .weights_dtype = dtype && strcmp(dtype, "bfloat16") == 0 ? ST_BF16 : ST_F32,
     };
     TRY(write_status(t, RUNCTL_STATE_SAVING, ""));
