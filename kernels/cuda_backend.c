@@ -415,9 +415,16 @@ bool cu_repeat_end(struct backend *be) {
         if (e == cudaSuccess && cb->rep_capture_failed) e = cudaErrorStreamCaptureInvalidated;
         if (e != cudaSuccess) {
             /* The capture failed, so nothing of the step ran: drop the host copies it queued, decode without
-             * graphs from now on, and have the caller run the step again op by op. */
+             * graphs from now on, and have the caller run the step again op by op (weight shadows are then
+             * converted again, since a conversion captured into the lost graph never ran). */
             cudaGetLastError();
             cb->n_pending = cb->rep_pending_mark;
+            /* A shadow refreshed (or created) during the capture was marked current by work that never ran. */
+            for (size_t i = 0; i < cb->n_allocs; i++)
+                if (cb->allocs[i].shadow) {
+                    cb->allocs[i].dirty_lo = 0;
+                    cb->allocs[i].dirty_hi = cb->allocs[i].bytes / sizeof(float);
+                }
             cb->graphs_enabled = false;
             graphs_drop_all(cb);
             char msg[256];
