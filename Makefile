@@ -6,11 +6,15 @@
 #   make bench           CPU benchmarks against the PyTorch reference (needs python3 with torch for the ratio)
 #   make demo            build, then run `r1lab demo`
 #   make man-lint        lint the manual pages with mandoc and groff
+#   make cuda-resources  registers, spills and shared memory of every kernel (nvcc -Xptxas -v), as docs/cuda.md lists
+#   make BUILD=build/portable MARCH=x86-64-v2 ...   a build for other x86-64 machines in its own directory (the
+#                        binary is then build/portable/r1lab; bench/gpu_bundle.sh uses this)
 VERSION := 0.1.0
 
 CC       ?= cc
 SANITIZE ?= 0
 PREFIX   ?= /usr/local
+MARCH    ?= native
 
 ifeq ($(SANITIZE),1)
   BUILD    := build/san
@@ -19,9 +23,10 @@ ifeq ($(SANITIZE),1)
   BIN      := $(BUILD)/r1lab
 else
   BUILD    := build/rel
-  OPTFLAGS := -O3 -g -march=native
+  OPTFLAGS := -O3 -g -march=$(MARCH)
   LDSAN    :=
-  BIN      := r1lab
+  # ./r1lab for the default build; any other BUILD= (a portable build, say) keeps its binary to itself
+  BIN      := $(if $(filter build/rel,$(BUILD)),r1lab,$(BUILD)/r1lab)
 endif
 
 # OpenBLAS: prefer Debian's OpenMP build so that BLAS and our own OpenMP loops share one thread pool
@@ -61,7 +66,10 @@ TEST_SRC   := $(wildcard tests/*.c)
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/src/main.o
-TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+# The kernels' host-side planning code (plain C: launch geometry, copy batching, row grouping) is also linked into
+# the test binary, which checks it without a device.
+PLAN_SRC := $(wildcard kernels/*_plan.c)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(PLAN_SRC:%.c=$(BUILD)/host/%.o)
 TEST_BIN := $(BUILD)/tests/r1lab-tests
 # A stand-in trainer for the dashboard's integration tests (writes a run directory, obeys control.jsonl).
 FAKE_TRAINER := $(BUILD)/tests/fake-trainer
@@ -101,7 +109,7 @@ ifeq ($(filter clean format man-lint,$(MAKECMDGOALS)),)
 endif
 CUDA_TARGET := $(if $(filter 1,$(CUDA_BUILD)),$(CUDA_LIB))
 
-.PHONY: all test bench bench-bin demo deps man-lint format clean install cuda
+.PHONY: all test bench bench-bin demo deps man-lint format clean install cuda cuda-resources
 all: $(BIN) $(CUDA_TARGET)
 
 # The CUDA library alone (CI compiles it wherever nvcc exists, so that the kernels cannot rot unnoticed).
@@ -117,8 +125,16 @@ $(BUILD)/kernels/%.o: kernels/%.c
 
 # libcudart and cuBLAS come from the toolkit the library was built with (rpath), so it loads wherever that is.
 $(CUDA_LIB): $(KERNEL_OBJ)
-	$(NVCC) -shared $(CUDA_ARCH) --cudart shared -o $@ $^ -lcublas \
+	$(NVCC) -shared $(CUDA_ARCH) --cudart shared -o $@ $^ -lcublasLt -lcublas \
 	    -Xlinker -rpath -Xlinker $(CUDA_HOME)/lib64 -Xlinker -z -Xlinker defs
+
+$(BUILD)/host/kernels/%.o: kernels/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Ikernels $(CFLAGS) -c -o $@ $<
+
+# Registers, spills and shared memory per kernel, from ptxas (no GPU needed).
+cuda-resources:
+	@bash bench/ptxas_report.sh "$(NVCC)" "$(CUDA_ARCH)"
 
 $(BIN): $(LIB_OBJ) $(MAIN_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

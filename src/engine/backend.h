@@ -19,7 +19,12 @@
  *   pointers and scalar arguments, only the contents of host index arrays changing (one decode step). The CUDA
  *   backend records it as a CUDA graph and replays it. Inside a section no op may synchronise (download,
  *   check, sum_squares, alloc, free) or choose its launch shape from host array contents (attention_fwd/bwd,
- *   lmhead_fwd/bwd), and host outputs (sample) are valid only after the next ->check. */
+ *   lmhead_fwd/bwd), and host outputs (sample) are valid only after the next ->check. A backend that records a
+ *   section may fail to (a CUDA graph capture can fail); repeat_end then returns false, nothing of the section
+ *   has run and no error is recorded, and the caller issues the same ops again outside a section.
+ * - Padding rows: a decode row whose slot is negative is a dummy (kv_store stores nothing for it,
+ *   attention_decode writes zeros). Callers use them to round a repeat section's row count up to
+ *   backend_repeat_rows, so that a shrinking batch meets few distinct section shapes. */
 #ifndef R1LAB_BACKEND_H
 #define R1LAB_BACKEND_H
 
@@ -32,7 +37,7 @@
 
 /* Bumped whenever struct backend, struct backend_ops or struct backend_host change: a CUDA library built
  * against another layout is refused at load time instead of crashing. */
-#define R1LAB_BACKEND_ABI 2
+#define R1LAB_BACKEND_ABI 3
 
 enum backend_kind { BACKEND_CPU, BACKEND_CUDA };
 
@@ -58,9 +63,10 @@ struct backend_ops {
     /* --- lifetime --- */
     void (*close)(struct backend *be); /* frees the backend itself (buffers from ->alloc must be freed first) */
     void (*memory)(struct backend *be, struct backend_memory *out);
-    /* Brackets one repeatable sequence of ops (see the conventions above); key names the sequence's shape. */
+    /* Brackets one repeatable sequence of ops (see the conventions above); key names the sequence's shape.
+     * repeat_end returns false when the section's ops did not run and must be issued again outside a section. */
     void (*repeat_begin)(struct backend *be, uint64_t key);
-    void (*repeat_end)(struct backend *be);
+    bool (*repeat_end)(struct backend *be);
 
     /* --- memory --- */
     enum status (*alloc)(struct backend *be, size_t bytes, void **out); /* zero-filled */
@@ -119,11 +125,12 @@ struct backend_ops {
                        const int32_t *targets, const float *lse, const float *dlogp, int N, int C, int V);
 
     /* --- KV cache: the model passes one layer's k and v caches, each (S, T, NKV*HS) --- */
-    /* For each row i of qkv (N, (NH+2*NKV)*HS): copy its k and v parts into slot slots[i] at position pos[i]. */
+    /* For each row i of qkv (N, (NH+2*NKV)*HS): copy its k and v parts into slot slots[i] at position pos[i]
+     * (nothing for a padding row, slots[i] < 0). */
     void (*kv_store)(struct backend *be, float *kcache, float *vcache, const float *qkv, const int32_t *slots,
                      const int32_t *pos, int N, int NH, int NKV, int HS, int T);
     /* One query row per slot: out (S, NH*HS) = attention of q (rows of qkv (S, ...)) over cache positions
-     * 0..pos[s] of slot slots[s] (the current token's k/v already stored). */
+     * 0..pos[s] of slot slots[s] (the current token's k/v already stored); zeros for a padding row (slots[s] < 0). */
     void (*attention_decode)(struct backend *be, float *out, const float *qkv, const float *kcache,
                              const float *vcache, const int32_t *slots, const int32_t *pos, int S, int NH, int NKV,
                              int HS, int T);
@@ -153,8 +160,19 @@ struct backend {
     char name[96]; /* for logs and the dashboard: "CPU (OpenBLAS, 2 threads)" */
     int threads;
     bool sample_on_device; /* the rollout should sample with ->sample instead of downloading logits */
+    int repeat_rows_quantum; /* repeat sections round their rows up (backend_repeat_rows); <= 1: no rounding */
     void *impl;            /* implementation state */
 };
+
+/* The rows a repeat section of S rows should run with on this backend (S plus padding rows): S rounded up to a
+ * multiple of the quantum q up to 8q rows, of 2q above, so that a batch shrinking from 256 rows meets 20 shapes
+ * (q = 8) instead of 256. */
+static inline int backend_repeat_rows(const struct backend *be, int S) {
+    int q = be->repeat_rows_quantum;
+    if (q <= 1 || S <= 0) return S;
+    int step = S <= 8 * q ? q : 2 * q;
+    return (S + step - 1) / step * step;
+}
 
 /* What the engine lends a backend loaded from a shared library, which cannot reach the engine's own
  * thread-local error message or log sink directly: it reports through these. */

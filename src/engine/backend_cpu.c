@@ -434,6 +434,7 @@ static void cpu_kv_store(struct backend *be, float *kcache, float *vcache, const
     size_t row = (size_t)(NH + 2 * NKV) * HS, kv = (size_t)NKV * HS;
 #pragma omp parallel for schedule(static)
     for (int i = 0; i < N; i++) {
+        if (slots[i] < 0) continue; /* padding row */
         size_t at = ((size_t)slots[i] * T + (size_t)pos[i]) * kv;
         const float *src = qkv + (size_t)i * row + (size_t)NH * HS;
         memcpy(kcache + at, src, sizeof(float) * kv);
@@ -453,6 +454,11 @@ static void cpu_attention_decode(struct backend *be, float *out, const float *qk
     for (int s = 0; s < S; s++) {
         for (int h = 0; h < NH; h++) {
             float *sc = sc_all + (size_t)omp_get_thread_num() * (T + 1);
+            float *o = out + (size_t)s * NH * HS + (size_t)h * HS;
+            if (slots[s] < 0) { /* padding row */
+                memset(o, 0, sizeof(float) * HS);
+                continue;
+            }
             const float *q = qkv + (size_t)s * row + (size_t)h * HS;
             size_t base = (size_t)slots[s] * T * kv + (size_t)(h / group) * HS;
             int len = pos[s] + 1;
@@ -468,7 +474,6 @@ static void cpu_attention_decode(struct backend *be, float *out, const float *qk
                 sum += sc[j];
             }
             float inv = 1.0f / sum;
-            float *o = out + (size_t)s * NH * HS + (size_t)h * HS;
             memset(o, 0, sizeof(float) * HS);
             for (int j = 0; j < len; j++) {
                 const float *v = vcache + base + (size_t)j * kv;
@@ -552,7 +557,7 @@ static void cpu_memory(struct backend *be, struct backend_memory *out) {
 
 /* The CPU runs every op as it comes: repeat sections change nothing. */
 static void cpu_repeat_begin(struct backend *be, uint64_t key) { (void)be, (void)key; }
-static void cpu_repeat_end(struct backend *be) { (void)be; }
+static bool cpu_repeat_end(struct backend *be) { return (void)be, true; }
 
 static const struct backend_ops cpu_ops = {
     .close = cpu_close,

@@ -606,14 +606,21 @@ enum status kv_cache_init(struct kv_cache *kv, struct model *m, int n_slots, int
     kv->v = kv->k + per;
     size_t C = (size_t)c->hidden_size, QKV = (size_t)model_config_qkv_dim(c);
     size_t A = (size_t)c->num_heads * c->head_dim, I = (size_t)c->intermediate_size, V = (size_t)c->vocab_size;
-    size_t sizes[] = {S * C, S * C, S * QKV, S * A, S * C, S * 2 * I, S * I, S, S * V};
+    size_t R = (size_t)backend_repeat_rows(be, n_slots);
+    kv->rows = (int)R;
+    kv->pad_i32 = malloc(4 * R * sizeof(int32_t));
+    kv->pad_u = malloc(R * sizeof(double));
+    if (!kv->pad_i32 || !kv->pad_u) {
+        kv_cache_free(kv, m);
+        return err_set(STATUS_NOMEM, "cannot allocate decode indices for %zu rows", R);
+    }
+    size_t sizes[] = {R * C, R * C, R * QKV, R * A, R * C, R * 2 * I, R * I, R, R * V};
     float **dst[] = {&kv->x, &kv->ln, &kv->qkv, &kv->att, &kv->tmp, &kv->gu, &kv->h, &kv->rstd, &kv->logits};
     size_t total = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) total += align_up(sizes[i]);
     st = be->ops->alloc(be, total * sizeof(float), &kv->scratch_block);
     if (st != STATUS_OK) {
-        be->ops->free(be, kv->k_block);
-        memset(kv, 0, sizeof *kv);
+        kv_cache_free(kv, m);
         return st;
     }
     float *p = kv->scratch_block;
@@ -629,6 +636,8 @@ enum status kv_cache_init(struct kv_cache *kv, struct model *m, int n_slots, int
 void kv_cache_free(struct kv_cache *kv, struct model *m) {
     if (kv->k_block) m->be->ops->free(m->be, kv->k_block);
     if (kv->scratch_block) m->be->ops->free(m->be, kv->scratch_block);
+    free(kv->pad_i32);
+    free(kv->pad_u);
     memset(kv, 0, sizeof *kv);
 }
 
@@ -752,19 +761,39 @@ enum status model_decode_sample(struct model *m, struct kv_cache *kv, int S, con
                                 const double *u, int32_t *next) {
     TRY(check_decode(m, kv, S, tokens, pos));
     struct backend *be = m->be;
+    /* Rounded up with padding rows (token 0, position 0, no slot), so that a batch shrinking as its sequences
+     * finish meets few step shapes and the backend can replay a recorded step. */
+    int R = backend_repeat_rows(be, S);
+    if (R > kv->rows) R = kv->rows;
+    int32_t *out = next;
+    if (R > S) {
+        int32_t *t = kv->pad_i32, *sl = t + R, *p = sl + R;
+        for (int i = 0; i < R; i++) {
+            t[i] = i < S ? tokens[i] : 0;
+            sl[i] = i < S ? slots[i] : -1;
+            p[i] = i < S ? pos[i] : 0;
+            kv->pad_u[i] = i < S ? u[i] : 0.0;
+        }
+        tokens = t, slots = sl, pos = p, u = kv->pad_u, out = p + R;
+    }
     /* Everything that fixes the step's shape and arguments: the batch size, the buffers, the sampling. */
     uint32_t tbits, pbits;
     memcpy(&tbits, &sp->temperature, sizeof tbits);
     memcpy(&pbits, &sp->top_p, sizeof pbits);
-    uint64_t parts[] = {(uint64_t)S, (uint64_t)(uintptr_t)kv->k, (uint64_t)(uintptr_t)m->params,
+    uint64_t parts[] = {(uint64_t)R, (uint64_t)(uintptr_t)kv->k, (uint64_t)(uintptr_t)m->params,
                         (uint64_t)tbits << 32 | pbits, (uint64_t)(uint32_t)sp->top_k};
     uint64_t key = 0;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) key = rng_mix64(key ^ parts[i]);
     be->ops->repeat_begin(be, key);
-    decode_body(m, kv, S, tokens, slots, pos);
-    be->ops->sample(be, next, kv->logits, u, S, m->cfg.vocab_size, sp);
-    be->ops->repeat_end(be);
-    return be->ops->check(be);
+    decode_body(m, kv, R, tokens, slots, pos);
+    be->ops->sample(be, out, kv->logits, u, R, m->cfg.vocab_size, sp);
+    if (!be->ops->repeat_end(be)) { /* the backend could not record the step: nothing ran, so run it plainly */
+        decode_body(m, kv, R, tokens, slots, pos);
+        be->ops->sample(be, out, kv->logits, u, R, m->cfg.vocab_size, sp);
+    }
+    enum status st = be->ops->check(be);
+    if (out != next && st == STATUS_OK) memcpy(next, out, sizeof(int32_t) * (size_t)S);
+    return st;
 }
 
 /* ---------------------------------------------------------------------------------------------------- */

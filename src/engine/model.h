@@ -160,8 +160,11 @@ struct kv_cache {
     int n_slots; /* S */
     int max_len; /* T */
     float *k, *v; /* (L, S, T, NKV*HS) */
-    /* decode-step scratch */
-    float *x, *ln, *qkv, *att, *tmp, *gu, *h, *rstd, *logits; /* (S, ...) */
+    /* decode-step scratch, rows = backend_repeat_rows(S) >= S rows (a decode step may add padding rows) */
+    int rows;
+    float *x, *ln, *qkv, *att, *tmp, *gu, *h, *rstd, *logits; /* (rows, ...) */
+    int32_t *pad_i32; /* host (4, rows): a padded step's tokens, slots, positions and sampled tokens */
+    double *pad_u;    /* host (rows): its uniforms */
     void *k_block, *scratch_block;
 };
 enum status kv_cache_init(struct kv_cache *kv, struct model *m, int n_slots, int max_len);
