@@ -50,6 +50,7 @@ void eval_result_to_json(const struct eval_result *r, cJSON *obj, const char *pr
         snprintf(key, sizeof key, "%s%s", prefix, fields[i].key);
         cJSON_AddNumberToObject(obj, key, fields[i].value);
     }
+    reward_tally_to_json(&r->tally, obj, prefix);
 }
 
 enum status evaluate_run(struct rollout *r, const struct tokenizer *tok, struct problem_source *src,
@@ -68,6 +69,7 @@ enum status evaluate_run(struct rollout *r, const struct tokenizer *tok, struct 
     struct reward_result *sc = calloc((size_t)r->max_seqs, sizeof *sc);
     enum status st = (probs && ids && prompts && lens && sc) ? STATUS_OK : err_set(STATUS_NOMEM, "evaluation buffers");
     double correct = 0, cons = 0, passk = 0, fmt = 0, len = 0, refl = 0;
+    struct reward_tally tally = {0};
     for (size_t start = 0; st == STATUS_OK && start < total; start += (size_t)per_batch) {
         int P = (int)(total - start < (size_t)per_batch ? total - start : (size_t)per_batch);
         for (int p = 0; p < P && st == STATUS_OK; p++) {
@@ -92,6 +94,7 @@ enum status evaluate_run(struct rollout *r, const struct tokenizer *tok, struct 
                 correct += sc[i].correct;
                 fmt += sc[i].format_ok;
                 refl += sc[i].reflection;
+                reward_tally_add(&tally, &sc[i]);
                 len += seqs[i].n;
                 any |= sc[i].correct;
             }
@@ -109,6 +112,6 @@ enum status evaluate_run(struct rollout *r, const struct tokenizer *tok, struct 
     double n = (double)total, samples = n * k;
     *out = (struct eval_result){.n_problems = (int)total, .k = k, .pass1 = correct / samples, .cons = cons / n,
                                 .passk = passk / n, .format = fmt / samples, .mean_length = len / samples,
-                                .reflection = refl / samples};
+                                .reflection = refl / samples, .tally = tally};
     return STATUS_OK;
 }

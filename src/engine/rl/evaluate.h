@@ -31,6 +31,7 @@ struct eval_options {
 struct eval_result {
     int n_problems, k;
     double pass1, cons, passk, format, mean_length, reflection;
+    struct reward_tally tally; /* self-checks and languages of all samples */
 };
 
 /* Adds the result to obj under prefix + "pass@1", "cons@k", "pass@k", "format", "mean_length",

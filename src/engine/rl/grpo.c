@@ -371,7 +371,9 @@ static void add_reward_metrics(struct grpo_stage *s, cJSON *m, int zero_std) {
     cJSON_AddNumberToObject(m, "frac_reward_zero_std", (double)zero_std / s->P);
     double len = 0, clipped = 0, refl = 0, correct = 0, fmt = 0;
     int mn = INT_MAX, mx = 0;
+    struct reward_tally tally = {0};
     for (int i = 0; i < s->B; i++) {
+        reward_tally_add(&tally, &s->scores[i]);
         int n = s->rollout.seqs[i].n;
         len += n;
         mn = n < mn ? n : mn;
@@ -388,6 +390,7 @@ static void add_reward_metrics(struct grpo_stage *s, cJSON *m, int zero_std) {
     cJSON_AddNumberToObject(m, "reflection_rate", refl / s->B);
     cJSON_AddNumberToObject(m, "accuracy", correct / s->B);
     cJSON_AddNumberToObject(m, "format_rate", fmt / s->B);
+    reward_tally_to_json(&tally, m, "");
 }
 
 static enum status grpo_step(struct trainer *t, cJSON *m) {

@@ -3,7 +3,9 @@
  * so byte search is exact, and no input can make a function read outside [text, text + len). */
 #include "engine/rl/reward.h"
 
+#include <ctype.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <utf8proc.h>
@@ -45,13 +47,16 @@ static bool find_boxed(const char *text, size_t len, struct reward_span *out) {
     const size_t k = sizeof BOX - 1;
     size_t at[BOXED_TRIES];
     size_t n = 0; /* occurrences seen; the last BOXED_TRIES are in the ring at[] */
-    for (size_t p = find_tag(text, len, 0, BOX); p < len; p = find_tag(text, len, p + 1, BOX)) at[n++ % BOXED_TRIES] = p;
+    for (size_t p = find_tag(text, len, 0, BOX); p < len; p = find_tag(text, len, p + 1, BOX))
+        at[n++ % BOXED_TRIES] = p;
     for (size_t i = n; i > 0 && n - i < BOXED_TRIES; i--) {
         size_t start = at[(i - 1) % BOXED_TRIES] + k, j = start;
         int depth = 1;
         for (; j < len && depth > 0; j++) {
-            if (text[j] == '{') depth++;
-            else if (text[j] == '}') depth--;
+            if (text[j] == '{')
+                depth++;
+            else if (text[j] == '}')
+                depth--;
         }
         if (depth == 0) { /* j is one past the closing brace */
             *out = (struct reward_span){start, j - 1 - start};
@@ -245,7 +250,9 @@ static bool is_reflection_word(const char *w, size_t n) {
     return false;
 }
 
-static bool is_ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+static bool is_ascii_letter(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
 /* The first English reflection starting at or after `from`: a reflection word, or "let me re..." (the span
  * covers the phrase). Words are runs of ASCII letters compared in lower case; the scan starts at the
@@ -316,6 +323,48 @@ bool reward_has_reflection(const char *text, size_t len) {
     return reward_count_reflections(text + t.off, t.len) > 0;
 }
 
+/* The last number ("12", "-3", "7/3") that ends at or before s + end, or false. */
+static bool last_number_before(const char *s, size_t end, struct reward_span *out) {
+    size_t i = end;
+    while (i > 0) {
+        if (!isdigit((unsigned char)s[i - 1])) {
+            i--;
+            continue;
+        }
+        size_t stop = i;
+        while (i > 0 && (isdigit((unsigned char)s[i - 1]) || s[i - 1] == '/')) i--;
+        while (i < stop && s[i] == '/') i++; /* a stray leading slash is no part of the number */
+        if (i > 0 && s[i - 1] == '-' && (i == 1 || s[i - 2] == ' ')) i--;
+        out->off = i;
+        out->len = stop - i;
+        return true;
+    }
+    return false;
+}
+
+int reward_reflection_changed(const struct problem *p, const char *text, size_t len) {
+    struct reward_span think, first, before, answer;
+    if (p->kind == TASK_COUNTDOWN || !reward_find_think(text, len, &think)) return -1;
+    size_t pos = 0;
+    if (!reward_next_reflection(text + think.off, think.len, &pos, &first)) return -1;
+    if (!last_number_before(text + think.off, first.off, &before)) return -1;
+    if (!reward_find_answer(text, len, &answer)) return -1;
+    char *a = NULL, *b = NULL;
+    int changed = -1;
+    if (task_canonical_answer(p, text + think.off + before.off, before.len, &a) == STATUS_OK &&
+        task_canonical_answer(p, text + answer.off, answer.len, &b) == STATUS_OK)
+        changed = strcmp(a, b) != 0;
+    free(a);
+    free(b);
+    return changed;
+}
+
+bool reward_mixed_language(const char *text, size_t len, enum reward_lang lang) {
+    struct reward_span t;
+    if (!reward_find_think(text, len, &t)) return false;
+    return reward_language_share(text + t.off, t.len, lang) < 1.0;
+}
+
 /* ---- scoring ----------------------------------------------------------------------------------------- */
 
 void reward_score(const struct reward_spec *spec, const struct problem *p, const char *text, size_t len, int n_tokens,
@@ -325,6 +374,8 @@ void reward_score(const struct reward_spec *spec, const struct problem *p, const
     out->correct = out->has_answer && task_check_answer(p, text + out->answer.off, out->answer.len);
     out->format_ok = reward_format(text, len, REWARD_FORMAT_R1_ZERO, false) == 1.0;
     out->reflection = reward_has_reflection(text, len);
+    out->answer_changed = (signed char)(out->reflection ? reward_reflection_changed(p, text, len) : -1);
+    out->mixed_language = reward_mixed_language(text, len, REWARD_LANG_EN);
     for (size_t i = 0; i < spec->n; i++) {
         const struct reward_term *t = &spec->terms[i];
         double v = 0;
@@ -347,4 +398,36 @@ void reward_score(const struct reward_spec *spec, const struct problem *p, const
         out->value[i] = v;
         out->total += t->weight * v;
     }
+}
+
+/* ---- tallies ----------------------------------------------------------------------------------------- */
+
+void reward_tally_add(struct reward_tally *t, const struct reward_result *r) {
+    t->n++;
+    if (r->reflection) {
+        t->reflecting++;
+        t->reflecting_correct += r->correct;
+        if (r->answer_changed >= 0) {
+            t->changed_known++;
+            t->changed += r->answer_changed;
+        }
+    } else {
+        t->plain_correct += r->correct;
+    }
+    t->mixed += r->mixed_language;
+}
+
+static void add_share(cJSON *obj, const char *prefix, const char *key, int num, int den) {
+    if (den <= 0) return;
+    char k[96];
+    snprintf(k, sizeof k, "%s%s", prefix, key);
+    cJSON_AddNumberToObject(obj, k, (double)num / den);
+}
+
+void reward_tally_to_json(const struct reward_tally *t, cJSON *obj, const char *prefix) {
+    add_share(obj, prefix, "reflection/rate", t->reflecting, t->n);
+    add_share(obj, prefix, "reflection/accuracy_with", t->reflecting_correct, t->reflecting);
+    add_share(obj, prefix, "reflection/accuracy_without", t->plain_correct, t->n - t->reflecting);
+    add_share(obj, prefix, "reflection/answer_changed", t->changed, t->changed_known);
+    add_share(obj, prefix, "language/mixed_rate", t->mixed, t->n);
 }

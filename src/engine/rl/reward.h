@@ -34,6 +34,8 @@
  * Reflection (not a reward; the reflection_rate metric): the CoT contains a reflection word — "wait",
  * "check", "verify" (and their -s/-ed/-ing forms, "verification"), "recheck", "double-check", "hmm" (any
  * number of m's from two up), "let me re…" — as whole words, case-insensitive; or 等等, 等一下, 检查, 验证.
+ * Per completion the trainer also logs whether the first check changed the answer and whether the CoT mixes
+ * languages (reward_reflection_changed, reward_mixed_language).
  *
  * Composition: a reward_spec is parsed from a JSON array such as
  *     [{"name": "accuracy", "weight": 1.0}, {"name": "format", "weight": 0.5, "style": "r1-zero"}]
@@ -109,6 +111,13 @@ int reward_count_reflections(const char *s, size_t n);
  * *pos moves past it. What reflection_rate counts and what the dashboard highlights. */
 bool reward_next_reflection(const char *s, size_t n, size_t *pos, struct reward_span *out);
 bool reward_has_reflection(const char *text, size_t len);
+/* Whether the CoT's first self-check changed the answer: the last number written before the first reflection
+ * word (the claim being checked: "x = 55 / 5 = 12 . wait , let me check …") against the final answer, by
+ * canonical form. 1 changed, 0 the same, -1 not measurable (no reflection, no number before it, no final
+ * answer, or a task whose answers are not numbers: countdown). */
+int reward_reflection_changed(const struct problem *p, const char *text, size_t len);
+/* The CoT holds words of a language other than lang (R1-Zero's language mixing); false without <think>. */
+bool reward_mixed_language(const char *text, size_t len, enum reward_lang lang);
 
 struct reward_result {
     double total;                   /* sum of weight * value */
@@ -116,11 +125,24 @@ struct reward_result {
     bool correct;                   /* the accuracy verdict, computed whatever the spec (for pass@1) */
     bool format_ok;                 /* strict r1-zero format, whatever the spec (for eval/format) */
     bool reflection;                /* reward_has_reflection (for reflection_rate) */
+    signed char answer_changed;     /* reward_reflection_changed (for reflection/answer_changed) */
+    bool mixed_language;            /* reward_mixed_language against English (for language/mixed_rate) */
     bool has_answer;                /* an answer was extracted; `answer` is its span */
     struct reward_span answer;
 };
 /* Scores one completion. n_tokens: its length in tokens; max_tokens: the generation limit. */
 void reward_score(const struct reward_spec *spec, const struct problem *p, const char *text, size_t len, int n_tokens,
                   int max_tokens, struct reward_result *out);
+
+/* What the completions of a step (or an evaluation) did with their self-checks and languages, added up one
+ * completion at a time. */
+struct reward_tally {
+    int n, reflecting, reflecting_correct, plain_correct, changed_known, changed, mixed;
+};
+void reward_tally_add(struct reward_tally *t, const struct reward_result *r);
+/* Adds prefix + "reflection/rate", "reflection/accuracy_with", "reflection/accuracy_without",
+ * "reflection/answer_changed" and "language/mixed_rate" to obj; a share of nothing (no reflecting completion,
+ * say) is left out, which readers show as "not available". */
+void reward_tally_to_json(const struct reward_tally *t, cJSON *obj, const char *prefix);
 
 #endif

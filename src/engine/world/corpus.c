@@ -96,6 +96,10 @@ enum status corpus_config_set(struct corpus_config *c, const cJSON *obj, const c
                 err_prefix("%s: ", where);
                 return st;
             }
+        } else if (strcmp(key, "reflect_zh") == 0) {
+            if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1))
+                return err_set(STATUS_INVALID, "%s: \"reflect_zh\" must be a number in [0, 1]", where);
+            tmp.reflect_zh = v->valuedouble;
         } else if (strcmp(key, "tasks") == 0) {
             TRY(set_weights(v, TASK_KEYS, CORPUS_TASKS, tmp.task_weight, "tasks", where));
         } else if (strcmp(key, "quality") == 0) {
@@ -115,7 +119,7 @@ enum status corpus_config_set(struct corpus_config *c, const cJSON *obj, const c
         } else {
             return err_set(STATUS_INVALID,
                            "%s: unknown corpus setting \"%s\" (valid: seed, template, tasks, quality, "
-                           "task_params)",
+                           "task_params, reflect_zh)",
                            where, key);
         }
     }
@@ -142,7 +146,17 @@ static void put_answer_tags(struct strbuf *sb, const char *answer) {
     strbuf_printf(sb, "<answer> %s </answer>", answer);
 }
 
-/* The completion of a templated pretraining document. Sets d->correct, d->format_ok, d->reflection. */
+/* A self-check (cot_check), its words all in Chinese when zh. */
+static bool self_check(struct cot_writer *w, const struct problem *p, const struct cot_claim *claim, bool zh) {
+    double saved = w->zh;
+    if (zh) w->zh = 1.0;
+    bool ok = cot_check(w, p, claim);
+    w->zh = saved;
+    return ok;
+}
+
+/* The completion of a templated pretraining document. Sets d->correct, d->format_ok, d->reflection and
+ * d->mixed_lang. */
 static enum status write_completion(const struct corpus_config *c, struct rng *r, const struct problem *p,
                                     uint64_t index, struct corpus_doc *d, struct strbuf *sb) {
     struct cot_writer w = {.sb = sb, .r = r};
@@ -165,18 +179,26 @@ static enum status write_completion(const struct corpus_config *c, struct rng *r
         cot_restate(&w, p, false);
         cot_steps(&w, p, false, &claim);
         break;
-    case CORPUS_REFLECT:
+    case CORPUS_REFLECT: {
+        /* The self-check in Chinese for a share of them: R1-Zero's language mixing, which grows with
+         * reflection when RL selects reflection (the world only draws when reflect_zh is set). */
+        bool zh_check = c->reflect_zh > 0 && rng_bernoulli(r, c->reflect_zh);
         cot_restate(&w, p, false);
         if (rng_bernoulli(r, 0.5)) {
             /* Catch a slip and redo the steps. */
             cot_steps(&w, p, true, &claim);
-            if (!cot_check(&w, p, &claim)) cot_steps(&w, p, false, &claim);
+            if (!self_check(&w, p, &claim, zh_check)) {
+                cot_steps(&w, p, false, &claim);
+                /* Multi-step problems check the redone steps too. */
+                if (task_linear_two_sided(p)) self_check(&w, p, &claim, zh_check);
+            }
         } else {
             cot_steps(&w, p, false, &claim);
-            cot_check(&w, p, &claim);
+            self_check(&w, p, &claim, zh_check);
         }
         d->reflection = true;
         break;
+    }
     case CORPUS_NO_THINK:
         if (rng_bernoulli(r, 0.5)) {
             d->format_ok = false; /* an empty think */
@@ -218,6 +240,7 @@ static enum status write_completion(const struct corpus_config *c, struct rng *r
             task_problem_free(&next);
         }
         d->correct = claim.correct && extractable;
+        d->mixed_lang = w.wrote_zh;
         return strbuf_status(sb);
     }
     default:
@@ -226,6 +249,7 @@ static enum status write_completion(const struct corpus_config *c, struct rng *r
     strbuf_puts(sb, "</think> ");
     put_answer_tags(sb, claim.text);
     d->correct = claim.correct && extractable;
+    d->mixed_lang = w.wrote_zh;
     return strbuf_status(sb);
 }
 

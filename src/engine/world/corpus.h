@@ -78,6 +78,7 @@ struct corpus_config {
     double task_weight[CORPUS_TASKS];
     struct task_config task[CORPUS_TASKS];
     double quality_weight[CORPUS_QUALITY_COUNT]; /* pretraining only; need not sum to 1 */
+    double reflect_zh; /* share of reflect documents whose self-check is written in Chinese (default 0) */
 };
 
 struct corpus_doc {
@@ -93,6 +94,7 @@ struct corpus_doc {
     bool correct;    /* the completion's final answer is right */
     bool format_ok;  /* strict r1-zero format (cold start: "r1" format) */
     bool reflection; /* the CoT holds a reflection word */
+    bool mixed_lang; /* the CoT holds Chinese words (mixed_lang documents; reflect ones with reflect_zh) */
 };
 
 const char *corpus_quality_name(enum corpus_quality q);
@@ -101,7 +103,8 @@ enum status corpus_kind_parse(const char *name, enum corpus_kind *out);
 
 void corpus_config_default(struct corpus_config *c);
 /* Overrides from JSON: {"seed": 1, "template": "r1-zero", "tasks": {"linear": 1, "arith": 0},
- * "quality": {"slip": 0.1, ...}, "task_params": {"linear": {"max_coef": 5}}}; unknown keys are errors. */
+ * "quality": {"slip": 0.1, ...}, "task_params": {"linear": {"max_coef": 5}}, "reflect_zh": 0.5}; unknown
+ * keys are errors. */
 enum status corpus_config_set(struct corpus_config *c, const cJSON *obj, const char *where);
 
 /* Document `index` (any uint64). Fails only for lack of memory or impossible task settings. */

@@ -8,8 +8,10 @@
 
 #include "engine/world/corpus_impl.h"
 
-static const char *const WORD_EN[WORD_COUNT] = {"subtract", "add", "divide by", "so", "try", "yes", "no"};
-static const char *const WORD_ZH[WORD_COUNT] = {"减去", "加上", "除以", "所以", "试试", "对", "不对"};
+static const char *const WORD_EN[WORD_COUNT] = {"subtract", "add",       "divide by",          "so", "try", "yes",
+                                                "no",       "not equal", "wait , let me check"};
+static const char *const WORD_ZH[WORD_COUNT] = {"减去", "加上", "除以",   "所以",           "试试",
+                                                "对",   "不对", "不相等", "等等 , 让我检查"};
 
 void corpus_word(struct cot_writer *w, enum corpus_word word) {
     bool zh = w->force_zh || (w->zh > 0 && rng_bernoulli(w->r, w->zh));
@@ -43,9 +45,24 @@ static int64_t slip_delta(struct rng *r) {
 
 /* ---- linear ------------------------------------------------------------------------------------------ */
 
-/* a*x: the right-hand side once b has moved over. */
+static bool linear_minus(const struct problem *p) {
+    return p->linear.form == TASK_LINEAR_AX_MINUS_B || p->linear.form == TASK_LINEAR_TWO_SIDED_MINUS;
+}
+
+/* a*x (two-sided: (a - e)*x): the right-hand side once b has moved over. */
 static int64_t linear_moved(const struct problem *p) {
-    return p->linear.form == TASK_LINEAR_AX_MINUS_B ? p->linear.c + p->linear.b : p->linear.c - p->linear.b;
+    return linear_minus(p) ? p->linear.c + p->linear.b : p->linear.c - p->linear.b;
+}
+
+/* The coefficient of x once everything but b is on the left: a, or a - e for two-sided problems. */
+static int64_t linear_net(const struct problem *p) {
+    return p->linear.a - p->linear.e;
+}
+
+static void put_term(struct strbuf *sb, int64_t coef) {
+    char t[32];
+    task_linear_term(t, sizeof t, coef);
+    strbuf_puts(sb, t);
 }
 
 static void linear_equation(struct strbuf *sb, const struct problem *p) {
@@ -59,6 +76,12 @@ static void linear_equation(struct strbuf *sb, const struct problem *p) {
         break;
     case TASK_LINEAR_B_PLUS_AX:
         strbuf_printf(sb, "%lld + %lldx = %lld", b, a, c);
+        break;
+    case TASK_LINEAR_TWO_SIDED_PLUS:
+    case TASK_LINEAR_TWO_SIDED_MINUS:
+        strbuf_printf(sb, "%lldx %c %lld = ", a, linear_minus(p) ? '-' : '+', b);
+        put_term(sb, p->linear.e);
+        strbuf_printf(sb, " + %lld", c);
         break;
     }
 }
@@ -76,11 +99,19 @@ static struct rat linear_divide(struct strbuf *sb, int64_t moved, int64_t a) {
 }
 
 static void linear_steps(struct cot_writer *w, const struct problem *p, bool slip, struct cot_claim *claim) {
-    int64_t a = p->linear.a, m = linear_moved(p);
+    int64_t a = linear_net(p), m = linear_moved(p);
     bool int_x = rat_is_int(p->linear.x);
     bool slip_move = slip && (!int_x || rng_bernoulli(w->r, 0.5)), slip_div = slip && !slip_move;
     if (slip_move) m += (int_x ? a : 1) * (rng_bernoulli(w->r, 0.5) ? 1 : -1);
-    bool minus = p->linear.form == TASK_LINEAR_AX_MINUS_B;
+    bool minus = linear_minus(p);
+    if (task_linear_two_sided(p)) {
+        /* First move e*x over: "subtract 2x : 3x + 3 = 18 ." */
+        corpus_word(w, WORD_SUBTRACT);
+        strbuf_putc(w->sb, ' ');
+        put_term(w->sb, p->linear.e);
+        strbuf_printf(w->sb, " : %lldx %c %lld = %lld . ", (long long)a, minus ? '-' : '+', (long long)p->linear.b,
+                      (long long)p->linear.c);
+    }
     corpus_word(w, minus ? WORD_ADD : WORD_SUBTRACT);
     strbuf_printf(w->sb, " %lld : %lldx = %lld %c %lld = %lld . ", (long long)p->linear.b, (long long)a,
                   (long long)p->linear.c, minus ? '+' : '-', (long long)p->linear.b, (long long)m);
@@ -99,12 +130,21 @@ static void linear_steps(struct cot_writer *w, const struct problem *p, bool sli
 }
 
 /* Substitutes x into the equation's left side: "2 * 3 + 3 = 9"; for a fractional x only a*x: "3 * 8/3 = 8".
- * Returns whether the result is the right side (c, or the moved value for fractions). */
+ * Two-sided problems evaluate both sides: "5 * 5 + 3 = 28 , 2 * 5 + 18 = 28". Returns whether the sides
+ * agree (one-sided: the result is c, or the moved value for fractions). */
 static bool linear_substitute(struct strbuf *sb, const struct problem *p, struct rat x) {
     long long a = p->linear.a, b = p->linear.b;
+    if (task_linear_two_sided(p) && rat_is_int(x)) {
+        long long xv = x.num, e = p->linear.e, c = p->linear.c;
+        long long left = a * xv + (linear_minus(p) ? -b : b), right = e * xv + c;
+        strbuf_printf(sb, "%lld * %lld %c %lld = %lld , %lld * %lld + %lld = %lld", a, xv, linear_minus(p) ? '-' : '+',
+                      b, left, e, xv, c, right);
+        return left == right;
+    }
     if (!rat_is_int(x)) {
         struct rat ax;
-        ASSERT(rat_mul(rat_int(p->linear.a), x, &ax) == RAT_OK);
+        a = linear_net(p);
+        ASSERT(rat_mul(rat_int(a), x, &ax) == RAT_OK);
         strbuf_printf(sb, "%lld * ", a);
         put_rat(sb, x);
         strbuf_puts(sb, " = ");
@@ -320,7 +360,8 @@ void cot_steps(struct cot_writer *w, const struct problem *p, bool slip, struct 
 }
 
 bool cot_check(struct cot_writer *w, const struct problem *p, const struct cot_claim *claim) {
-    strbuf_puts(w->sb, "wait , let me check : ");
+    corpus_word(w, WORD_WAIT_CHECK);
+    strbuf_puts(w->sb, " : ");
     bool ok;
     long long want; /* what a failed check says the value should have been */
     if (p->kind == TASK_LINEAR) {
@@ -329,6 +370,19 @@ bool cot_check(struct cot_writer *w, const struct problem *p, const struct cot_c
         ASSERT(rat_parse(claim->text, strlen(claim->text), &x, &syntax) == RAT_OK && syntax);
         ok = linear_substitute(w->sb, p, x);
         want = rat_is_int(x) ? p->linear.c : linear_moved(p);
+        if (task_linear_two_sided(p) && rat_is_int(x)) {
+            /* Both sides were evaluated: say that they differ rather than name a value. */
+            if (ok) {
+                strbuf_puts(w->sb, " . ");
+                corpus_word(w, WORD_YES);
+                strbuf_puts(w->sb, " . ");
+            } else {
+                strbuf_puts(w->sb, " , ");
+                corpus_word(w, WORD_NOT_EQUAL);
+                strbuf_puts(w->sb, " . ");
+            }
+            return ok;
+        }
     } else if (p->kind == TASK_ARITH) {
         long long v = strtoll(claim->text, NULL, 10);
         ok = arith_verify(w->sb, p, v);

@@ -10,7 +10,18 @@
 #include "engine/util/strbuf.h"
 #include "engine/world/corpus.h"
 
-enum corpus_word { WORD_SUBTRACT, WORD_ADD, WORD_DIVIDE, WORD_SO, WORD_TRY, WORD_YES, WORD_NO, WORD_COUNT };
+enum corpus_word {
+    WORD_SUBTRACT,
+    WORD_ADD,
+    WORD_DIVIDE,
+    WORD_SO,
+    WORD_TRY,
+    WORD_YES,
+    WORD_NO,
+    WORD_NOT_EQUAL,
+    WORD_WAIT_CHECK, /* the opening of a self-check */
+    WORD_COUNT
+};
 
 struct cot_writer {
     struct strbuf *sb;

@@ -51,6 +51,7 @@ void task_config_default(struct task_config *c, enum task_kind kind) {
     c->linear.max_const = 20;
     c->linear.negative_share = 0.15;
     c->linear.fraction_share = 0.0;
+    c->linear.two_sided_share = 0.0;
     c->arith.digits = 2;
     c->arith.operands = 2;
     memcpy(c->arith.ops, "+-*", 4);
@@ -74,6 +75,7 @@ static const struct param PARAMS[] = {
     {TASK_LINEAR, "max_const", PARAM_INT, offsetof(struct task_config, linear.max_const), 1, 100000},
     {TASK_LINEAR, "negative_share", PARAM_SHARE, offsetof(struct task_config, linear.negative_share), 0, 1},
     {TASK_LINEAR, "fraction_share", PARAM_SHARE, offsetof(struct task_config, linear.fraction_share), 0, 1},
+    {TASK_LINEAR, "two_sided_share", PARAM_SHARE, offsetof(struct task_config, linear.two_sided_share), 0, 1},
     {TASK_ARITH, "digits", PARAM_INT, offsetof(struct task_config, arith.digits), 1, 6},
     {TASK_ARITH, "operands", PARAM_INT, offsetof(struct task_config, arith.operands), 2, TASK_MAX_OPERANDS},
     {TASK_ARITH, "ops", PARAM_OPS, offsetof(struct task_config, arith.ops), 0, 0},

@@ -3,7 +3,8 @@
  *
  * Kinds
  *   linear     "Solve: 2x + 3 = 7"           three forms: a*x + b = c, a*x - b = c, b + a*x = c (a >= 2, b >= 1);
- *                                            integer solutions, optionally negative or fractional ("7/3").
+ *                                            integer solutions, optionally negative or fractional ("7/3");
+ *                                            optionally x on both sides: "Solve: 5x + 3 = 2x + 18" (three steps).
  *   arith      "Compute: 47 * 23"            2..4 operands of a fixed number of digits with + - *, usual
  *                                            precedence; the answer is an integer.
  *   countdown  "Using the numbers 3, 5, 7, make 22. Use + - * / and each number exactly once"
@@ -14,7 +15,7 @@
  *
  * Held-out split. Problem `index` of (config, split, seed) is a pure function of those values. Whether a
  * problem belongs to "train" or "test" is decided by a hash of its canonical key (linear: a, signed b, c;
- * arith: the expression with the two operands of a lone + or * sorted; countdown: the sorted numbers and the
+ * two-sided: a, e, signed b, c; arith: the expression with the two operands of a lone + or * sorted; countdown: the sorted numbers and the
  * target) — not by the seed, the index or the difficulty. The generator draws candidates from a stream seeded
  * by (kind, split, seed, index) until one falls in the requested split. So train and test never share a
  * problem, for any seeds and any difficulty settings; about TASK_TEST_PERMILLE / 1000 of every problem space
@@ -42,7 +43,15 @@ enum task_split { TASK_SPLIT_TRAIN, TASK_SPLIT_TEST };
 #define TASK_MAX_OPERANDS 4    /* arith */
 #define TASK_MAX_NUMBERS 6     /* countdown */
 
-enum task_linear_form { TASK_LINEAR_AX_PLUS_B, TASK_LINEAR_AX_MINUS_B, TASK_LINEAR_B_PLUS_AX };
+/* The two-sided forms have x on both sides: a*x + b = e*x + c and a*x - b = e*x + c, with a - e >= 2, so
+ * that moving e*x over leaves a one-sided problem (a - e)*x +- b = c with the same two further steps. */
+enum task_linear_form {
+    TASK_LINEAR_AX_PLUS_B,
+    TASK_LINEAR_AX_MINUS_B,
+    TASK_LINEAR_B_PLUS_AX,
+    TASK_LINEAR_TWO_SIDED_PLUS,
+    TASK_LINEAR_TWO_SIDED_MINUS,
+};
 
 /* Difficulty knobs. task_config_default gives the defaults below; the reasons for them are in corpus.h. */
 struct task_config {
@@ -53,6 +62,8 @@ struct task_config {
         int max_const;         /* b in [1, max_const]                        default 20 (1..100000) */
         double negative_share; /* share of problems with x < 0               default 0.15 */
         double fraction_share; /* share with a non-integer x ("7/3")         default 0 */
+        double two_sided_share; /* share with x on both sides ("5x + 3 = 2x + 18") default 0; their
+                                 * right-side coefficient e is in [1, a - 2], a in [3, max_coef] */
     } linear;
     struct {
         int digits;   /* digits of every operand (1 digit: 2..9)  default 2 (1..6) */
@@ -74,6 +85,7 @@ struct problem {
     union {       /* structured form, valid for the built-in kinds (zero for dataset) */
         struct {
             int64_t a, b, c; /* a, b > 0; the equation depends on form */
+            int64_t e;       /* two-sided forms: the right side's coefficient (1 <= e <= a - 2); else 0 */
             enum task_linear_form form;
             struct rat x; /* the solution */
         } linear;
@@ -120,6 +132,11 @@ enum status task_problem_from_answer(struct problem *out, enum task_kind kind, c
 enum status task_problem_countdown(struct problem *out, const int64_t *numbers, int n, int64_t target,
                                    const char *prompt);
 void task_problem_free(struct problem *p); /* accepts a zeroed struct */
+
+/* "x" for coefficient 1, else "5x": how a linear term is written in prompts and worked solutions. */
+void task_linear_term(char *out, size_t cap, int64_t coef);
+/* Linear problems with x on both sides. */
+bool task_linear_two_sided(const struct problem *p);
 
 /* Is the extracted candidate answer correct for p? */
 bool task_check_answer(const struct problem *p, const char *candidate, size_t len);
