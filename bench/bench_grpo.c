@@ -15,13 +15,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "backend.h"
-#include "grpo_loss.h"
-#include "log.h"
-#include "model.h"
-#include "optim.h"
-#include "rng.h"
-#include "rollout.h"
+#include "engine/backend/backend.h"
+#include "engine/model/model.h"
+#include "engine/model/optim.h"
+#include "engine/model/rollout.h"
+#include "engine/rl/grpo_loss.h"
+#include "engine/util/log.h"
+#include "engine/util/rng.h"
 
 struct shape {
     const char *name;

@@ -11,7 +11,7 @@ echo "| file | kernel | registers | spill stores / loads (bytes) | stack (bytes)
 echo "|---|---|---|---|---|---|"
 for cu in kernels/*.cu; do
     # shellcheck disable=SC2086
-    "$nvcc" -std=c++17 -O3 $arch -Isrc/engine -Ikernels -Xptxas -v -c -o /dev/null "$cu" 2>&1 |
+    "$nvcc" -std=c++17 -O3 $arch -Isrc -Ikernels -Xptxas -v -c -o /dev/null "$cu" 2>&1 |
         awk -v file="$(basename "$cu")" '
         /Compiling entry function/ { match($0, /function .[^ ]+. for/); name = substr($0, RSTART + 10, RLENGTH - 15) }
         /bytes stack frame/ { stack = $1; st = $5; ld = $9 }

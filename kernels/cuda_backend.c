@@ -23,7 +23,7 @@
 #include "attention_decode.h"
 #include "convert.h"
 #include "copy.h"
-#include "log.h"
+#include "engine/util/log.h"
 #include "rope.h"
 
 #define RING_BYTES ((size_t)8 << 20)

@@ -32,8 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backend.h"
 #include "copy_plan.h"
+#include "engine/backend/backend.h"
 
 enum cu_scratch {
     CU_SCR_A,          /* bf16 GEMM operand (inputs) */

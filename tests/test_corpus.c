@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "corpus.h"
-#include "fsutil.h"
+#include "engine/rl/reward.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/json.h"
+#include "engine/world/corpus.h"
+#include "engine/world/task.h"
 #include "harness.h"
-#include "json.h"
-#include "reward.h"
-#include "task.h"
 
 static struct problem gold_problem(const struct corpus_doc *d) {
     struct problem p;

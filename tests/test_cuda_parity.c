@@ -21,13 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "engine/backend/backend.h"
+#include "engine/backend/sampler.h"
+#include "engine/model/model.h"
+#include "engine/model/rollout.h"
+#include "engine/model/safetensors.h"
+#include "engine/util/rng.h"
 #include "harness.h"
-#include "model.h"
-#include "rng.h"
-#include "rollout.h"
-#include "safetensors.h"
-#include "sampler.h"
 
 /* ---------------------------------------------------------------------------------------------------- */
 /* Backends and twin buffers                                                                             */

@@ -14,9 +14,9 @@
 #include "../kernels/decode_plan.h"
 #include "../kernels/embed_plan.h"
 #include "../kernels/sample_plan.h"
-#include "backend.h"
-#include "rng.h"
-#include "sampler.h"
+#include "engine/backend/backend.h"
+#include "engine/backend/sampler.h"
+#include "engine/util/rng.h"
 
 /* ---------------------------------------------------------------------------------------------------- */
 /* Decode attention geometry                                                                             */

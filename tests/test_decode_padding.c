@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "engine/backend/backend.h"
+#include "engine/model/model.h"
 #include "harness.h"
-#include "model.h"
 
 Test(decode_padding, padded_steps_draw_the_same_tokens_and_leave_the_same_cache) {
     struct backend *plain, *padded;

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
+#include "engine/run/origin.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/json.h"
 #include "harness.h"
-#include "json.h"
-#include "origin.h"
 
 static char *g_dir;
 static char g_run[4300];

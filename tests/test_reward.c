@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
+#include "engine/rl/reward.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/json.h"
+#include "engine/world/task.h"
 #include "harness.h"
-#include "json.h"
-#include "reward.h"
-#include "task.h"
 
 /* Builds the problem a fixture line describes. */
 static void fixture_problem(const cJSON *c, struct problem *p, const char *where) {

@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "answer.h"
-#include "dataset.h"
+#include "engine/util/rational.h"
+#include "engine/world/answer.h"
+#include "engine/world/dataset.h"
+#include "engine/world/task.h"
 #include "harness.h"
-#include "rational.h"
-#include "task.h"
 
 /* ---- rationals ---------------------------------------------------------------------------------------- */
 

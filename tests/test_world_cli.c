@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/json.h"
 #include "harness.h"
-#include "json.h"
 
 static int count_lines(const char *s) {
     int n = 0;

@@ -7,10 +7,10 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "evaluate.h"
-#include "json.h"
-#include "origin.h"
-#include "session.h"
+#include "engine/rl/evaluate.h"
+#include "engine/run/origin.h"
+#include "engine/run/session.h"
+#include "engine/util/json.h"
 
 enum { OPT_TASK = 256, OPT_K, OPT_PROBLEMS, OPT_TEMP, OPT_TOP_P, OPT_MAX, OPT_TEMPLATE, OPT_SEED, OPT_JSON,
        OPT_SAMPLES, OPT_DEVICE, OPT_THREADS, OPT_WORLD };

@@ -8,17 +8,17 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "bpe_train.h"
-#include "checkpoint.h"
-#include "corpus.h"
-#include "template.h"
-#include "fsutil.h"
-#include "json.h"
-#include "origin.h"
-#include "problems.h"
-#include "reward.h"
-#include "strbuf.h"
-#include "task.h"
+#include "engine/rl/reward.h"
+#include "engine/run/checkpoint.h"
+#include "engine/run/origin.h"
+#include "engine/tokenizer/bpe_train.h"
+#include "engine/tokenizer/template.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/json.h"
+#include "engine/util/strbuf.h"
+#include "engine/world/corpus.h"
+#include "engine/world/problems.h"
+#include "engine/world/task.h"
 
 enum {
     OPT_TASK = 't',

@@ -8,11 +8,11 @@
 #include <unistd.h>
 
 #include "duo.h"
-#include "fsutil.h"
+#include "engine/rl/reward.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/rng.h"
+#include "engine/util/strbuf.h"
 #include "repl_impl.h"
-#include "reward.h"
-#include "rng.h"
-#include "strbuf.h"
 #include "votes.h"
 
 /* ---- prompts ---- */

@@ -24,10 +24,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rollout.h"
-#include "status.h"
-#include "strbuf.h"
-#include "template.h"
+#include "engine/model/rollout.h"
+#include "engine/tokenizer/template.h"
+#include "engine/util/status.h"
+#include "engine/util/strbuf.h"
 
 /* A conversation: an optional system text and alternating turns, the last one the user's. */
 struct chat {

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "origin.h"
-#include "session.h"
+#include "engine/run/origin.h"
+#include "engine/run/session.h"
 
 struct local_ep {
     struct endpoint base;

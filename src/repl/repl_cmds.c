@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
-#include "utf8.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/utf8.h"
 #include "votes.h"
 #include "worddiff.h"
 
