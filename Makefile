@@ -1,19 +1,24 @@
 # r1lab — build, test, benchmark.
 #   make                 build ./r1lab (CPU backend) and, when nvcc is found, the CUDA backend build/rel/libr1lab-cuda.so
 #                        (CUDA=0 skips it, CUDA=1 insists; CUDA_ARCH=... overrides the targets, default sm_90 + PTX)
-#   make test            build and run the criterion suite (no GPU, no Python needed); installs missing packages
-#                        first, as make demo does
+#   make test            build and run the criterion suite (no GPU, no Python needed), after check-layers; installs
+#                        missing Debian packages first, as make demo does
+#   make check-layers    the engine library needs no UI symbol and its folders include only what they may
 #   make test SANITIZE=1 the same under AddressSanitizer + UBSan (objects in build/san)
 #   make bench           CPU benchmarks against the PyTorch reference (needs python3 with torch for the ratio)
 #   make demo            build, then run `r1lab demo`
 #   make stress-saves    SIGKILL `r1lab train` KILLS=1000 times while it saves; every checkpoint is checked
 #   make man-lint        lint the manual pages with mandoc and groff
 #   make fuzz            libFuzzer targets for every parser (tests/fuzz, FUZZ_TIME seconds each); make fuzz-smoke: CI's
+#   make cuda-resources  registers, spills and shared memory of every kernel (nvcc -Xptxas -v), as docs/cuda.md lists
+#   make BUILD=build/portable MARCH=x86-64-v2 ...   a build for other x86-64 machines in its own directory (the
+#                        binary is then build/portable/r1lab; bench/gpu_bundle.sh uses this)
 VERSION := 0.1.0
 
 CC       ?= cc
 SANITIZE ?= 0
 PREFIX   ?= /usr/local
+MARCH    ?= native
 
 ifeq ($(SANITIZE),1)
   BUILD    := build/san
@@ -22,9 +27,10 @@ ifeq ($(SANITIZE),1)
   BIN      := $(BUILD)/r1lab
 else
   BUILD    := build/rel
-  OPTFLAGS := -O3 -g -march=native
+  OPTFLAGS := -O3 -g -march=$(MARCH)
   LDSAN    :=
-  BIN      := r1lab
+  # ./r1lab for the default build; any other BUILD= (a portable build, say) keeps its binary to itself
+  BIN      := $(if $(filter build/rel,$(BUILD)),r1lab,$(BUILD)/r1lab)
 endif
 
 # OpenBLAS: prefer Debian's OpenMP build so that BLAS and our own OpenMP loops share one thread pool
@@ -46,25 +52,37 @@ CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterio
 
 GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # backend.c looks for libr1lab-cuda.so in the install lib directory and in this build directory too.
-CPPFLAGS += -D_GNU_SOURCE -DR1LAB_VERSION='"$(VERSION)"' -DR1LAB_GIT_REV='"$(GIT_REV)"' -Isrc -Isrc/engine \
+CPPFLAGS += -D_GNU_SOURCE -DR1LAB_VERSION='"$(VERSION)"' -DR1LAB_GIT_REV='"$(GIT_REV)"' -Isrc \
             -DR1LAB_SHARE_DIR='"$(PREFIX)/share/r1lab"' -DR1LAB_LIB_DIR='"$(PREFIX)/lib/r1lab"' \
             -DR1LAB_BUILD_LIB_DIR='"$(abspath $(BUILD))"'
 # -fno-math-errno and -fno-trapping-math change no result (nothing reads errno after maths or traps on FP
-# exceptions); they let gcc vectorise loops with sqrtf and with comparisons (src/engine/vexp.h).
+# exceptions); they let gcc vectorise loops with sqrtf and with comparisons (src/engine/backend/vexp.h).
 CFLAGS   += -std=c11 -Wall -Wextra -Wno-unused-parameter -fopenmp -fno-math-errno -fno-trapping-math $(OPTFLAGS) $(BLAS_CFLAGS) $(PKG_CFLAGS) -MMD -MP
 LDLIBS   += $(PKG_LIBS) $(BLAS_LIBS) -lm -lpthread -ldl
 LDFLAGS  += -fopenmp $(LDSAN)
 
-ENGINE_SRC := $(wildcard src/engine/*.c)
+# The engine (src/engine/*/, see src/engine/README.md) is a static library of its own: the front ends (cli, tui, repl
+# and the text sanitiser they share) link against it, and `make test` checks that it needs nothing from them or from
+# curses, readline or curl (tests/check_layers.sh).
+ENGINE_SRC := $(wildcard src/engine/*/*.c)
 CLI_SRC    := $(wildcard src/cli/*.c)
 TUI_SRC    := $(wildcard src/tui/*.c)
 REPL_SRC   := $(wildcard src/repl/*.c)
-LIB_SRC    := $(ENGINE_SRC) $(CLI_SRC) $(TUI_SRC) $(REPL_SRC)
+TEXT_SRC   := $(wildcard src/text/*.c)
+FRONT_SRC  := $(CLI_SRC) $(TUI_SRC) $(REPL_SRC) $(TEXT_SRC)
+LIB_SRC    := $(ENGINE_SRC) $(FRONT_SRC)
 TEST_SRC   := $(wildcard tests/*.c)
 
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
+ENGINE_LIB := $(BUILD)/libr1lab-engine.a
+FRONT_OBJ  := $(FRONT_SRC:%.c=$(BUILD)/%.o)
+# What a program links: its own objects, then the front ends, then the engine archive.
+LIB_OBJ  := $(FRONT_OBJ) $(ENGINE_LIB)
 MAIN_OBJ := $(BUILD)/src/main.o
-TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+# The kernels' host-side planning code (plain C: launch geometry, copy batching, row grouping) is also linked into
+# the test binary, which checks it without a device.
+PLAN_SRC := $(wildcard kernels/*_plan.c)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(PLAN_SRC:%.c=$(BUILD)/host/%.o)
 TEST_BIN := $(BUILD)/tests/r1lab-tests
 # A stand-in trainer for the dashboard's integration tests (writes a run directory, obeys control.jsonl).
 FAKE_TRAINER := $(BUILD)/tests/fake-trainer
@@ -91,10 +109,10 @@ KERNEL_C   := $(wildcard kernels/*.c)
 KERNEL_OBJ := $(KERNEL_CU:%.cu=$(BUILD)/%.cu.o) $(KERNEL_C:%.c=$(BUILD)/%.o)
 # Kernels: optimised and with line info (compute-sanitizer and ncu name source lines); sanitizers never apply.
 NVCCFLAGS  ?= -O3 -lineinfo
-NVCC_ALL   := $(NVCCFLAGS) -std=c++17 $(CUDA_ARCH) -Isrc/engine -Ikernels \
+NVCC_ALL   := $(NVCCFLAGS) -std=c++17 $(CUDA_ARCH) -Isrc -Ikernels \
               -Xcompiler -fPIC,-fvisibility=hidden,-Wall,-Wextra,-Wno-unused-parameter
 KERNEL_CFLAGS := -std=c11 -O2 -g -fPIC -fvisibility=hidden -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE \
-                 -Isrc/engine -Ikernels -I$(CUDA_HOME)/include -MMD -MP
+                 -Isrc -Ikernels -I$(CUDA_HOME)/include -MMD -MP
 ifeq ($(filter clean format man-lint test demo deps deps-check deps-list fuzz fuzz-smoke fuzz-deps,$(MAKECMDGOALS)),)
   ifeq ($(CUDA_BUILD),1)
     $(info r1lab: CUDA backend: building $(CUDA_LIB) with $(NVCC) ($(strip $(CUDA_ARCH))))
@@ -104,7 +122,8 @@ ifeq ($(filter clean format man-lint test demo deps deps-check deps-list fuzz fu
 endif
 CUDA_TARGET := $(if $(filter 1,$(CUDA_BUILD)),$(CUDA_LIB))
 
-.PHONY: all test test-run stress-saves bench bench-bin demo deps deps-check deps-list man-lint format clean install cuda
+.PHONY: all test test-run stress-saves check-layers bench bench-bin demo deps deps-check deps-list man-lint format clean \
+        install cuda cuda-resources
 all: $(BIN) $(CUDA_TARGET)
 
 # The CUDA library alone (CI compiles it wherever nvcc exists, so that the kernels cannot rot unnoticed).
@@ -120,25 +139,37 @@ $(BUILD)/kernels/%.o: kernels/%.c
 
 # libcudart and cuBLAS come from the toolkit the library was built with (rpath), so it loads wherever that is.
 $(CUDA_LIB): $(KERNEL_OBJ)
-	$(NVCC) -shared $(CUDA_ARCH) --cudart shared -o $@ $^ -lcublas \
+	$(NVCC) -shared $(CUDA_ARCH) --cudart shared -o $@ $^ -lcublasLt -lcublas \
 	    -Xlinker -rpath -Xlinker $(CUDA_HOME)/lib64 -Xlinker -z -Xlinker defs
 
-$(BIN): $(LIB_OBJ) $(MAIN_OBJ)
+$(BUILD)/host/kernels/%.o: kernels/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Ikernels $(CFLAGS) -c -o $@ $<
+
+# Registers, spills and shared memory per kernel, from ptxas (no GPU needed).
+cuda-resources:
+	@bash bench/ptxas_report.sh "$(NVCC)" "$(CUDA_ARCH)"
+
+$(ENGINE_LIB): $(ENGINE_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN): $(MAIN_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(TEST_BIN): $(LIB_OBJ) $(TEST_OBJ)
+$(TEST_BIN): $(TEST_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CRIT_LIBS) $(LDLIBS)
 
-$(FAKE_TRAINER): $(LIB_OBJ) $(BUILD)/tests/tools/fake_trainer.o
+$(FAKE_TRAINER): $(BUILD)/tests/tools/fake_trainer.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Kills `r1lab train` with SIGKILL while it saves, and checks every checkpoint left behind (tests/tools/save_stress.c).
 SAVE_STRESS := $(BUILD)/tests/save-stress
-$(SAVE_STRESS): $(LIB_OBJ) $(BUILD)/tests/tools/save_stress.o
+$(SAVE_STRESS): $(BUILD)/tests/tools/save_stress.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The suite finds the binary under test, the fake trainer and the fixtures through these variables.
@@ -147,10 +178,14 @@ $(SAVE_STRESS): $(LIB_OBJ) $(BUILD)/tests/tools/save_stress.o
 test:
 	@$(call deps_ensure,$(DEBIAN_PACKAGES))
 	@$(MAKE) --no-print-directory test-run
-test-run: $(BIN) $(TEST_BIN) $(FAKE_TRAINER) $(SAVE_STRESS) $(CUDA_TARGET)
+test-run: $(BIN) $(TEST_BIN) $(FAKE_TRAINER) $(SAVE_STRESS) $(CUDA_TARGET) check-layers
 	R1LAB_BIN=$(abspath $(BIN)) R1LAB_FAKE_TRAINER=$(abspath $(FAKE_TRAINER)) R1LAB_SAVE_STRESS=$(abspath $(SAVE_STRESS)) \
-	R1LAB_ROOT=$(CURDIR) \
-	OMP_NUM_THREADS=1 $(TEST_BIN) $(TEST_ARGS)
+	R1LAB_ROOT=$(CURDIR) OMP_NUM_THREADS=1 $(TEST_BIN) $(TEST_ARGS)
+
+# The layers: the engine archive references no curses, readline, curl, cli, tui, repl or text symbol, and each
+# engine folder includes only the folders src/engine/README.md allows it.
+check-layers: $(BIN) $(ENGINE_LIB) $(FRONT_OBJ)
+	@bash tests/check_layers.sh $(ENGINE_LIB) $(BIN) $(FRONT_OBJ)
 
 # The kill-during-save stress at full size (docs/testing.md): KILLS=1000 by default.
 KILLS ?= 1000
@@ -158,7 +193,7 @@ stress-saves: $(BIN) $(SAVE_STRESS)
 	R1LAB_BIN=$(abspath $(BIN)) R1LAB_ROOT=$(CURDIR) OMP_NUM_THREADS=1 nice -n 10 $(SAVE_STRESS) --kills $(KILLS)
 
 BENCH_BIN := $(BUILD)/bench/bench_grpo
-$(BENCH_BIN): $(LIB_OBJ) $(BUILD)/bench/bench_grpo.o
+$(BENCH_BIN): $(BUILD)/bench/bench_grpo.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # CPU benchmarks: r1lab and the PyTorch reference (../shared/bench/torch_grpo_ref.py) in the same run.
@@ -260,7 +295,7 @@ man-lint:
 	@echo "man pages: $(words $(MAN_PAGES)) linted"
 
 format:
-	clang-format -i $(LIB_SRC) src/main.c $(TEST_SRC) $(wildcard src/*/*.h) $(wildcard kernels/*.c kernels/*.h kernels/*.cu)
+	clang-format -i $(LIB_SRC) src/main.c $(TEST_SRC) $(wildcard src/*/*.h src/engine/*/*.h) $(wildcard kernels/*.c kernels/*.h kernels/*.cu)
 
 install: $(BIN) $(CUDA_TARGET)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
@@ -274,6 +309,7 @@ install: $(BIN) $(CUDA_TARGET)
 clean:
 	rm -rf build r1lab
 
--include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/bench/bench_grpo.d \
+-include $(ENGINE_OBJ:.o=.d) $(FRONT_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/bench/bench_grpo.d \
            $(BUILD)/tests/tools/fake_trainer.d $(BUILD)/tests/tools/save_stress.d $(KERNEL_OBJ:.o=.d) \
-           $(wildcard $(FUZZ_BUILD)/src/*/*.d $(FUZZ_BUILD)/tests/fuzz/*.d $(FUZZ_BUILD)/tests/fuzz/lib/*.d)
+           $(wildcard $(FUZZ_BUILD)/src/*/*.d $(FUZZ_BUILD)/src/engine/*/*.d $(FUZZ_BUILD)/tests/fuzz/*.d \
+                      $(FUZZ_BUILD)/tests/fuzz/lib/*.d)

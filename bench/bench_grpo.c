@@ -6,20 +6,22 @@
  * Prints rollout tok/s (new tokens / generation time), train tok/s (B*(Lp+Lc) / scoring+training time) and
  * the step time, in the reference's format (plus peak device memory on a GPU), then the step split into rollout
  * (prefill, decode), scoring (old-policy and reference log-probs) and training (loss pass and AdamW).
- * Usage: bench_grpo [--threads N] [--device cpu|cuda|cuda:N] [tiny|small|q05b ...] */
+ * Usage: bench_grpo [--threads N] [--device cpu|cuda|cuda:N] [tiny|small|q05b ...]
+ *        bench_grpo --probe [--device ...]   opens the backend, moves a buffer through it and says what it found
+ *                                            (exit 0), or why it cannot (exit 1): the GPU check's first step. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "backend.h"
-#include "grpo_loss.h"
-#include "log.h"
-#include "model.h"
-#include "optim.h"
-#include "rng.h"
-#include "rollout.h"
+#include "engine/backend/backend.h"
+#include "engine/model/model.h"
+#include "engine/model/optim.h"
+#include "engine/model/rollout.h"
+#include "engine/rl/grpo_loss.h"
+#include "engine/util/log.h"
+#include "engine/util/rng.h"
 
 struct shape {
     const char *name;
@@ -43,7 +45,8 @@ static double now(void) {
     do {                                                                                                       \
         enum status st_ = (x);                                                                                 \
         if (st_ != STATUS_OK) {                                                                                \
-            fprintf(stderr, "bench_grpo: %s: %s\n", #x, err_msg());                                            \
+            fprintf(stderr, "bench_grpo: %s: %s%s%s\n", #x, err_msg(), err_hint_text()[0] ? "\nhint: " : "",     \
+                    err_hint_text());                                                                          \
             exit(1);                                                                                           \
         }                                                                                                      \
     } while (0)
@@ -167,16 +170,57 @@ static void log_to_stderr(enum log_level level, const char *msg, void *user) {
     fprintf(stderr, "bench_grpo: %s: %s\n", log_level_name(level), msg);
 }
 
+/* Opens the backend and sends 4 MiB through upload, copy, download: enough to show that the library loads, the
+ * device opens and its kernels and copies run. */
+static int probe(const char *device, int threads) {
+    struct backend *be;
+    if (backend_open(&be, device, threads) != STATUS_OK) {
+        printf("probe: %s does not open: %s\n", device, err_msg());
+        if (err_hint_text()[0]) printf("probe: hint: %s\n", err_hint_text());
+        return 1;
+    }
+    enum { N = 1 << 20 };
+    float *h = malloc(sizeof(float) * N), *a = NULL, *b = NULL;
+    for (int i = 0; i < N; i++) h[i] = (float)i;
+    enum status st = be->ops->alloc(be, sizeof(float) * N, (void **)&a);
+    if (st == STATUS_OK) st = be->ops->alloc(be, sizeof(float) * N, (void **)&b);
+    if (st == STATUS_OK) {
+        be->ops->upload(be, a, h, sizeof(float) * N);
+        be->ops->scale(be, a, N, 2.0f);
+        be->ops->copy(be, b, a, sizeof(float) * N);
+        memset(h, 0, sizeof(float) * N);
+        be->ops->download(be, h, b, sizeof(float) * N);
+        st = be->ops->check(be);
+    }
+    int bad = 0;
+    for (int i = 0; i < N && st == STATUS_OK; i++) bad += h[i] != 2.0f * (float)i;
+    if (a) be->ops->free(be, a);
+    if (b) be->ops->free(be, b);
+    free(h);
+    if (st != STATUS_OK || bad) {
+        printf("probe: %s opened (%s) but a round trip failed: %s\n", be->name, backend_cuda_library(),
+               st != STATUS_OK ? err_msg() : "wrong values came back");
+        backend_close(be);
+        return 1;
+    }
+    printf("probe: ok: %s%s%s\n", be->name, backend_cuda_library()[0] ? ", library " : "", backend_cuda_library());
+    backend_close(be);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     log_set_sink(log_to_stderr, NULL);
     log_set_level(LOG_DEBUG);
     int threads = 0, first = 1;
+    bool want_probe = false;
     const char *device = "cpu";
     while (first < argc && strncmp(argv[first], "--", 2) == 0) {
         if (strcmp(argv[first], "--threads") == 0 && first + 1 < argc) threads = atoi(argv[++first]);
         else if (strcmp(argv[first], "--device") == 0 && first + 1 < argc) device = argv[++first];
+        else if (strcmp(argv[first], "--probe") == 0) want_probe = true;
         first++;
     }
+    if (want_probe) return probe(device, threads);
     struct backend *be;
     CHECK(backend_open(&be, device, threads));
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {

@@ -1,18 +1,32 @@
 #!/usr/bin/env bash
-# Run on the CPU machine before a device call: builds r1lab, its tests, bench_grpo and the CUDA library here and
-# packs them with the shared libraries they need beyond glibc and CUDA into .gpu-bundle.tar.xz (about 15 MiB,
-# ignored by git). The GPU machine's image may lack r1lab's C dependencies (cJSON, criterion, OpenBLAS, ncurses,
-# readline, curl, pcre2, utf8proc) and nothing can be installed there; the GPU scripts build there when they can
-# and otherwise unpack this bundle. Carry it: the device tool's run(carry=[".gpu-bundle.tar.xz"]).
+# Run on the CPU machine before a device call: builds r1lab, its tests, bench_grpo and the CUDA library for a
+# portable x86-64 level (MARCH, default x86-64-v2: no AVX, AVX2 or AVX-512, which the GPU host's CPU may lack;
+# this machine's -march=native build would not do) in its own build directory (build/portable), and packs them
+# with the shared libraries they need beyond glibc and CUDA into .gpu-bundle.tar.xz (about 15 MiB, ignored by
+# git). The GPU machine's image may lack r1lab's C dependencies (cJSON, criterion, OpenBLAS, ncurses, readline,
+# curl, pcre2, utf8proc); bench/gpu_common.sh builds there when it can, and otherwise unpacks this bundle and still
+# builds the CUDA library there with nvcc (the bundle's copy is the fallback). Carry it with the call:
+# run(carry=[".gpu-bundle.tar.xz"]).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-make -j"$(nproc)" CUDA=1 all bench-bin build/rel/tests/r1lab-tests build/rel/tests/fake-trainer >/dev/null
+march=${MARCH:-x86-64-v2}
+build=build/portable
+make -j"$(nproc)" CUDA=1 BUILD=$build MARCH="$march" $build/r1lab $build/libr1lab-cuda.so $build/bench/bench_grpo \
+    $build/tests/r1lab-tests $build/tests/fake-trainer >/dev/null
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/lib"
-cp r1lab build/rel/tests/r1lab-tests build/rel/tests/fake-trainer build/rel/bench/bench_grpo \
-    build/rel/libr1lab-cuda.so "$stage/bin/"
+cp $build/r1lab $build/tests/r1lab-tests $build/tests/fake-trainer $build/bench/bench_grpo $build/libr1lab-cuda.so \
+    "$stage/bin/"
+# No instruction beyond the chosen level may slip in (a stray -march=native would bring AVX-512 on this machine).
+for b in "$stage"/bin/*; do
+    wide=$(objdump -d --no-show-raw-insn "$b" | grep -c -E '%[yz]mm[0-9]' || true)
+    if [ "$march" = x86-64-v2 ] && [ "$wide" != 0 ]; then
+        echo "gpu_bundle: $b holds $wide AVX/AVX-512 instructions; it would not run on every x86-64 machine" >&2
+        exit 1
+    fi
+done
 # Every library the binaries load, except glibc itself (the target's must be used) and CUDA (the target's
 # toolkit and driver are the ones that match its GPU).
 for b in "$stage"/bin/*; do ldd "$b"; done | awk '/=>/ { print $3 }' | sort -u |
@@ -20,4 +34,4 @@ for b in "$stage"/bin/*; do ldd "$b"; done | awk '/=>/ { print $3 }' | sort -u |
     while read -r lib; do cp -L "$lib" "$stage/lib/"; done
 git rev-parse --short HEAD >"$stage/REVISION"
 tar -C "$stage" -cJf .gpu-bundle.tar.xz REVISION bin lib
-echo "$(du -h .gpu-bundle.tar.xz | cut -f1) .gpu-bundle.tar.xz ($(ls "$stage/lib" | wc -l) libraries, revision $(cat "$stage/REVISION"))"
+echo "$(du -h .gpu-bundle.tar.xz | cut -f1) .gpu-bundle.tar.xz ($(ls "$stage/lib" | wc -l) libraries, revision $(cat "$stage/REVISION"), $march)"

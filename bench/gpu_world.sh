@@ -19,7 +19,7 @@ phases=${PHASES:-base gpu cpu}
 base=${BASE:-$out/base}
 steps=${GRPO_STEPS:-150}
 . "$root/bench/gpu_common.sh"
-gpu_prepare r1lab || exit 1
+gpu_prepare || exit 1
 
 run() { # name, then r1lab train arguments
     local name=$1

@@ -255,30 +255,6 @@ static __global__ void __launch_bounds__(geom<HSP>::THREADS)
     if (valid) store_row<G::DPT>(dqkv + ri * row + (size_t)h * HS, dq, part, HS, 1.0f);
 }
 
-static int padded_head_size(int HS) {
-    return HS <= 16 ? 16 : HS <= 32 ? 32 : HS <= 64 ? 64 : HS <= 128 ? 128 : 0;
-}
-
-extern "C" bool attention_head_size_supported(int HS) {
-    return HS > 0 && HS % 2 == 0 && padded_head_size(HS) != 0;
-}
-
-extern "C" int attention_tiles(int32_t *tiles, int cap, const int32_t *seq_start, int B) {
-    int n = 0;
-    for (int b = 0; b < B; b++) {
-        int s0 = seq_start[b], T = seq_start[b + 1] - s0;
-        for (int q0 = 0; q0 < T; q0 += ATTENTION_TILE_ROWS) {
-            if (n >= cap) return -1;
-            tiles[4 * n] = s0;
-            tiles[4 * n + 1] = T;
-            tiles[4 * n + 2] = q0;
-            tiles[4 * n + 3] = 0;
-            n++;
-        }
-    }
-    return n;
-}
-
 template <int HSP>
 static cudaError_t launch_fwd(float *out, float *lse, const float *qkv, const int4 *tiles, int n_tiles, int NH, int NKV,
                               int HS, cudaStream_t stream) {
@@ -305,7 +281,7 @@ extern "C" cudaError_t attention_forward(float *out, float *lse, const float *qk
                                          int NH, int NKV, int HS, cudaStream_t stream) {
     if (n_tiles <= 0) return cudaSuccess;
     const int4 *t4 = reinterpret_cast<const int4 *>(tiles);
-    switch (padded_head_size(HS)) {
+    switch (attention_padded_head_size(HS)) {
     case 16:
         return launch_fwd<16>(out, lse, qkv, t4, n_tiles, NH, NKV, HS, stream);
     case 32:
@@ -328,7 +304,7 @@ extern "C" cudaError_t attention_backward(float *dqkv, float *rowdot, const floa
     cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess) return e;
     const int4 *t4 = reinterpret_cast<const int4 *>(tiles);
-    switch (padded_head_size(HS)) {
+    switch (attention_padded_head_size(HS)) {
     case 16:
         return launch_bwd<16>(dqkv, rowdot, dout, qkv, lse, t4, n_tiles, NH, NKV, HS, stream);
     case 32:

@@ -19,12 +19,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arith.h"
+#include "attention_decode.h"
 #include "convert.h"
-#include "log.h"
+#include "copy.h"
+#include "engine/util/log.h"
+#include "rope.h"
 
 #define RING_BYTES ((size_t)8 << 20)
 #define STEP_BYTES ((size_t)1 << 20)
-#define BLAS_WS_BYTES ((size_t)32 << 20)
 #define UPLOAD_STAGED_MAX ((size_t)1 << 20) /* larger uploads go straight from pageable memory */
 
 static size_t align256(size_t n) {
@@ -50,9 +53,23 @@ void cu_fail(struct cuda_be *cb, enum status st, const char *hint, const char *f
     snprintf(cb->err_hint, sizeof cb->err_hint, "%s", hint ? hint : "");
 }
 
+/* Errors that mean a graph capture broke (an API call the capture does not allow), not that the work is wrong:
+ * the step is then run again without graphs instead of failing. */
+static bool capture_error(cudaError_t e) {
+    return e == cudaErrorStreamCaptureUnsupported || e == cudaErrorStreamCaptureInvalidated ||
+           e == cudaErrorStreamCaptureMerge || e == cudaErrorStreamCaptureUnmatched ||
+           e == cudaErrorStreamCaptureUnjoined || e == cudaErrorStreamCaptureIsolation ||
+           e == cudaErrorStreamCaptureImplicit || e == cudaErrorCapturedEvent ||
+           e == cudaErrorStreamCaptureWrongThread;
+}
+
 bool cu_ok_at(struct cuda_be *cb, cudaError_t e, const char *what, const char *file, int line) {
     if (e == cudaSuccess) return true;
     cudaGetLastError(); /* clear a non-sticky error so that later calls report their own */
+    if (cb->rep == CU_REP_CAPTURE && capture_error(e)) {
+        cb->rep_capture_failed = true;
+        return false;
+    }
     enum status st = e == cudaErrorMemoryAllocation ? STATUS_NOMEM : STATUS_DEVICE;
     cu_fail(cb, st,
             cb->sync_each_op ? "compute-sanitizer r1lab ... locates bad memory accesses"
@@ -68,12 +85,30 @@ bool cu_blas_ok_at(struct cuda_be *cb, cublasStatus_t s, const char *what, const
     return false;
 }
 
-void cu_enter(struct cuda_be *cb) {
+void cu_enter_fusing(struct cuda_be *cb) {
+    cb->handoff = cb->handoff_next;
+    cb->handoff_next = (struct cu_handoff){0};
     pthread_t self = pthread_self();
     if (cb->thread_set && pthread_equal(self, cb->thread)) return;
     CU_OK(cb, cudaSetDevice(cb->device), "cudaSetDevice");
     cb->thread = self;
     cb->thread_set = true;
+}
+
+void cu_enter(struct cuda_be *cb) {
+    cu_enter_fusing(cb);
+    cu_flush_deferred(cb);
+}
+
+void cu_handoff_offer(struct cuda_be *cb, const float *src, size_t n, const uint16_t *bf16) {
+    cb->handoff_next = (struct cu_handoff){.src = src, .n = n, .bf16 = bf16};
+}
+
+const uint16_t *cu_handoff_take(struct cuda_be *cb, const float *src, size_t n) {
+    if (!cb->handoff.bf16 || cb->handoff.src != src || cb->handoff.n != n) return NULL;
+    const uint16_t *b = cb->handoff.bf16;
+    cb->handoff = (struct cu_handoff){0};
+    return b;
 }
 
 void cu_launched(struct cuda_be *cb, cudaError_t e, const char *op) {
@@ -93,7 +128,22 @@ bool cu_outside_repeat(struct cuda_be *cb, const char *op) {
 /* Synchronisation, pending host copies, deferred frees                                                  */
 
 static void flush_pending(struct cuda_be *cb) {
-    for (int i = 0; i < cb->n_pending; i++) memcpy(cb->pending[i].dst, cb->pending[i].src, cb->pending[i].bytes);
+    for (int i = 0; i < cb->n_pending; i++) {
+        const struct cu_pending *p = &cb->pending[i];
+        memcpy(p->dst, p->src, p->bytes);
+        if (!p->tokens) continue;
+        const int32_t *t = p->dst;
+        for (size_t r = 0; r < p->bytes / sizeof(int32_t); r++)
+            if (t[r] < 0) {
+                cu_fail(cb, STATUS_INVALID,
+                        "the model has diverged: lower learning_rate (or max_grad_norm), or resume from an earlier "
+                        "checkpoint",
+                        "CUDA sampler: row %zu of the logits has no distribution (a NaN or an infinity in it, or "
+                        "every logit -inf)",
+                        r);
+                break;
+            }
+    }
     cb->n_pending = 0;
 }
 
@@ -295,6 +345,8 @@ void cu_repeat_begin(struct backend *be, uint64_t key) {
     cb->n_step_hits = 0;
     cb->rep_key = key;
     cb->rep_tainted = cb->rep_diverged = false;
+    cb->rep_pending_mark = cb->n_pending;
+    cb->rep_capture_failed = false;
     for (int i = 0; i < cb->n_graphs; i++) {
         if (cb->graphs[i].key != key) continue;
         if (cb->graphs[i].gen != cb->scratch_gen) { /* a scratch buffer it uses has moved */
@@ -342,8 +394,9 @@ static void keep_graph(struct cuda_be *cb, cudaGraphExec_t exec) {
                                                    .n_trace = cb->n_trace};
 }
 
-void cu_repeat_end(struct backend *be) {
+bool cu_repeat_end(struct backend *be) {
     struct cuda_be *cb = cu_of(be);
+    cu_enter(cb); /* deferred work of the section belongs to it (and to its graph) */
     enum cu_repeat_mode mode = cb->rep;
     cb->rep = CU_REP_NONE;
     if (mode == CU_REP_CAPTURE) {
@@ -353,14 +406,32 @@ void cu_repeat_end(struct backend *be) {
         if (e == cudaSuccess && cb->err == STATUS_OK) e = cudaGraphInstantiate(&exec, graph, 0);
         if (e == cudaSuccess && cb->err == STATUS_OK) e = cudaGraphLaunch(exec, cb->stream);
         if (graph) cudaGraphDestroy(graph);
-        if (e != cudaSuccess || cb->err != STATUS_OK) {
-            /* The captured work never ran, so this step is lost: fail it, and decode without graphs from now on. */
+        if (exec && (e != cudaSuccess || cb->err != STATUS_OK)) cudaGraphExecDestroy(exec);
+        if (cb->err != STATUS_OK) { /* an op of the section failed: that error is the step's */
             cudaGetLastError();
-            cu_fail(cb, STATUS_DEVICE, "set R1LAB_CUDA_GRAPHS=0 to decode without CUDA graphs",
-                    "CUDA graph capture of a decode step failed: %s", cudaGetErrorString(e));
-            if (exec) cudaGraphExecDestroy(exec);
             cb->graphs_enabled = false;
-            return;
+            return true;
+        }
+        if (e == cudaSuccess && cb->rep_capture_failed) e = cudaErrorStreamCaptureInvalidated;
+        if (e != cudaSuccess) {
+            /* The capture failed, so nothing of the step ran: drop the host copies it queued, decode without
+             * graphs from now on, and have the caller run the step again op by op (weight shadows are then
+             * converted again, since a conversion captured into the lost graph never ran). */
+            cudaGetLastError();
+            cb->n_pending = cb->rep_pending_mark;
+            /* A shadow refreshed (or created) during the capture was marked current by work that never ran. */
+            for (size_t i = 0; i < cb->n_allocs; i++)
+                if (cb->allocs[i].shadow) {
+                    cb->allocs[i].dirty_lo = 0;
+                    cb->allocs[i].dirty_hi = cb->allocs[i].bytes / sizeof(float);
+                }
+            cb->graphs_enabled = false;
+            graphs_drop_all(cb);
+            char msg[256];
+            snprintf(msg, sizeof msg, "CUDA graph capture of a decode step failed (%s); decoding without graphs",
+                     cudaGetErrorString(e));
+            cb->host->log(LOG_WARN, msg);
+            return false;
         }
         cb->graphs_captured++;
         cb->inflight = true;
@@ -374,19 +445,20 @@ void cu_repeat_end(struct backend *be) {
         if (cb->rep_diverged) {
             graphs_drop_all(cb);
             cb->graphs_enabled = false;
-            return;
+            return true;
         }
         if (cb->rep_cursor != cb->rep_graph->n_trace) {
             diverged(cb, 0);
             graphs_drop_all(cb);
             cb->graphs_enabled = false;
-            return;
+            return true;
         }
         if (CU_OK(cb, cudaGraphLaunch(cb->rep_graph->exec, cb->stream), "CUDA graph launch")) {
             cb->graphs_replayed++;
             cb->inflight = true;
         }
     }
+    return true;
 }
 
 /* ---------------------------------------------------------------------------------------------------- */
@@ -418,6 +490,10 @@ static bool ring_grow(struct cuda_be *cb, size_t need) {
 /* Offset of `bytes` of ring space, usable once everything staged before has been consumed; SIZE_MAX on failure. */
 static size_t ring_take(struct cuda_be *cb, size_t bytes) {
     size_t need = align256(bytes ? bytes : 1);
+    /* Deferred work may read staged arrays: enqueue it before the ring is reused (it clears itself first, so
+     * staging done by the flush cannot recurse into this). */
+    if (cb->deferred.kind != CU_DEFER_NONE && (need > cb->ring_cap || cb->ring_pos + need > cb->ring_cap))
+        cu_flush_deferred(cb);
     if (need > cb->ring_cap && !ring_grow(cb, need)) return SIZE_MAX;
     if (cb->ring_pos + need > cb->ring_cap) {
         cu_sync(cb); /* everything that read the ring has finished */
@@ -484,7 +560,7 @@ const void *cu_stage(struct cuda_be *cb, const void *host, size_t bytes) {
     return cb->ring_dev + off;
 }
 
-void cu_download_async(struct cuda_be *cb, void *dst, const void *dev, size_t bytes) {
+void cu_download_async(struct cuda_be *cb, void *dst, const void *dev, size_t bytes, bool tokens) {
     if (bytes == 0) return;
     if (cb->n_pending == CU_MAX_PENDING) {
         if (!cu_outside_repeat(cb, "a download queue overflow")) return;
@@ -505,7 +581,34 @@ void cu_download_async(struct cuda_be *cb, void *dst, const void *dev, size_t by
         pin = cb->ring_host + off;
         CU_OK(cb, cudaMemcpyAsync(pin, dev, bytes, cudaMemcpyDeviceToHost, cb->stream), "download");
     }
-    cb->pending[cb->n_pending++] = (struct cu_pending){.dst = dst, .src = pin, .bytes = bytes};
+    cb->pending[cb->n_pending++] = (struct cu_pending){.dst = dst, .src = pin, .bytes = bytes, .tokens = tokens};
+}
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Deferred ops (fusions; see cuda_backend.h)                                                            */
+
+void cu_flush_deferred(struct cuda_be *cb) {
+    struct cu_deferred d = cb->deferred;
+    if (d.kind == CU_DEFER_NONE) return;
+    cb->deferred.kind = CU_DEFER_NONE;
+    switch (d.kind) {
+    case CU_DEFER_ADD:
+        cu_launched(cb, arith_add(d.out, d.a, d.b, d.n, cb->stream), "add");
+        break;
+    case CU_DEFER_ROPE:
+        cu_launched(cb, rope_apply(d.qkv, d.dpos, d.cos_t, d.sin_t, d.N, d.NH, d.NKV, d.HS, d.inverse, cb->stream),
+                    "rope");
+        break;
+    case CU_DEFER_COPIES: {
+        struct copy_plan *p = cb->copies;
+        const struct copy_desc *dd = cu_stage(cb, p->d, sizeof *p->d * (size_t)p->n);
+        if (dd) cu_launched(cb, copy_batch(dd, p->n, p->max_bytes, cb->stream), "copy (a batch of copies)");
+        copy_plan_clear(p);
+        break;
+    }
+    case CU_DEFER_NONE:
+        break;
+    }
 }
 
 /* Defers freeing p to the next synchronisation. */
@@ -657,13 +760,31 @@ void cu_download(struct backend *be, void *dst, const void *src, size_t bytes) {
     cu_sync(cb);
 }
 
+#define COPY_BATCH_MAX_BYTES ((size_t)4 << 20) /* larger copies go to the copy engine one by one */
+
 void cu_copy(struct backend *be, void *dst, const void *src, size_t bytes) {
     struct cuda_be *cb = cu_of(be);
-    cu_enter(cb);
+    cu_enter_fusing(cb);
+    if (cb->deferred.kind != CU_DEFER_COPIES) cu_flush_deferred(cb);
     if (bytes == 0) return;
     uint64_t a[] = {CU_ARG(dst), CU_ARG(src), bytes};
     if (cu_trace(cb, 1, 3, a)) return;
     cu_note_write(cb, dst, bytes);
+    uint64_t d = CU_ARG(dst), s = CU_ARG(src);
+    if (copy_plan_overlap(d, bytes, s, bytes)) { /* memmove, as on the CPU: through scratch */
+        cu_flush_deferred(cb);
+        void *tmp = cu_scratch(cb, CU_SCR_COPY, bytes);
+        if (tmp && CU_OK(cb, cudaMemcpyAsync(tmp, src, bytes, cudaMemcpyDeviceToDevice, cb->stream), "copy"))
+            CU_OK(cb, cudaMemcpyAsync(dst, tmp, bytes, cudaMemcpyDeviceToDevice, cb->stream), "copy");
+        return;
+    }
+    if (cb->fuse && cb->copies && bytes < COPY_BATCH_MAX_BYTES && (cb->rep == CU_REP_NONE || cb->rep == CU_REP_EAGER)) {
+        if (!copy_plan_fits(cb->copies, d, s, bytes)) cu_flush_deferred(cb); /* it depends on the batch */
+        copy_plan_add(cb->copies, d, s, bytes);
+        cb->deferred.kind = CU_DEFER_COPIES;
+        return;
+    }
+    cu_flush_deferred(cb);
     CU_OK(cb, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, cb->stream), "copy");
 }
 
@@ -724,6 +845,14 @@ void cu_close(struct backend *be) {
     }
     graphs_drop_all(cb);
     free_graveyard(cb);
+    for (int i = 0; i < cb->n_lt_plans; i++) {
+        struct cu_lt_plan *p = &cb->lt_plans[i];
+        if (p->op) cublasLtMatmulDescDestroy(p->op);
+        if (p->a) cublasLtMatrixLayoutDestroy(p->a);
+        if (p->b) cublasLtMatrixLayoutDestroy(p->b);
+        if (p->c) cublasLtMatrixLayoutDestroy(p->c);
+    }
+    if (cb->lt) cublasLtDestroy(cb->lt);
     for (size_t i = 0; i < cb->n_allocs; i++) { /* buffers the engine did not free */
         cudaFree(cb->allocs[i].base);
         if (cb->allocs[i].shadow) cudaFree(cb->allocs[i].shadow);
@@ -741,6 +870,7 @@ void cu_close(struct backend *be) {
     free(cb->graveyard);
     free(cb->trace);
     free(cb->host_i32);
+    free(cb->copies);
     free(cb);
 }
 
@@ -812,12 +942,12 @@ static enum status open_device(const struct backend_host *host, struct cuda_be *
     if ((e = cudaMalloc((void **)&cb->ring_dev, cb->ring_cap)) != cudaSuccess) goto cuda_fail;
     if ((e = cudaMallocHost((void **)&cb->step_host, cb->step_cap)) != cudaSuccess) goto cuda_fail;
     if ((e = cudaMalloc((void **)&cb->step_dev, cb->step_cap)) != cudaSuccess) goto cuda_fail;
-    if ((e = cudaMalloc(&cb->blas_ws, BLAS_WS_BYTES)) != cudaSuccess) goto cuda_fail;
-    count_internal(cb, 2 * cb->ring_cap + 2 * cb->step_cap + BLAS_WS_BYTES);
+    if ((e = cudaMalloc(&cb->blas_ws, CU_BLAS_WS_BYTES)) != cudaSuccess) goto cuda_fail;
+    count_internal(cb, 2 * cb->ring_cap + 2 * cb->step_cap + CU_BLAS_WS_BYTES);
     cublasStatus_t bs = cublasCreate(&cb->blas);
     if (bs == CUBLAS_STATUS_SUCCESS) bs = cublasSetStream(cb->blas, cb->stream);
     /* An explicit workspace: cuBLAS then never allocates by itself, which graph capture requires. */
-    if (bs == CUBLAS_STATUS_SUCCESS) bs = cublasSetWorkspace(cb->blas, cb->blas_ws, BLAS_WS_BYTES);
+    if (bs == CUBLAS_STATUS_SUCCESS) bs = cublasSetWorkspace(cb->blas, cb->blas_ws, CU_BLAS_WS_BYTES);
     if (bs != CUBLAS_STATUS_SUCCESS) {
         char msg[200];
         snprintf(msg, sizeof msg, "cuBLAS initialisation failed: %s", cublasGetStatusString(bs));
@@ -827,13 +957,17 @@ static enum status open_device(const struct backend_host *host, struct cuda_be *
     cb->fp32_matmul = mm && strcmp(mm, "fp32") == 0;
     cb->sync_each_op = env_flag("R1LAB_CUDA_SYNC", false);
     cb->graphs_enabled = env_flag("R1LAB_CUDA_GRAPHS", true);
+    cb->fuse = env_flag("R1LAB_CUDA_FUSE", true) && !cb->sync_each_op;
+    cb->copies = calloc(1, sizeof *cb->copies); /* without it copies simply run one by one */
+    cb->be.repeat_rows_quantum = 8; /* also without graphs: the same shapes, so the same rounding either way */
+    if (cublasLtCreate(&cb->lt) != CUBLAS_STATUS_SUCCESS) cb->lt = NULL; /* biases then go the plain way */
     const char *chunk = getenv("R1LAB_CUDA_LM_CHUNK_MB");
     long mb = chunk ? strtol(chunk, NULL, 10) : 0;
     cb->lm_chunk_bytes = (size_t)(mb > 0 ? mb : 512) << 20;
     char name[400];
-    snprintf(name, sizeof name, "CUDA %d: %s (%.0f GiB, sm_%d%d, %s GEMMs%s)", device, prop.name,
+    snprintf(name, sizeof name, "CUDA %d: %s (%.0f GiB, sm_%d%d, %s GEMMs%s%s)", device, prop.name,
              gib(prop.totalGlobalMem), prop.major, prop.minor, cb->fp32_matmul ? "fp32" : "bf16",
-             cb->graphs_enabled ? ", graphs" : "");
+             cb->graphs_enabled ? ", graphs" : "", cb->fuse ? ", fused" : "");
     size_t len = strlen(name) < sizeof cb->be.name - 1 ? strlen(name) : sizeof cb->be.name - 1;
     memcpy(cb->be.name, name, len);
     cb->be.name[len] = '\0';

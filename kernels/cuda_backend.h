@@ -12,10 +12,19 @@
  *   next GEMM that reads the buffer refreshes it, AdamW writes master and shadow together.
  * - Host arrays are staged through a pinned ring and a device ring of the same size; a region is reused only
  *   after a stream synchronisation. Inside a repeat section they go to a separate step region whose offsets
- *   repeat identically every time, which is what lets a captured graph re-read them. */
+ *   repeat identically every time, which is what lets a captured graph re-read them.
+ * - Fusions (off with R1LAB_CUDA_FUSE=0 or R1LAB_CUDA_SYNC=1, so that every op runs alone and an error names it):
+ *   an add, a RoPE or a run of device copies is deferred until the next op arrives. A residual add followed by
+ *   the RMSNorm of its sum runs as one kernel, a RoPE followed by the KV store of the same rows runs as one
+ *   kernel, and consecutive independent copies run as one batch (copy_plan.h); anything else first runs what is
+ *   deferred. Every op but those consumers runs the deferred work on entry (cu_enter), as does a ring wrap, so
+ *   it is enqueued before anything that could depend on it or reuse what it reads.
+ * - A producer whose output is the next GEMM's input (RMSNorm, SwiGLU, decode attention) also writes it rounded
+ *   to bf16 into the GEMM operand scratch and offers it (the hand-off); it is valid for the very next op only. */
 #ifndef R1LAB_CUDA_BACKEND_H
 #define R1LAB_CUDA_BACKEND_H
 
+#include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 #include <pthread.h>
@@ -23,7 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backend.h"
+#include "copy_plan.h"
+#include "engine/backend/backend.h"
 
 enum cu_scratch {
     CU_SCR_A,          /* bf16 GEMM operand (inputs) */
@@ -36,6 +46,9 @@ enum cu_scratch {
     CU_SCR_DECODE,     /* split-K partials of attention_decode */
     CU_SCR_REDUCE,     /* sum-of-squares partials */
     CU_SCR_SAMPLE,     /* (S) sampled tokens */
+    CU_SCR_COLSUM,     /* (slabs, C) column-sum partials (bias and norm-weight gradients) */
+    CU_SCR_COPY,       /* a copy whose source and destination overlap goes through here */
+    CU_SCR_EMBED,      /* the embedding backward's grouping of rows by token */
     CU_SCR_COUNT
 };
 
@@ -53,6 +66,7 @@ enum cu_repeat_mode {
     CU_REP_REPLAY,  /* ops only stage their host arrays; the graph runs at repeat_end */
 };
 
+#define CU_BLAS_WS_BYTES ((size_t)32 << 20) /* cuBLAS / cuBLASLt workspace, shared on the one stream */
 #define CU_MAX_GRAPHS 128 /* decode steps of every batch size from 1 to 128 stay captured */
 #define CU_SEEN_KEYS 64
 #define CU_MAX_PENDING 32
@@ -69,6 +83,37 @@ struct cu_pending { /* a host copy to do once the stream has reached this point 
     void *dst;
     const void *src;
     size_t bytes;
+    bool tokens; /* sampled tokens: a negative one marks a row without a distribution (NaN / inf logits) */
+};
+
+enum cu_defer_kind { CU_DEFER_NONE, CU_DEFER_ADD, CU_DEFER_ROPE, CU_DEFER_COPIES };
+
+struct cu_deferred { /* an op that waits for the next one (see Fusions above) */
+    enum cu_defer_kind kind;
+    float *out; /* add: out (n) = a + b */
+    const float *a, *b;
+    size_t n;
+    float *qkv; /* rope: its arguments, pos already on the device */
+    const int32_t *dpos;
+    const float *cos_t, *sin_t;
+    int N, NH, NKV, HS;
+    bool inverse;
+};
+
+struct cu_handoff { /* a bf16 copy of an op's output, for the next op's GEMM */
+    const float *src;
+    size_t n;
+    const uint16_t *bf16;
+};
+
+#define CU_LT_PLANS 48
+
+struct cu_lt_plan { /* a cuBLASLt GEMM with the bias in its epilogue, for one shape */
+    int m, n, k;
+    bool ok; /* false: no algorithm for this shape, use the plain GEMM */
+    cublasLtMatmulDesc_t op;
+    cublasLtMatrixLayout_t a, b, c;
+    cublasLtMatmulAlgo_t algo;
 };
 
 struct cu_stage_hit { /* a recently staged host array, reused when its contents did not change */
@@ -94,6 +139,14 @@ struct cuda_be {
     bool sync_each_op;     /* R1LAB_CUDA_SYNC=1: synchronise after every op, naming the op that failed */
     bool graphs_enabled;   /* R1LAB_CUDA_GRAPHS (default 1) */
     size_t lm_chunk_bytes; /* R1LAB_CUDA_LM_CHUNK_MB: logits budget of one output-layer chunk */
+    bool fuse;             /* R1LAB_CUDA_FUSE (default 1, off with R1LAB_CUDA_SYNC): fusions and hand-offs */
+
+    struct cu_deferred deferred;
+    struct copy_plan *copies; /* the pending copy batch (CU_DEFER_COPIES) */
+    struct cu_handoff handoff, handoff_next;
+    cublasLtHandle_t lt; /* NULL when cuBLASLt did not initialise: biases then go the plain way */
+    struct cu_lt_plan lt_plans[CU_LT_PLANS];
+    int n_lt_plans;
 
     /* first error since the last check */
     enum status err;
@@ -123,6 +176,7 @@ struct cuda_be {
 
     struct cu_pending pending[CU_MAX_PENDING];
     int n_pending;
+    int rep_pending_mark; /* n_pending when the repeat section began: a failed capture drops what it added */
 
     int32_t *host_i32; /* host scratch for row and tile lists */
     size_t host_i32_cap;
@@ -132,6 +186,7 @@ struct cuda_be {
     struct cu_graph *rep_graph;
     size_t rep_cursor;
     bool rep_tainted, rep_diverged;
+    bool rep_capture_failed; /* a call of the section broke its capture (the step is then rerun without graphs) */
     uint64_t *trace; /* capture in progress */
     size_t n_trace, cap_trace;
     struct cu_graph graphs[CU_MAX_GRAPHS];
@@ -156,8 +211,17 @@ bool cu_blas_ok_at(struct cuda_be *cb, cublasStatus_t s, const char *what, const
 #define CU_OK(cb, call, what) cu_ok_at((cb), (call), (what), __FILE__, __LINE__)
 #define CU_BLAS_OK(cb, call, what) cu_blas_ok_at((cb), (call), (what), __FILE__, __LINE__)
 
-/* Makes the backend's device current in the calling thread (cheap when it already is). */
+/* Every op starts with one of these. cu_enter makes the backend's device current in the calling thread (cheap
+ * when it already is) and runs any deferred op; cu_enter_fusing leaves the deferred op to the caller, which must
+ * take it (a fusion) or run it (cu_flush_deferred) before enqueuing anything. Both pass the hand-off on. */
 void cu_enter(struct cuda_be *cb);
+void cu_enter_fusing(struct cuda_be *cb);
+/* Enqueues the deferred op, if any. */
+void cu_flush_deferred(struct cuda_be *cb);
+/* The producer side of the hand-off: bf16 (n) is src (n) rounded, for the next op. */
+void cu_handoff_offer(struct cuda_be *cb, const float *src, size_t n, const uint16_t *bf16);
+/* The consumer side: the bf16 copy of src (n) when the previous op offered exactly that, else NULL. */
+const uint16_t *cu_handoff_take(struct cuda_be *cb, const float *src, size_t n);
 /* Records a kernel launcher's result; with R1LAB_CUDA_SYNC also synchronises so the error names its op. */
 void cu_launched(struct cuda_be *cb, cudaError_t e, const char *op);
 /* Waits for the stream, then does the pending host copies and frees the graveyard. */
@@ -168,8 +232,9 @@ bool cu_outside_repeat(struct cuda_be *cb, const char *op);
 
 /* Device copy of a host array, valid for work enqueued from now on; NULL after a failure. */
 const void *cu_stage(struct cuda_be *cb, const void *host, size_t bytes);
-/* Enqueues a device -> host copy into dst that completes by the next synchronisation (->check). */
-void cu_download_async(struct cuda_be *cb, void *dst, const void *dev, size_t bytes);
+/* Enqueues a device -> host copy into dst that completes by the next synchronisation (->check). tokens: dst is
+ * int32 sampled tokens, and a negative one is reported as a row without a distribution. */
+void cu_download_async(struct cuda_be *cb, void *dst, const void *dev, size_t bytes, bool tokens);
 /* A scratch buffer of at least bytes; NULL after a failure. */
 void *cu_scratch(struct cuda_be *cb, enum cu_scratch slot, size_t bytes);
 /* Host int32 scratch of n elements; NULL after a failure. */
@@ -192,7 +257,7 @@ extern const struct backend_ops cuda_ops_table;
 void cu_close(struct backend *be);
 void cu_memory(struct backend *be, struct backend_memory *out);
 void cu_repeat_begin(struct backend *be, uint64_t key);
-void cu_repeat_end(struct backend *be);
+bool cu_repeat_end(struct backend *be);
 enum status cu_alloc(struct backend *be, size_t bytes, void **out);
 void cu_free(struct backend *be, void *p);
 void cu_upload(struct backend *be, void *dst, const void *src, size_t bytes);

@@ -10,7 +10,11 @@
  *
  * Every op: stage its host arrays, hand its arguments to cu_trace (repeat sections: capture or replay), then
  * enqueue. Row-major buffers meet column-major cuBLAS through the usual transposition: a row-major (R, K)
- * buffer is a column-major (K, R) matrix with leading dimension K. */
+ * buffer is a column-major (K, R) matrix with leading dimension K.
+ *
+ * Fusions (cuda_backend.h; all off with R1LAB_CUDA_FUSE=0): add and rope are deferred to the next op, which fuses
+ * them when it is the RMSNorm of the sum or the KV store of the same rows; RMSNorm, SwiGLU and decode attention
+ * hand their output to the next GEMM already in bf16; a GEMM with a bias adds it in cuBLASLt's epilogue. */
 #include <string.h>
 
 #include "adamw.h"
@@ -19,6 +23,7 @@
 #include "attention_decode.h"
 #include "convert.h"
 #include "cuda_backend.h"
+#include "decode_plan.h"
 #include "embed.h"
 #include "lmhead.h"
 #include "reduce.h"
@@ -57,13 +62,94 @@ static void gemm(struct cuda_be *cb, const char *what, cublasOperation_t ta, cub
     if (cb->sync_each_op && cb->rep != CU_REP_CAPTURE) CU_OK(cb, cudaStreamSynchronize(cb->stream), what);
 }
 
-/* A GEMM operand from an fp32 buffer: the buffer itself in fp32 mode, else a bf16 copy in scratch slot. */
+/* A GEMM operand from an fp32 buffer: the buffer itself in fp32 mode, else a bf16 copy in scratch slot (the one
+ * the previous op handed off, when it did). */
 static const void *operand(struct cuda_be *cb, enum cu_scratch slot, const float *x, size_t n) {
     if (cb->fp32_matmul) return x;
+    const uint16_t *ready = slot == CU_SCR_A ? cu_handoff_take(cb, x, n) : NULL;
+    if (ready) return ready;
     uint16_t *b = cu_scratch(cb, slot, n * sizeof(uint16_t));
     if (!b) return NULL;
     cu_launched(cb, convert_to_bf16(b, x, n, cb->stream), "convert to bf16");
     return b;
+}
+
+/* Where a producer writes the bf16 copy of its output (n floats) for the next GEMM; NULL when there is no
+ * hand-off (fp32 GEMMs, fusions off, or no scratch). */
+static uint16_t *handoff_buffer(struct cuda_be *cb, size_t n) {
+    if (cb->fp32_matmul || !cb->fuse) return NULL;
+    return cu_scratch(cb, CU_SCR_A, n * sizeof(uint16_t));
+}
+
+static size_t align_of(const void *p) {
+    uintptr_t a = (uintptr_t)p;
+    return a & 15u ? (size_t)(a & (~a + 1)) : 16u;
+}
+
+/* The cuBLASLt plan of out^T (m, n) = A^T . B + bias, A (k, m) and B (k, n) bf16, out fp32; NULL when cuBLASLt
+ * has no algorithm for the shape (the caller then broadcasts the bias and runs the plain GEMM). */
+static struct cu_lt_plan *lt_plan(struct cuda_be *cb, int m, int n, int k) {
+    for (int i = 0; i < cb->n_lt_plans; i++) {
+        struct cu_lt_plan *p = &cb->lt_plans[i];
+        if (p->m == m && p->n == n && p->k == k) return p->ok ? p : NULL;
+    }
+    if (cb->n_lt_plans == CU_LT_PLANS) return NULL;
+    struct cu_lt_plan *p = &cb->lt_plans[cb->n_lt_plans++];
+    *p = (struct cu_lt_plan){.m = m, .n = n, .k = k};
+    cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
+    cublasLtEpilogue_t epi = CUBLASLT_EPILOGUE_BIAS;
+    cudaDataType_t bias_type = CUDA_R_32F;
+    uint32_t align = 16;
+    uint64_t ws = CU_BLAS_WS_BYTES;
+    cublasLtMatmulPreference_t pref = NULL;
+    cublasLtMatmulHeuristicResult_t res;
+    int found = 0;
+    bool ok = cublasLtMatmulDescCreate(&p->op, CUBLAS_COMPUTE_32F, CUDA_R_32F) == CUBLAS_STATUS_SUCCESS &&
+              cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta) == 0 &&
+              cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb) == 0 &&
+              cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi) == 0 &&
+              cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bias_type,
+                                             sizeof bias_type) == 0 &&
+              cublasLtMatrixLayoutCreate(&p->a, CUDA_R_16BF, k, m, k) == 0 &&
+              cublasLtMatrixLayoutCreate(&p->b, CUDA_R_16BF, k, n, k) == 0 &&
+              cublasLtMatrixLayoutCreate(&p->c, CUDA_R_32F, m, n, m) == 0 &&
+              cublasLtMatmulPreferenceCreate(&pref) == 0 &&
+              cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws) ==
+                  0 &&
+              cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &align,
+                                                   sizeof align) == 0 &&
+              cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &align,
+                                                   sizeof align) == 0 &&
+              cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &align,
+                                                   sizeof align) == 0 &&
+              cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &align,
+                                                   sizeof align) == 0 &&
+              cublasLtMatmulAlgoGetHeuristic(cb->lt, p->op, p->a, p->b, p->c, p->c, pref, 1, &res, &found) == 0 &&
+              found > 0;
+    if (pref) cublasLtMatmulPreferenceDestroy(pref);
+    if (ok) p->algo = res.algo;
+    p->ok = ok;
+    return ok ? p : NULL;
+}
+
+/* out (N, OC) = inp @ w^T + bias through cuBLASLt's bias epilogue; false (nothing enqueued) when it does not
+ * apply: fp32 GEMMs, fusions off, no cuBLASLt, shapes or addresses not suited to bf16 tensor cores. */
+static bool gemm_bias_lt(struct cuda_be *cb, float *out, const void *wb, const void *ib, const float *bias, int N,
+                         int C, int OC) {
+    if (cb->fp32_matmul || !cb->fuse || !cb->lt || C % 8 != 0 || OC % 8 != 0) return false;
+    if (align_of(wb) < 16 || align_of(ib) < 16 || align_of(out) < 16 || align_of(bias) < 16) return false;
+    struct cu_lt_plan *p = lt_plan(cb, OC, N, C);
+    if (!p) return false;
+    const float alpha = 1.0f, beta = 0.0f;
+    if (!CU_BLAS_OK(cb, cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias),
+                    "matmul_fwd bias"))
+        return true;
+    CU_BLAS_OK(cb,
+               cublasLtMatmul(cb->lt, p->op, &alpha, wb, p->a, ib, p->b, &beta, out, p->c, out, p->c, &p->algo,
+                              cb->blas_ws, CU_BLAS_WS_BYTES, cb->stream),
+               "matmul_fwd (cuBLASLt, bias epilogue)");
+    if (cb->sync_each_op && cb->rep != CU_REP_CAPTURE) CU_OK(cb, cudaStreamSynchronize(cb->stream), "matmul_fwd");
+    return true;
 }
 
 /* The weights w (n floats) as a GEMM operand. */
@@ -85,10 +171,19 @@ static void op_embed_fwd(struct backend *be, float *out, const int32_t *tokens, 
 static void op_embed_bwd(struct backend *be, float *dwte, const int32_t *tokens, const float *dout, int N, int C) {
     struct cuda_be *cb = cu_of(be);
     cu_enter(cb);
-    const int32_t *dt = cu_stage(cb, tokens, sizeof(int32_t) * (size_t)N);
-    uint64_t a[] = {CU_ARG(dwte), CU_ARG(dout), (uint64_t)N, (uint64_t)C};
-    if (cu_trace(cb, OP_EMBED_BWD, 4, a) || !dt) return;
-    cu_launched(cb, embed_backward(dwte, dt, dout, N, C, cb->stream), "embed_bwd");
+    if (!cu_outside_repeat(cb, "embed_bwd") || N <= 0) return; /* its launch shape depends on the tokens */
+    /* rows grouped by token on the host: uniq (U), start (U+1), rows (N), then the sort's 2N of work */
+    int32_t *h = cu_host_ints(cb, 5 * (size_t)N + 2);
+    if (!h) return;
+    int32_t *work = h, *uniq = h + 2 * (size_t)N, *rows = uniq + N, *start = rows + N;
+    int U = embed_plan_build(tokens, N, uniq, start, rows, work);
+    int32_t *packed = work; /* uniq, start, rows back to back, staged at once */
+    memmove(packed, uniq, sizeof(int32_t) * (size_t)U);
+    memmove(packed + U, start, sizeof(int32_t) * (size_t)(U + 1));
+    memmove(packed + 2 * U + 1, rows, sizeof(int32_t) * (size_t)N);
+    const int32_t *d = cu_stage(cb, packed, sizeof(int32_t) * ((size_t)2 * U + 1 + N));
+    if (!d) return;
+    cu_launched(cb, embed_backward(dwte, d, d + U, d + 2 * U + 1, U, dout, C, cb->stream), "embed_bwd");
 }
 
 /* --- RMSNorm --- */
@@ -96,12 +191,24 @@ static void op_embed_bwd(struct backend *be, float *dwte, const int32_t *tokens,
 static void op_rmsnorm_fwd(struct backend *be, float *out, float *rstd, const float *inp, const float *w, int N, int C,
                            float eps) {
     struct cuda_be *cb = cu_of(be);
-    cu_enter(cb);
+    cu_enter_fusing(cb);
     uint32_t eb;
     memcpy(&eb, &eps, sizeof eb);
     uint64_t a[] = {CU_ARG(out), CU_ARG(rstd), CU_ARG(inp), CU_ARG(w), (uint64_t)N, (uint64_t)C, eb};
     if (cu_trace(cb, OP_RMSNORM_FWD, 7, a)) return;
-    cu_launched(cb, rmsnorm_forward(out, rstd, inp, w, N, C, eps, cb->stream), "rmsnorm_fwd");
+    const struct cu_deferred *d = &cb->deferred;
+    bool fuse = d->kind == CU_DEFER_ADD && d->out == inp && d->n == (size_t)N * C;
+    if (!fuse) cu_flush_deferred(cb);
+    uint16_t *ob = handoff_buffer(cb, (size_t)N * C);
+    if (fuse) { /* the residual add that produced inp, in the same pass */
+        struct cu_deferred add = *d;
+        cb->deferred.kind = CU_DEFER_NONE;
+        cu_launched(cb, rmsnorm_forward_add(out, ob, rstd, add.out, add.a, add.b, w, N, C, eps, cb->stream),
+                    "add + rmsnorm_fwd");
+    } else {
+        cu_launched(cb, rmsnorm_forward(out, ob, rstd, inp, w, N, C, eps, cb->stream), "rmsnorm_fwd");
+    }
+    if (ob) cu_handoff_offer(cb, out, (size_t)N * C, ob);
 }
 
 static void op_rmsnorm_bwd(struct backend *be, float *dinp, float *dw, const float *dout, const float *inp,
@@ -110,8 +217,10 @@ static void op_rmsnorm_bwd(struct backend *be, float *dinp, float *dw, const flo
     cu_enter(cb);
     uint64_t a[] = {CU_ARG(dinp), CU_ARG(dw),   CU_ARG(dout), CU_ARG(inp),
                     CU_ARG(w),    CU_ARG(rstd), (uint64_t)N,  (uint64_t)C};
-    if (cu_trace(cb, OP_RMSNORM_BWD, 8, a)) return;
-    cu_launched(cb, rmsnorm_backward(dinp, dw, dout, inp, w, rstd, N, C, cb->stream), "rmsnorm_bwd");
+    if (cu_trace(cb, OP_RMSNORM_BWD, 8, a) || N <= 0 || C <= 0) return;
+    float *partial = cu_scratch(cb, CU_SCR_COLSUM, sizeof(float) * rmsnorm_backward_scratch_floats(N, C));
+    if (!partial) return;
+    cu_launched(cb, rmsnorm_backward(dinp, dw, partial, dout, inp, w, rstd, N, C, cb->stream), "rmsnorm_bwd");
 }
 
 /* --- matmul --- */
@@ -122,13 +231,14 @@ static void op_matmul_fwd(struct backend *be, float *out, const float *inp, cons
     cu_enter(cb);
     uint64_t a[] = {CU_ARG(out), CU_ARG(inp), CU_ARG(w), CU_ARG(bias), (uint64_t)N, (uint64_t)C, (uint64_t)OC};
     if (cu_trace(cb, OP_MATMUL_FWD, 7, a) || N <= 0 || OC <= 0) return;
+    const void *wb = weights(cb, w, (size_t)OC * C), *ib = operand(cb, CU_SCR_A, inp, (size_t)N * C);
+    if (!wb || !ib) return;
+    if (bias && gemm_bias_lt(cb, out, wb, ib, bias, N, C, OC)) return;
     float beta = 0.0f;
     if (bias) {
         cu_launched(cb, convert_broadcast_bias(out, bias, N, OC, cb->stream), "matmul_fwd bias");
         beta = 1.0f;
     }
-    const void *wb = weights(cb, w, (size_t)OC * C), *ib = operand(cb, CU_SCR_A, inp, (size_t)N * C);
-    if (!wb || !ib) return;
     /* out^T (OC, N) = W (OC, C) . inp^T (C, N) */
     gemm(cb, "matmul_fwd", CUBLAS_OP_T, CUBLAS_OP_N, OC, N, C, wb, C, ib, C, beta, out, OC, !cb->fp32_matmul);
 }
@@ -153,7 +263,10 @@ static void op_matmul_bwd(struct backend *be, float *dinp, float *dw, float *dbi
         if (!ib) return;
         gemm(cb, "matmul_bwd dw", CUBLAS_OP_N, CUBLAS_OP_T, C, OC, N, ib, C, gb, OC, 1.0f, dw, C, !cb->fp32_matmul);
     }
-    if (dbias) cu_launched(cb, reduce_colsum_add(dbias, dout, N, OC, cb->stream), "matmul_bwd dbias");
+    if (dbias) {
+        float *partial = cu_scratch(cb, CU_SCR_COLSUM, sizeof(float) * reduce_colsum_scratch_floats(N, OC));
+        if (partial) cu_launched(cb, reduce_colsum_add(dbias, partial, dout, N, OC, cb->stream), "matmul_bwd dbias");
+    }
 }
 
 /* --- RoPE, SwiGLU, add --- */
@@ -166,6 +279,12 @@ static void op_rope(struct backend *be, float *qkv, const int32_t *pos, const fl
     uint64_t a[] = {CU_ARG(qkv),  CU_ARG(cos_t), CU_ARG(sin_t), (uint64_t)N,
                     (uint64_t)NH, (uint64_t)NKV, (uint64_t)HS,  (uint64_t)inverse};
     if (cu_trace(cb, OP_ROPE, 8, a) || !dp) return;
+    if (cb->fuse) { /* a KV store of the same rows may follow: see op_kv_store */
+        cb->deferred = (struct cu_deferred){.kind = CU_DEFER_ROPE, .qkv = qkv, .dpos = dp, .cos_t = cos_t,
+                                            .sin_t = sin_t, .N = N, .NH = NH, .NKV = NKV, .HS = HS,
+                                            .inverse = inverse};
+        return;
+    }
     cu_launched(cb, rope_apply(qkv, dp, cos_t, sin_t, N, NH, NKV, HS, inverse, cb->stream), "rope");
 }
 
@@ -174,7 +293,9 @@ static void op_swiglu_fwd(struct backend *be, float *h, const float *gu, int N, 
     cu_enter(cb);
     uint64_t a[] = {CU_ARG(h), CU_ARG(gu), (uint64_t)N, (uint64_t)I};
     if (cu_trace(cb, OP_SWIGLU_FWD, 4, a)) return;
-    cu_launched(cb, swiglu_forward(h, gu, N, I, cb->stream), "swiglu_fwd");
+    uint16_t *hb = handoff_buffer(cb, (size_t)N * I);
+    cu_launched(cb, swiglu_forward(h, hb, gu, N, I, cb->stream), "swiglu_fwd");
+    if (hb) cu_handoff_offer(cb, h, (size_t)N * I, hb);
 }
 
 static void op_swiglu_bwd(struct backend *be, float *dgu, const float *dh, const float *gu, int N, int I) {
@@ -190,6 +311,10 @@ static void op_add(struct backend *be, float *out, const float *x, const float *
     cu_enter(cb);
     uint64_t a[] = {CU_ARG(out), CU_ARG(x), CU_ARG(y), (uint64_t)n};
     if (cu_trace(cb, OP_ADD, 4, a)) return;
+    if (cb->fuse) { /* the RMSNorm of the sum may follow: see op_rmsnorm_fwd */
+        cb->deferred = (struct cu_deferred){.kind = CU_DEFER_ADD, .out = out, .a = x, .b = y, .n = n};
+        return;
+    }
     cu_launched(cb, arith_add(out, x, y, n, cb->stream), "add");
 }
 
@@ -341,12 +466,28 @@ static void op_lmhead_bwd(struct backend *be, float *dh, float *dw, const float 
 static void op_kv_store(struct backend *be, float *kcache, float *vcache, const float *qkv, const int32_t *slots,
                         const int32_t *pos, int N, int NH, int NKV, int HS, int T) {
     struct cuda_be *cb = cu_of(be);
-    cu_enter(cb);
+    cu_enter_fusing(cb);
+    /* Staging may wrap the ring, which runs a deferred RoPE first: then there is nothing left to fuse. */
     const int32_t *ds = cu_stage(cb, slots, sizeof(int32_t) * (size_t)N);
     const int32_t *dp = cu_stage(cb, pos, sizeof(int32_t) * (size_t)N);
     uint64_t a[] = {CU_ARG(kcache), CU_ARG(vcache), CU_ARG(qkv),  (uint64_t)N,
                     (uint64_t)NH,   (uint64_t)NKV,  (uint64_t)HS, (uint64_t)T};
-    if (cu_trace(cb, OP_KV_STORE, 8, a) || !ds || !dp) return;
+    if (cu_trace(cb, OP_KV_STORE, 8, a)) return;
+    const struct cu_deferred *d = &cb->deferred;
+    /* The same staged positions (a staged array is reused only when its contents are unchanged). */
+    bool fuse = d->kind == CU_DEFER_ROPE && d->qkv == qkv && d->dpos == dp && d->N == N && d->NH == NH &&
+                d->NKV == NKV && d->HS == HS;
+    if (!fuse) cu_flush_deferred(cb);
+    if (!ds || !dp) return;
+    if (fuse) {
+        struct cu_deferred r = *d;
+        cb->deferred.kind = CU_DEFER_NONE;
+        cu_launched(cb,
+                    attention_rope_kv_store(r.qkv, kcache, vcache, ds, dp, r.cos_t, r.sin_t, N, NH, NKV, HS, T,
+                                            r.inverse, cb->stream),
+                    "rope + kv_store");
+        return;
+    }
     cu_launched(cb, attention_kv_store(kcache, vcache, qkv, ds, dp, N, NH, NKV, HS, T, cb->stream), "kv_store");
 }
 
@@ -360,11 +501,15 @@ static void op_attention_decode(struct backend *be, float *out, const float *qkv
     uint64_t a[] = {CU_ARG(out),  CU_ARG(qkv),   CU_ARG(kcache), CU_ARG(vcache), (uint64_t)S,
                     (uint64_t)NH, (uint64_t)NKV, (uint64_t)HS,   (uint64_t)T};
     if (cu_trace(cb, OP_ATTN_DECODE, 9, a) || !ds || !dp || !head_size_ok(cb, HS, NH, NKV)) return;
-    int splits = attention_decode_splits(S, NH, NKV, T, cb->sm_count);
-    float *scratch = cu_scratch(cb, CU_SCR_DECODE, sizeof(float) * attention_decode_scratch_floats(S, NH, HS, splits));
-    if (!scratch) return;
-    cu_launched(cb, attention_decode(out, scratch, splits, qkv, kcache, vcache, ds, dp, S, NH, NKV, HS, T, cb->stream),
+    int splits = decode_plan_splits(S, NH, NKV, T, cb->sm_count);
+    size_t sf = decode_plan_scratch_floats(S, NH, HS, splits);
+    float *scratch = sf ? cu_scratch(cb, CU_SCR_DECODE, sizeof(float) * sf) : NULL;
+    if (sf && !scratch) return;
+    uint16_t *ob = handoff_buffer(cb, (size_t)S * NH * HS);
+    cu_launched(cb,
+                attention_decode(out, ob, scratch, splits, qkv, kcache, vcache, ds, dp, S, NH, NKV, HS, T, cb->stream),
                 "attention_decode");
+    if (ob) cu_handoff_offer(cb, out, (size_t)S * NH * HS, ob);
 }
 
 /* --- optimiser --- */
@@ -429,7 +574,7 @@ static void op_sample(struct backend *be, int32_t *tokens, float *logits, const 
         cu_launched(cb, sample_tokens(dt, logits, du, S, V, p->temperature, p->top_p, p->top_k, cb->stream), "sample");
     }
     /* The copy back is recorded in the graph; on replay only its host side (the pending copy) is set up. */
-    cu_download_async(cb, tokens, replay ? NULL : dt, sizeof(int32_t) * (size_t)S);
+    cu_download_async(cb, tokens, replay ? NULL : dt, sizeof(int32_t) * (size_t)S, true);
 }
 
 const struct backend_ops cuda_ops_table = {

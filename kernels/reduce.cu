@@ -1,5 +1,5 @@
-/* reduce: block reductions through CUB; the column sums go in row slabs with one atomic add per column and
- * slab (order of the adds varies between runs: rounding-level differences only). */
+/* reduce: block reductions through CUB; column sums in row slabs, each slab's sums stored, then the slabs summed
+ * in order by a second kernel. */
 #include "reduce.h"
 
 #include <cub/block/block_reduce.cuh>
@@ -32,19 +32,45 @@ extern "C" cudaError_t reduce_sum_squares(double *partial, const float *x, size_
     return cudaGetLastError();
 }
 
-static __global__ void colsum_kernel(float *dst, const float *src, int N, int OC, int slab) {
+extern "C" int reduce_colsum_slab_rows(int N) {
+    return N / 65535 + 64;
+}
+
+extern "C" size_t reduce_colsum_scratch_floats(int N, int OC) {
+    if (N <= 0 || OC <= 0) return 0;
+    int slab = reduce_colsum_slab_rows(N);
+    return (size_t)((N + slab - 1) / slab) * (size_t)OC;
+}
+
+static __global__ void colsum_kernel(float *partial, const float *src, int N, int OC, int slab) {
     int c = blockIdx.x * blockDim.x + threadIdx.x;
     if (c >= OC) return;
     int r0 = blockIdx.y * slab, r1 = min(r0 + slab, N);
     float s = 0.0f;
     for (int i = r0; i < r1; i++) s += src[(size_t)i * OC + c];
-    atomicAdd(dst + c, s);
+    partial[(size_t)blockIdx.y * OC + c] = s;
 }
 
-extern "C" cudaError_t reduce_colsum_add(float *dst, const float *src, int N, int OC, cudaStream_t stream) {
-    if (N <= 0 || OC <= 0) return cudaSuccess;
-    int slab = N / 65535 + 64;
-    dim3 grid(ceil_div_u(OC, 128), ceil_div_u(N, slab));
-    colsum_kernel<<<grid, 128, 0, stream>>>(dst, src, N, OC, slab);
+static __global__ void slabs_add_kernel(float *dst, const float *partial, int slabs, int C) {
+    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= C) return;
+    float s = 0.0f;
+    for (int k = 0; k < slabs; k++) s += partial[(size_t)k * C + c];
+    dst[c] += s;
+}
+
+extern "C" cudaError_t reduce_slabs_add(float *dst, const float *partial, int slabs, int C, cudaStream_t stream) {
+    if (slabs <= 0 || C <= 0) return cudaSuccess;
+    slabs_add_kernel<<<ceil_div_u(C, 256), 256, 0, stream>>>(dst, partial, slabs, C);
     return cudaGetLastError();
+}
+
+extern "C" cudaError_t reduce_colsum_add(float *dst, float *partial, const float *src, int N, int OC,
+                                         cudaStream_t stream) {
+    if (N <= 0 || OC <= 0) return cudaSuccess;
+    int slab = reduce_colsum_slab_rows(N), slabs = (N + slab - 1) / slab;
+    colsum_kernel<<<dim3(ceil_div_u(OC, 128), slabs), 128, 0, stream>>>(partial, src, N, OC, slab);
+    cudaError_t e = cudaGetLastError();
+    if (e != cudaSuccess) return e;
+    return reduce_slabs_add(dst, partial, slabs, OC, stream);
 }

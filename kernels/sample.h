@@ -10,9 +10,10 @@
 extern "C" {
 #endif
 
-/* tokens (S, device) from logits (S, V, device); u (S, device) uniforms in [0, 1). temperature <= 0: argmax
- * (lowest id on ties). top_p in (0, 1] (1 = off), top_k >= 0 (0 = off). */
-cudaError_t sample_tokens(int32_t *tokens, const float *logits, const double *u, int S, int V, float temperature,
+/* tokens (S, device) from logits (S, V, device; overwritten with the unnormalised probabilities when
+ * temperature > 0); u (S, device) uniforms in [0, 1). temperature <= 0: argmax (lowest id on ties). top_p in
+ * (0, 1] (1 = off), top_k >= 0 (0 = off). A row with a NaN or +inf, or with every logit -inf, gets token -1. */
+cudaError_t sample_tokens(int32_t *tokens, float *logits, const double *u, int S, int V, float temperature,
                           float top_p, int top_k, cudaStream_t stream);
 
 #ifdef __cplusplus

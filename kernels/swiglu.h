@@ -3,13 +3,14 @@
 #define R1LAB_KERNELS_SWIGLU_H
 
 #include <cuda_runtime_api.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* h (N,I) = silu(gu[:, :I]) * gu[:, I:] */
-cudaError_t swiglu_forward(float *h, const float *gu, int N, int I, cudaStream_t stream);
+/* h (N,I) = silu(gu[:, :I]) * gu[:, I:]; hb (N,I, bf16, may be NULL) = h rounded */
+cudaError_t swiglu_forward(float *h, uint16_t *hb, const float *gu, int N, int I, cudaStream_t stream);
 /* dgu (N,2I) = gradient given dh (N,I) (overwrites) */
 cudaError_t swiglu_backward(float *dgu, const float *dh, const float *gu, int N, int I, cudaStream_t stream);
 

@@ -2,7 +2,7 @@
  * (tests produce little) with poll so neither pipe can fill and block the child. */
 #include "harness.h"
 
-#include "fsutil.h"
+#include "engine/util/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "engine/backend/backend.h"
+#include "engine/backend/sampler.h"
+#include "engine/model/model.h"
+#include "engine/util/log.h"
+#include "engine/util/rng.h"
 #include "harness.h"
-#include "log.h"
-#include "model.h"
-#include "rng.h"
-#include "sampler.h"
 
 static char log_text[4096];
 static int log_lines;

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fsutil.h"
+#include "engine/util/fsutil.h"
 #include "harness.h"
 
 static char *qwen(void) {

@@ -9,8 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "checkpoint.h"
-#include "fsutil.h"
+#include "engine/run/checkpoint.h"
+#include "engine/util/fsutil.h"
 #include "harness.h"
 
 /* A PID that is certainly not running: a child that has exited and been reaped. */

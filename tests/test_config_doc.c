@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "fsutil.h"
+#include "engine/run/config.h"
+#include "engine/util/fsutil.h"
 #include "harness.h"
 
 static const char *type_word(enum config_type t) {

@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "corpus.h"
-#include "fsutil.h"
+#include "engine/rl/reward.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/json.h"
+#include "engine/world/corpus.h"
+#include "engine/world/task.h"
 #include "harness.h"
-#include "json.h"
-#include "reward.h"
-#include "task.h"
 
 static struct problem gold_problem(const struct corpus_doc *d) {
     struct problem p;
@@ -88,14 +88,12 @@ Test(corpus, mix_matches_the_configuration) {
 /* Every templated document: correct / format_ok / reflection as built == as measured by reward.h; the language
  * share is 1 except in mixed-language documents, where it is below 1. Also prints the corpus-level rates that
  * corpus.h quotes. */
-Test(corpus, documents_are_what_they_claim) {
-    struct corpus_config c;
-    corpus_config_default(&c);
-    enum { N = 3000 };
-    int templated = 0, correct = 0, formatted = 0, mismatches = 0;
-    for (uint64_t i = 0; i < N; i++) {
+/* Builds N documents of c and checks each against the reward functions; returns the measured shares. */
+static void check_documents(const struct corpus_config *c, int N, double *acc, double *fmt, double *refl) {
+    int templated = 0, correct = 0, formatted = 0, reflecting = 0, mismatches = 0;
+    for (uint64_t i = 0; i < (uint64_t)N; i++) {
         struct corpus_doc d;
-        cr_assert_eq(corpus_pretrain_doc(&c, i, &d), STATUS_OK, "%s", err_msg());
+        cr_assert_eq(corpus_pretrain_doc(c, i, &d), STATUS_OK, "%s", err_msg());
         if (d.quality == CORPUS_PLAIN) {
             cr_expect_null(d.completion);
             cr_expect(strstr(d.text, "<think>") == NULL, "plain documents have no tags: %s", d.text);
@@ -114,7 +112,8 @@ Test(corpus, documents_are_what_they_claim) {
         size_t n = strlen(d.completion);
         reward_score(&spec, &p, d.completion, n, 0, 0, &r);
         double lang = reward_language(d.completion, n, REWARD_LANG_EN);
-        bool lang_ok = d.quality == CORPUS_MIXED_LANG ? lang < 1.0 : lang == 1.0;
+        bool lang_ok = d.mixed_lang ? lang < 1.0 : lang == 1.0;
+        if (d.quality == CORPUS_MIXED_LANG) lang_ok &= d.mixed_lang;
         if (r.correct != d.correct || r.format_ok != d.format_ok || r.reflection != d.reflection || !lang_ok) {
             if (mismatches++ < 5)
                 fprintf(stderr,
@@ -125,16 +124,64 @@ Test(corpus, documents_are_what_they_claim) {
         }
         correct += r.correct;
         formatted += r.format_ok;
+        reflecting += r.reflection;
         task_problem_free(&p);
         corpus_doc_free(&d);
     }
     cr_expect_eq(mismatches, 0, "%d documents are not what they claim (first ones above)", mismatches);
-    double acc = (double)correct / templated, fmt = (double)formatted / templated;
-    fprintf(stderr, "  corpus: %d templated documents, %.1f%% correct, %.1f%% strictly formatted\n", templated,
-            100 * acc, 100 * fmt);
+    *acc = (double)correct / templated, *fmt = (double)formatted / templated, *refl = (double)reflecting / templated;
+    fprintf(stderr, "  corpus: %d templated documents, %.1f%% correct, %.1f%% strictly formatted, %.1f%% reflect\n",
+            templated, 100 * *acc, 100 * *fmt, 100 * *refl);
+}
+
+Test(corpus, documents_are_what_they_claim) {
+    struct corpus_config c;
+    corpus_config_default(&c);
+    double acc, fmt, refl;
+    check_documents(&c, 3000, &acc, &fmt, &refl);
     /* The ranges corpus.h argues for: a perfect imitator would be right ~60% and formatted ~74% of the time. */
     cr_expect(acc > 0.55 && acc < 0.68, "share correct %.3f", acc);
     cr_expect(fmt > 0.68 && fmt < 0.80, "share formatted %.3f", fmt);
+}
+
+/* The two-sided tier with Chinese self-checks: checks that catch a slip redo the steps and check again, and
+ * every document is still what it claims. */
+Test(corpus, two_sided_documents_are_what_they_claim) {
+    struct corpus_config c;
+    corpus_config_default(&c);
+    cJSON *w = cJSON_Parse("{\"tasks\": {\"linear\": 1, \"arith\": 0, \"countdown\": 0}, \"reflect_zh\": 0.5,"
+                           " \"task_params\": {\"linear\": {\"two_sided_share\": 1, \"max_const\": 30}},"
+                           " \"quality\": {\"reflect\": 1, \"slip\": 1, \"clean\": 1, \"mixed_lang\": 0.3}}");
+    cr_assert_eq(corpus_config_set(&c, w, "test"), STATUS_OK, "%s", err_msg());
+    cJSON_Delete(w);
+    double acc, fmt, refl;
+    check_documents(&c, 2000, &acc, &fmt, &refl);
+    cr_expect(refl > 0.25 && refl < 0.40, "reflect is a third of the mix: %.3f", refl);
+    int redone = 0, zh = 0, reflect = 0;
+    for (uint64_t i = 0; i < 400; i++) {
+        struct corpus_doc d;
+        cr_assert_eq(corpus_pretrain_doc(&c, i, &d), STATUS_OK);
+        cr_expect(strstr(d.question, "x + ") && strchr(strchr(d.question, '=') + 1, 'x'), "%s", d.question);
+        if (d.quality == CORPUS_REFLECT) {
+            reflect++;
+            cr_expect(d.correct, "a reflect document ends right: %s", d.completion);
+            bool failed =
+                strstr(d.completion, "not equal") || strstr(d.completion, "\xe4\xb8\x8d\xe7\x9b\xb8\xe7\xad\x89");
+            if (failed) {
+                redone++;
+                /* The redone steps are checked again. */
+                size_t n_checks = 0;
+                for (const char *s = d.completion; (s = strstr(s, "check")); s++) n_checks++;
+                for (const char *s = d.completion; (s = strstr(s, "\xe6\xa3\x80\xe6\x9f\xa5")); s++) n_checks++;
+                cr_expect_eq(n_checks, 2, "a caught slip is redone and checked again: %s", d.completion);
+            }
+            zh += d.mixed_lang;
+        }
+        corpus_doc_free(&d);
+    }
+    cr_expect(redone > reflect / 4 && redone < reflect * 3 / 4, "about half the checks catch a slip: %d of %d", redone,
+              reflect);
+    cr_expect(zh > reflect / 4 && zh < reflect * 3 / 4, "reflect_zh 0.5: %d of %d in Chinese", zh, reflect);
 }
 
 Test(corpus, problems_come_from_the_train_split_only) {
@@ -257,4 +304,47 @@ Test(corpus, write_is_resumable_jsonl) {
     cr_expect(strstr(err_msg(), "missing/dir"), "%s", err_msg());
     fs_remove_tree(dir);
     free(dir);
+}
+
+/* Verification exercises: every verdict is the truth about the claimed x, and about half the claims are wrong
+ * (otherwise "yes" could be learned without computing anything). */
+Test(corpus, verification_exercises_judge_their_claims_truly) {
+    struct corpus_config c;
+    corpus_config_default(&c);
+    cJSON *w = cJSON_Parse(
+        "{\"tasks\": {\"linear\": 1, \"arith\": 0, \"countdown\": 0}, \"quality\": {\"verify\": 1, \"clean\": 0,"
+        " \"slip\": 0, \"reflect\": 0, \"mixed_lang\": 0, \"no_think\": 0, \"bad_format\": 0, \"plain\": 0},"
+        " \"task_params\": {\"linear\": {\"two_sided_share\": 0.75}}}");
+    cr_assert_eq(corpus_config_set(&c, w, "test"), STATUS_OK, "%s", err_msg());
+    cJSON_Delete(w);
+    int claims = 0, right = 0, two_sided = 0;
+    for (uint64_t i = 0; i < 300; i++) {
+        struct corpus_doc d;
+        cr_assert_eq(corpus_pretrain_doc(&c, i, &d), STATUS_OK);
+        cr_expect_eq(d.quality, CORPUS_VERIFY);
+        cr_expect_null(d.prompt, "exercises are plain text");
+        for (char *line = d.text; line && *line;) {
+            char *nl = strchr(line, '\n');
+            if (nl) *nl = '\0';
+            long long x, a, b, e = 0, cc;
+            char sign;
+            int n = sscanf(line, "Check x = %lld in %lldx %c %lld = %lldx + %lld", &x, &a, &sign, &b, &e, &cc);
+            if (n != 6 && sscanf(line, "Check x = %lld in %lldx %c %lld = x + %lld", &x, &a, &sign, &b, &cc) == 5)
+                e = 1, n = 6;
+            if (n == 6) {
+                bool solves = a * x + (sign == '-' ? -b : b) == e * x + cc;
+                cr_expect(solves ? strstr(line, " . yes .") != NULL : strstr(line, " , not equal .") != NULL, "%s",
+                          line);
+                claims++, right += solves, two_sided++;
+            } else {
+                cr_expect(strncmp(line, "Check x = ", 10) == 0, "%s", line);
+                claims++;
+                right += strstr(line, " . yes .") != NULL;
+            }
+            line = nl ? nl + 1 : NULL;
+        }
+        corpus_doc_free(&d);
+    }
+    cr_expect_gt(two_sided, claims / 2, "%d of %d", two_sided, claims);
+    cr_expect(right > claims * 35 / 100 && right < claims * 65 / 100, "%d of %d claims are right", right, claims);
 }

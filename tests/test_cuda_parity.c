@@ -1,7 +1,9 @@
-/* CUDA backend parity: every op on random inputs against the CPU backend, the whole model against the CPU engine
- * and the PyTorch fixtures, greedy decoding token for token, rollouts with and without CUDA graphs, memory
- * errors, and a two-step GRPO run. Without a usable CUDA device (no library, no driver, no GPU) every test
- * skips with the reason ("no CUDA device: ...").
+/* CUDA backend parity: every op on random inputs against the CPU backend, the fused op sequences with fusions on
+ * and off, the whole model against the CPU engine and the PyTorch fixtures, greedy decoding token for token,
+ * rollouts with and without CUDA graphs, memory errors, non-finite logits, and a two-step GRPO run. Without a
+ * usable CUDA device (no library, no driver, no GPU) every test skips with the reason ("no CUDA device: ...");
+ * with R1LAB_REQUIRE_CUDA=1 (bench/gpu_check.sh sets it) every test fails instead, so that a GPU check cannot
+ * come out green when nothing ran on the GPU.
  *
  * Tolerances, as relative L2 errors ||gpu - cpu|| / ||cpu|| (METHOD.md), per op:
  * - fp32 kernels (embedding, norms, RoPE, attention, SwiGLU, softmax statistics, AdamW): 1e-5 .. 1e-4, the
@@ -19,13 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "engine/backend/backend.h"
+#include "engine/backend/sampler.h"
+#include "engine/model/model.h"
+#include "engine/model/rollout.h"
+#include "engine/model/safetensors.h"
+#include "engine/util/rng.h"
 #include "harness.h"
-#include "model.h"
-#include "rng.h"
-#include "rollout.h"
-#include "safetensors.h"
-#include "sampler.h"
 
 /* ---------------------------------------------------------------------------------------------------- */
 /* Backends and twin buffers                                                                             */
@@ -34,9 +36,21 @@ struct pair {
     struct backend *c, *g;
 };
 
+/* The CUDA backend, or the end of the test: a skip, or a failure with R1LAB_REQUIRE_CUDA=1. */
+static struct backend *cuda_or_skip(void) {
+    struct backend *g = NULL;
+    if (backend_open(&g, "cuda", 0) == STATUS_OK) return g;
+    const char *req = getenv("R1LAB_REQUIRE_CUDA");
+    if (req && strcmp(req, "1") == 0)
+        cr_assert_fail("R1LAB_REQUIRE_CUDA=1 but the CUDA backend does not open: %s (hint: %s)", err_msg(),
+                       err_hint_text());
+    cr_skip_test("no CUDA device: %s", err_msg());
+    return NULL;
+}
+
 static void pair_open(struct pair *p) {
     memset(p, 0, sizeof *p);
-    if (backend_open(&p->g, "cuda", 0) != STATUS_OK) cr_skip_test("no CUDA device: %s", err_msg());
+    p->g = cuda_or_skip();
     cr_assert_eq(backend_cpu_open(&p->c, 1), STATUS_OK);
     fprintf(stderr, "  device: %s\n", p->g->name);
 }
@@ -464,11 +478,22 @@ Test(cuda_ops, lmhead_fp32) {
 Test(cuda_ops, kv_cache_and_decode) {
     struct pair p;
     pair_open(&p);
-    const struct attn_case cases[] = {{64, 14, 2, 0, {0}}, {16, 4, 1, 0, {0}}, {12, 4, 2, 0, {0}}, {128, 8, 8, 0, {0}}};
+    /* group sizes 7 (Qwen2.5-0.5B), 4, 2, 1 and 12 (two blocks of 6 heads); the last case has enough rows that
+     * one split fills the device (the partial kernel then writes the output itself, no combine kernel) */
+    const struct attn_case cases[] = {{64, 14, 2, 0, {0}}, {16, 4, 1, 0, {0}}, {12, 4, 2, 0, {0}},
+                                      {128, 8, 8, 0, {0}}, {32, 12, 1, 0, {0}}, {64, 14, 2, 1, {0}}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        int HS = cases[k].HS, NH = cases[k].NH, NKV = cases[k].NKV, T = 300, S_all = 8, S = 5;
+        bool many = cases[k].B == 1;
+        int HS = cases[k].HS, NH = cases[k].NH, NKV = cases[k].NKV, T = 300, S_all = many ? 400 : 8;
+        int S = many ? 390 : 6;
         size_t row = (size_t)(NH + 2 * NKV) * HS, kvw = (size_t)NKV * HS;
-        int32_t slots[5] = {6, 0, 3, 7, 2}, pos[5] = {0, 1, 63, 64, 299}; /* empty splits, split edges, full */
+        /* empty splits, split edges, a full cache, and a padding row (no slot: stores nothing, attends to nothing) */
+        int32_t *slots = malloc(sizeof(int32_t) * S), *pos = malloc(sizeof(int32_t) * S);
+        const int32_t s6[6] = {6, 0, 3, -1, 7, 2}, p6[6] = {0, 1, 63, 5, 64, 299};
+        for (int i = 0; i < S; i++) {
+            slots[i] = many ? (i == 17 ? -1 : i) : s6[i];
+            pos[i] = many ? (i * 37) % T : p6[i];
+        }
         struct twin kc = twin_rand(&p, (size_t)S_all * T * kvw, 1.0f, 80 + k);
         struct twin vc = twin_rand(&p, (size_t)S_all * T * kvw, 1.0f, 90 + k);
         struct twin qkv = twin_rand(&p, (size_t)S * row, 1.0f, 100 + k);
@@ -485,7 +510,186 @@ Test(cuda_ops, kv_cache_and_decode) {
         snprintf(name, sizeof name, "attention_decode HS=%d %d/%d", HS, NH, NKV);
         twin_expect(&p, name, &out, 2e-5);
         twin_free(&p, &kc), twin_free(&p, &vc), twin_free(&p, &qkv), twin_free(&p, &out);
+        free(slots), free(pos);
     }
+    pair_close(&p);
+}
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Fused sequences: what the model issues in a decode step and a forward, with fusions on (the default) and off */
+
+static void rope_tables(struct pair *p, struct twin *tc, struct twin *ts, int maxpos, int HS) {
+    int half = HS / 2;
+    float *cs = malloc(sizeof(float) * maxpos * half), *sn = malloc(sizeof(float) * maxpos * half);
+    for (int q = 0; q < maxpos; q++)
+        for (int i = 0; i < half; i++) {
+            float a = (float)q / powf(10000.0f, (float)(2 * i) / HS);
+            cs[q * half + i] = cosf(a);
+            sn[q * half + i] = sinf(a);
+        }
+    *tc = twin_alloc(p, (size_t)maxpos * half);
+    *ts = twin_alloc(p, (size_t)maxpos * half);
+    twin_set(p, tc, cs);
+    twin_set(p, ts, sn);
+    free(cs), free(sn);
+}
+
+/* One decoder layer of a decode step, op by op as decode_body issues them, on both backends. */
+static void check_fused_layer(void) {
+    struct pair p;
+    pair_open(&p);
+    enum { S = 37, C = 128, NH = 4, NKV = 2, HS = 32, I = 192, T = 40, SLOTS = 48 };
+    int QKV = (NH + 2 * NKV) * HS;
+    double tol = gemm_tol();
+    struct twin x = twin_rand(&p, (size_t)S * C, 1.0f, 300), tmp = twin_rand(&p, (size_t)S * C, 1.0f, 301);
+    struct twin ln = twin_poisoned(&p, (size_t)S * C), rstd = twin_poisoned(&p, S);
+    struct twin w1 = twin_rand(&p, C, 0.5f, 302), wqkv = twin_rand(&p, (size_t)QKV * C, 0.1f, 303);
+    struct twin bqkv = twin_rand(&p, QKV, 1.0f, 304), qkv = twin_poisoned(&p, (size_t)S * QKV);
+    struct twin kc = twin_rand(&p, (size_t)SLOTS * T * NKV * HS, 1.0f, 305);
+    struct twin vc = twin_rand(&p, (size_t)SLOTS * T * NKV * HS, 1.0f, 306);
+    struct twin att = twin_poisoned(&p, (size_t)S * NH * HS), wo = twin_rand(&p, (size_t)C * NH * HS, 0.1f, 307);
+    struct twin wgu = twin_rand(&p, (size_t)2 * I * C, 0.1f, 308), gu = twin_poisoned(&p, (size_t)S * 2 * I);
+    struct twin h = twin_poisoned(&p, (size_t)S * I), wd = twin_rand(&p, (size_t)C * I, 0.1f, 309);
+    struct twin tc, ts;
+    rope_tables(&p, &tc, &ts, T, HS);
+    int32_t slots[S], pos[S];
+    for (int i = 0; i < S; i++) slots[i] = i == 5 ? -1 : (i * 7) % SLOTS, pos[i] = (i * 11) % T;
+    struct backend *bs[2] = {p.c, p.g};
+    for (int k = 0; k < 2; k++) {
+        struct backend *be = bs[k];
+        bool g = k == 1;
+#define B(t) (g ? (t).g : (t).c)
+        /* x += tmp; ln = rmsnorm(x): the add is deferred and fused into the norm, which hands ln to the GEMM */
+        be->ops->add(be, B(x), B(x), B(tmp), (size_t)S * C);
+        be->ops->rmsnorm_fwd(be, B(ln), B(rstd), B(x), B(w1), S, C, 1e-6f);
+        be->ops->matmul_fwd(be, B(qkv), B(ln), B(wqkv), B(bqkv), S, C, QKV); /* bias in cuBLASLt's epilogue */
+        be->ops->rope(be, B(qkv), pos, B(tc), B(ts), S, NH, NKV, HS, false); /* deferred, fused into the store */
+        be->ops->kv_store(be, B(kc), B(vc), B(qkv), slots, pos, S, NH, NKV, HS, T);
+        be->ops->attention_decode(be, B(att), B(qkv), B(kc), B(vc), slots, pos, S, NH, NKV, HS, T);
+        be->ops->matmul_fwd(be, B(tmp), B(att), B(wo), NULL, S, NH * HS, C); /* att handed off in bf16 */
+        be->ops->add(be, B(x), B(x), B(tmp), (size_t)S * C);
+        be->ops->rmsnorm_fwd(be, B(ln), B(rstd), B(x), B(w1), S, C, 1e-6f);
+        be->ops->matmul_fwd(be, B(gu), B(ln), B(wgu), NULL, S, C, 2 * I);
+        be->ops->swiglu_fwd(be, B(h), B(gu), S, I);
+        be->ops->matmul_fwd(be, B(tmp), B(h), B(wd), NULL, S, I, C); /* h handed off in bf16 */
+        be->ops->add(be, B(x), B(x), B(tmp), (size_t)S * C);        /* deferred, then flushed by the check */
+#undef B
+    }
+    twin_expect(&p, "layer: residual x", &x, tol);
+    twin_expect(&p, "layer: ln (add + rmsnorm)", &ln, tol);
+    twin_expect(&p, "layer: qkv (bias epilogue, rope)", &qkv, tol);
+    twin_expect(&p, "layer: k cache (rope + kv_store)", &kc, tol);
+    twin_expect(&p, "layer: v cache", &vc, tol);
+    twin_expect(&p, "layer: decode attention", &att, tol);
+    twin_expect(&p, "layer: swiglu", &h, tol);
+    twin_free(&p, &x), twin_free(&p, &tmp), twin_free(&p, &ln), twin_free(&p, &rstd), twin_free(&p, &w1);
+    twin_free(&p, &wqkv), twin_free(&p, &bqkv), twin_free(&p, &qkv), twin_free(&p, &kc), twin_free(&p, &vc);
+    twin_free(&p, &att), twin_free(&p, &wo), twin_free(&p, &wgu), twin_free(&p, &gu), twin_free(&p, &h);
+    twin_free(&p, &wd), twin_free(&p, &tc), twin_free(&p, &ts);
+    pair_close(&p);
+}
+
+Test(cuda_ops, fused_layer) {
+    check_fused_layer();
+}
+Test(cuda_ops, fused_layer_fusions_off) {
+    setenv("R1LAB_CUDA_FUSE", "0", 1);
+    check_fused_layer();
+}
+Test(cuda_ops, fused_layer_fp32) {
+    setenv("R1LAB_CUDA_MATMUL", "fp32", 1);
+    check_fused_layer();
+}
+
+/* A deferred add or rope whose consumer is not the one it fuses with still runs, in order. */
+Test(cuda_ops, deferred_ops_run_before_anything_else) {
+    struct pair p;
+    pair_open(&p);
+    enum { N = 20, C = 64, NH = 2, NKV = 1, HS = 16 };
+    int row = (NH + 2 * NKV) * HS;
+    struct twin a = twin_rand(&p, (size_t)N * C, 1.0f, 320), b = twin_rand(&p, (size_t)N * C, 1.0f, 321);
+    struct twin c = twin_poisoned(&p, (size_t)N * C);
+    p.c->ops->add(p.c, a.c, a.c, b.c, (size_t)N * C);
+    p.g->ops->add(p.g, a.g, a.g, b.g, (size_t)N * C);
+    p.c->ops->copy(p.c, c.c, a.c, sizeof(float) * N * C); /* reads the sum */
+    p.g->ops->copy(p.g, c.g, a.g, sizeof(float) * N * C);
+    twin_expect(&p, "add then copy", &c, 0.0);
+    struct twin tc, ts;
+    rope_tables(&p, &tc, &ts, 32, HS);
+    int32_t pos[N], seq_start[3] = {0, 7, N};
+    for (int i = 0; i < N; i++) pos[i] = i < 7 ? i : i - 7;
+    struct twin qkv = twin_rand(&p, (size_t)N * row, 1.0f, 322), out = twin_poisoned(&p, (size_t)N * NH * HS);
+    struct twin lse = twin_poisoned(&p, (size_t)N * NH);
+    for (int k = 0; k < 2; k++) {
+        struct backend *be = k ? p.g : p.c;
+        be->ops->rope(be, k ? qkv.g : qkv.c, pos, k ? tc.g : tc.c, k ? ts.g : ts.c, N, NH, NKV, HS, false);
+        be->ops->attention_fwd(be, k ? out.g : out.c, k ? lse.g : lse.c, k ? qkv.g : qkv.c, seq_start, 2, N, NH, NKV,
+                               HS);
+    }
+    twin_expect(&p, "rope then attention_fwd", &out, 2e-5);
+    twin_free(&p, &a), twin_free(&p, &b), twin_free(&p, &c), twin_free(&p, &tc), twin_free(&p, &ts);
+    twin_free(&p, &qkv), twin_free(&p, &out), twin_free(&p, &lse);
+    pair_close(&p);
+}
+
+/* Device copies are batched (kernels/copy_plan.h): the rollout's KV prefix copies, the spreading of prompt logits
+ * (whose copies depend on each other) and copies that overlap themselves give what memmove gives on the CPU. */
+Test(cuda_ops, batched_copies_equal_memmove) {
+    struct pair p;
+    pair_open(&p);
+    enum { SLOT = 640, SLOTS = 32, G = 4, V = 1000 };
+    struct twin kv = twin_rand(&p, (size_t)SLOTS * SLOT, 1.0f, 330), lg = twin_rand(&p, (size_t)SLOTS * V, 1.0f, 331);
+    for (int k = 0; k < 2; k++) {
+        struct backend *be = k ? p.g : p.c;
+        float *kvp = k ? kv.g : kv.c, *lgp = k ? lg.g : lg.c;
+        for (int pr = 0; pr < SLOTS / G; pr++)
+            for (int g = 1; g < G; g++)
+                be->ops->copy(be, kvp + (size_t)(pr * G + g) * SLOT, kvp + (size_t)pr * G * SLOT,
+                              sizeof(float) * (100 + 17 * pr));
+        for (int pr = SLOTS / G - 1; pr >= 0; pr--)
+            for (int g = G - 1; g >= 0; g--)
+                if (pr * G + g != pr)
+                    be->ops->copy(be, lgp + (size_t)(pr * G + g) * V, lgp + (size_t)pr * V, sizeof(float) * V);
+        be->ops->copy(be, kvp + 3, kvp, sizeof(float) * 500);       /* overlaps itself */
+        be->ops->copy(be, (char *)kvp + 1, (char *)kvp + 7000, 333); /* unaligned */
+    }
+    twin_expect(&p, "KV prefix copies", &kv, 0.0);
+    twin_expect(&p, "logits spreading", &lg, 0.0);
+    twin_free(&p, &kv), twin_free(&p, &lg);
+    pair_close(&p);
+}
+
+/* A row of logits with a NaN or an infinity, or all -inf, is a clear error, not token -1. */
+Test(cuda_ops, sample_rejects_non_finite_rows) {
+    struct pair p;
+    pair_open(&p);
+    enum { S = 4, V = 3000 };
+    float *logits = malloc(sizeof(float) * S * V), *dl;
+    fill_normal(logits, (size_t)S * V, 1.0f, 340);
+    cr_assert_eq(p.g->ops->alloc(p.g, sizeof(float) * S * V, (void **)&dl), STATUS_OK);
+    const struct sampler_params ps[] = {{0.0f, 1.0f, 0}, {1.0f, 1.0f, 0}, {1.0f, 0.9f, 20}};
+    for (int bad = 0; bad < 3; bad++)
+        for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) {
+            float *z = logits + (size_t)2 * V; /* row 2 */
+            fill_normal(z, V, 1.0f, 341);
+            if (bad == 0) z[V / 2] = NAN;
+            if (bad == 1) z[7] = INFINITY;
+            if (bad == 2)
+                for (int v = 0; v < V; v++) z[v] = -INFINITY;
+            p.g->ops->upload(p.g, dl, logits, sizeof(float) * S * V);
+            double u[S] = {0.1, 0.5, 0.7, 0.9};
+            int32_t tok[S];
+            enum status st = (p.g->ops->sample(p.g, tok, dl, u, S, V, &ps[k]), p.g->ops->check(p.g));
+            cr_expect_eq(st, STATUS_INVALID, "case %d params %zu: %s", bad, k, err_msg());
+            cr_expect(strstr(err_msg(), "row 2") != NULL, "names the row: %s", err_msg());
+            if (bad == 0 && k == 0) fprintf(stderr, "  error: %s\n  hint: %s\n", err_msg(), err_hint_text());
+            fill_normal(z, V, 1.0f, 341);
+            p.g->ops->upload(p.g, dl, logits, sizeof(float) * S * V);
+            st = (p.g->ops->sample(p.g, tok, dl, u, S, V, &ps[k]), p.g->ops->check(p.g));
+            cr_expect_eq(st, STATUS_OK, "the backend samples again after the error: %s", err_msg());
+        }
+    p.g->ops->free(p.g, dl);
+    free(logits);
     pair_close(&p);
 }
 
@@ -742,6 +946,30 @@ Test(cuda_model, gradients_fp32) {
     check_model_gradients("llama_tiny");
 }
 
+/* Training on the GPU repeats bit for bit: no reduction of the forward or backward depends on timing (the
+ * embedding, norm-weight and bias gradients are summed in a fixed order, not with atomics), so a resumed run
+ * computes what an uninterrupted one did. */
+Test(cuda_model, gradients_repeat_bit_for_bit) {
+    struct mfix f;
+    mfix_open(&f, "qwen2_tiny", true);
+    struct batch b = batch_builder_view(&f.bb);
+    size_t n = f.mg.n_params;
+    float *g1 = malloc(sizeof(float) * n), *g2 = malloc(sizeof(float) * n);
+    for (int run = 0; run < 2; run++) {
+        cr_assert_eq(model_alloc_grads(&f.mg), STATUS_OK);
+        model_zero_grads(&f.mg);
+        nll_backward(&f.mg, &b);
+        f.p.g->ops->download(f.p.g, run ? g2 : g1, f.mg.grads, sizeof(float) * n);
+        cr_assert_eq(f.p.g->ops->check(f.p.g), STATUS_OK, "%s", err_msg());
+    }
+    size_t differ = 0;
+    for (size_t i = 0; i < n; i++) differ += memcmp(&g1[i], &g2[i], sizeof(float)) != 0;
+    fprintf(stderr, "  gradients of two identical backward passes: %zu of %zu differ\n", differ, n);
+    cr_expect_eq(differ, 0, "GPU gradients are not reproducible");
+    free(g1), free(g2);
+    mfix_close(&f);
+}
+
 /* Greedy decoding on the GPU: prefill + decode steps with host argmax, and the device-sampling decode step (a
  * repeat section: captured as a CUDA graph from its second use), both equal to transformers' greedy ids, which
  * the CPU engine reproduces exactly (test_model.c). */
@@ -950,9 +1178,7 @@ Test(cuda_model, out_of_memory_is_a_clear_error) {
 /* A short GRPO run end to end                                                                           */
 
 Test(cuda_grpo, two_steps_on_the_fixture_model, .timeout = 600) {
-    struct backend *be;
-    if (backend_open(&be, "cuda", 0) != STATUS_OK) cr_skip_test("no CUDA device: %s", err_msg());
-    backend_close(be);
+    backend_close(cuda_or_skip());
     char *dir = th_tmpdir("cuda-grpo"), *model = th_path("tests/fixtures/models/qwen2_tiny");
     char cfg[4200], text[4096], out_arg[4300];
     snprintf(cfg, sizeof cfg, "%s/grpo.json", dir);

@@ -19,7 +19,7 @@
 
 #include <cJSON.h>
 
-#include "fsutil.h"
+#include "engine/util/fsutil.h"
 #include "harness.h"
 #include "tui/fmt.h"
 

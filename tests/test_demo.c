@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/json.h"
 #include "harness.h"
-#include "json.h"
 
 extern const char r1lab_demo_config[];
 
@@ -80,6 +80,21 @@ Test(demo, base_model_recipe_runs_and_matches_the_shipped_model, .timeout = 300)
     char tok_made[4300], *tok_shipped = th_path("models/base/tokenizer.json");
     snprintf(tok_made, sizeof tok_made, "%s/run/latest/tokenizer.json", dir);
     cr_expect(th_same_file_bytes(tok_made, tok_shipped), "the base model's tokenizer is models/world/tokenizer.json");
+    /* The shipped training_config.json is the recipe's, but for the keys this short run overrode. */
+    char cfg_made[4300], *cfg_shipped = th_path("models/base/training_config.json");
+    snprintf(cfg_made, sizeof cfg_made, "%s/run/latest/training_config.json", dir);
+    cJSON *ca, *cb;
+    cr_assert_eq(json_parse_file(cfg_made, 1 << 20, &ca), STATUS_OK, "%s", err_msg());
+    cr_assert_eq(json_parse_file(cfg_shipped, 1 << 20, &cb), STATUS_OK, "%s", err_msg());
+    const char *overridden[] = {"max_steps", "dataset_size", "output_dir"};
+    for (size_t i = 0; i < sizeof overridden / sizeof overridden[0]; i++) {
+        cJSON_DeleteItemFromObject(ca, overridden[i]);
+        cJSON_DeleteItemFromObject(cb, overridden[i]);
+    }
+    cr_expect(cJSON_Compare(ca, cb, true), "models/base/training_config.json is not configs/base.json resolved");
+    cJSON_Delete(ca);
+    cJSON_Delete(cb);
+    free(cfg_shipped);
     free(tok_shipped), free(shipped);
     cJSON_Delete(a);
     cJSON_Delete(b);

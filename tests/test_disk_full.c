@@ -22,10 +22,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "checkpoint.h"
-#include "fsutil.h"
+#include "engine/model/model.h"
+#include "engine/run/checkpoint.h"
+#include "engine/util/fsutil.h"
 #include "harness.h"
-#include "model.h"
 
 static char *write_config(const char *dir) {
     char *model = th_path("tests/fixtures/models/qwen2_tiny");

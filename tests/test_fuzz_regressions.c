@@ -7,16 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "fsutil.h"
+#include "engine/lm/lm_data.h"
+#include "engine/model/model_config.h"
+#include "engine/rl/reward.h"
+#include "engine/run/config.h"
+#include "engine/run/runctl.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "engine/util/fsutil.h"
 #include "harness.h"
-#include "lm_data.h"
-#include "model_config.h"
 #include "repl/oai.h"
 #include "repl/sse.h"
-#include "reward.h"
-#include "runctl.h"
-#include "tokenizer.h"
 
 /* The bytes of tests/fuzz/regressions/TARGET/NAME (NUL-terminated; *len without the NUL). */
 static char *regression(const char *target, const char *name, size_t *len) {

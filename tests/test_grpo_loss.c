@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grpo_loss.h"
+#include "engine/rl/grpo_loss.h"
+#include "engine/util/json.h"
 #include "harness.h"
-#include "json.h"
 
 struct flat {
     int B, n;

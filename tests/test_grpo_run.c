@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fsutil.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/json.h"
 #include "harness.h"
-#include "json.h"
 
 static cJSON *metrics(const char *run) {
     char path[4200];

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "bits.h"
-#include "half.h"
+#include "engine/util/half.h"
 
 /* Oracle: the f16 value of a 16-bit pattern by its definition, in double. */
 static double f16_value(uint16_t h) {

@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "fsutil.h"
+#include "engine/lm/lm_data.h"
+#include "engine/model/model.h"
+#include "engine/run/config.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/json.h"
 #include "harness.h"
-#include "json.h"
-#include "lm_data.h"
-#include "model.h"
-#include "tokenizer.h"
 
 static struct tokenizer *tok;
 static char *dir;

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "engine/backend/backend.h"
+#include "engine/backend/sampler.h"
+#include "engine/model/model.h"
+#include "engine/model/safetensors.h"
 #include "harness.h"
-#include "model.h"
-#include "safetensors.h"
-#include "sampler.h"
 
 struct fixture {
     struct backend *be;

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/json.h"
 #include "harness.h"
-#include "json.h"
 
 static cJSON *cli_fixture(const char *model) {
     char *path = th_path("tests/fixtures/models/cli.json");

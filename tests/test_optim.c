@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "engine/backend/backend.h"
+#include "engine/model/model.h"
+#include "engine/model/optim.h"
+#include "engine/util/json.h"
 #include "harness.h"
-#include "json.h"
-#include "model.h"
-#include "optim.h"
 
 static void tiny_model(struct backend **be, struct model *m, int C, int I, int V) {
     struct model_config cfg = {.arch = MODEL_ARCH_QWEN2, .vocab_size = V, .hidden_size = C, .num_layers = 1,

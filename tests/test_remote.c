@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/util/fsutil.h"
 #include "fake_openai.h"
-#include "fsutil.h"
 #include "harness.h"
 
 #define SECRET "sk-test-SECRET-0123456789"

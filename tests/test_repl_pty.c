@@ -9,8 +9,8 @@
 #include <string.h>
 #include <termios.h>
 
+#include "engine/util/fsutil.h"
 #include "fake_openai.h"
-#include "fsutil.h"
 #include "harness.h"
 #include "th_pty.h"
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
+#include "engine/util/fsutil.h"
 #include "harness.h"
 #include "repl/layout.h"
 #include "repl/repl.h"

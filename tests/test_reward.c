@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
+#include "engine/rl/reward.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/json.h"
+#include "engine/world/task.h"
 #include "harness.h"
-#include "json.h"
-#include "reward.h"
-#include "task.h"
 
 /* Builds the problem a fixture line describes. */
 static void fixture_problem(const cJSON *c, struct problem *p, const char *where) {
@@ -65,6 +65,8 @@ Test(reward, fixture_cases) {
         ok &= expect_number(c, "language", reward_language(completion, n, REWARD_LANG_EN), where, note);
         ok &= expect_number(c, "language_zh", reward_language(completion, n, REWARD_LANG_ZH), where, note);
         ok &= expect_number(c, "reflection", reward_has_reflection(completion, n), where, note);
+        ok &= expect_number(c, "answer_changed", reward_reflection_changed(&p, completion, n), where, note);
+        ok &= expect_number(c, "mixed_language", reward_mixed_language(completion, n, REWARD_LANG_EN), where, note);
         failures += !ok;
         cases++;
         task_problem_free(&p);

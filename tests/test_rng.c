@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "rng.h"
+#include "engine/util/rng.h"
 
 Test(rng, splitmix64_reference_vectors) {
     uint64_t s = 0;

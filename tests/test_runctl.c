@@ -11,9 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fsutil.h"
+#include "engine/run/runctl.h"
+#include "engine/util/fsutil.h"
 #include "harness.h"
-#include "runctl.h"
 
 static char *dir_file(const char *dir, const char *name) {
     static char buf[4096];

@@ -17,11 +17,11 @@
 #include <string.h>
 
 #include "bits.h"
-#include "fsutil.h"
-#include "half.h"
+#include "engine/model/safetensors.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/half.h"
+#include "engine/util/json.h"
 #include "harness.h"
-#include "json.h"
-#include "safetensors.h"
 
 /* ---- helpers ---------------------------------------------------------------------------------------- */
 

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/backend/sampler.h"
+#include "engine/util/json.h"
+#include "engine/util/rng.h"
 #include "harness.h"
-#include "json.h"
-#include "rng.h"
-#include "sampler.h"
 
 static cJSON *load(void) {
     char *path = th_path("tests/fixtures/sampler/warpers.json");

@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "answer.h"
-#include "dataset.h"
+#include "engine/util/rational.h"
+#include "engine/world/answer.h"
+#include "engine/world/dataset.h"
+#include "engine/world/task.h"
 #include "harness.h"
-#include "rational.h"
-#include "task.h"
 
 /* ---- rationals ---------------------------------------------------------------------------------------- */
 
@@ -175,9 +175,10 @@ Test(task, generation_is_deterministic) {
  * sits in the split it was generated for, and the test share of distinct problems is plausible. */
 Test(task, train_and_test_are_disjoint) {
     enum { N = 3000 };
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
         struct task_config c;
-        task_config_default(&c, (enum task_kind)k);
+        task_config_default(&c, k == 3 ? TASK_LINEAR : (enum task_kind)k);
+        if (k == 3) c.linear.two_sided_share = 1, c.linear.max_const = 30; /* the two-sided tier */
         uint64_t *train = malloc(2 * N * sizeof *train), *test = malloc(2 * N * sizeof *test);
         for (int i = 0; i < 2 * N; i++) {
             struct problem p, q;
@@ -203,10 +204,9 @@ Test(task, train_and_test_are_disjoint) {
                 j++;
         }
         for (size_t j = 0; j < 2 * N; j++) distinct_test += j == 0 || test[j] != test[j - 1];
-        cr_expect_eq(shared, 0, "%s: %zu train problems are also test problems", task_kind_name((enum task_kind)k),
-                     shared);
-        cr_expect_gt(distinct_test, 50, "%s: only %zu distinct test problems", task_kind_name((enum task_kind)k),
-                     distinct_test);
+        const char *name = k == 3 ? "two-sided linear" : task_kind_name((enum task_kind)k);
+        cr_expect_eq(shared, 0, "%s: %zu train problems are also test problems", name, shared);
+        cr_expect_gt(distinct_test, 50, "%s: only %zu distinct test problems", name, distinct_test);
         free(train);
         free(test);
     }
@@ -575,4 +575,35 @@ Test(dataset, missing_file_is_an_io_error) {
     struct dataset ds;
     cr_expect_eq(dataset_load(&ds, "/nonexistent/data.jsonl"), STATUS_IO);
     cr_expect(strstr(err_msg(), "/nonexistent/data.jsonl") != NULL, "%s", err_msg());
+}
+
+/* Two-sided equations: the answer solves the equation as written, the prompt has x on both sides, a
+ * default world has none. (That worlds without the share draw the problems they always drew is held by the
+ * shipped tokenizer's byte-for-byte rebuild from the default corpus and by the GRPO golden trajectory.) */
+Test(task, two_sided_linear_problems) {
+    struct task_config c, plain;
+    task_config_default(&c, TASK_LINEAR);
+    plain = c;
+    c.linear.two_sided_share = 1;
+    c.linear.max_const = 30;
+    for (uint64_t i = 0; i < 500; i++) {
+        struct problem p;
+        cr_assert_eq(task_generate(&c, TASK_SPLIT_TRAIN, 7, i, &p), STATUS_OK);
+        long long a, b, e = 1, cc;
+        char sign;
+        int n = sscanf(p.prompt, "Solve: %lldx %c %lld = %lldx + %lld", &a, &sign, &b, &e, &cc);
+        if (n != 5) n = sscanf(p.prompt, "Solve: %lldx %c %lld = x + %lld", &a, &sign, &b, &cc) + 1;
+        cr_assert_eq(n, 5, "%s", p.prompt);
+        long long x = strtoll(p.answer, NULL, 10);
+        cr_expect(a - e >= 2 && e >= 1 && cc >= 1, "%s", p.prompt);
+        cr_expect_eq(a * x + (sign == '-' ? -b : b), e * x + cc, "%s: x = %lld does not solve it", p.prompt, x);
+        cr_expect(task_check_answer(&p, p.answer, strlen(p.answer)));
+        task_problem_free(&p);
+    }
+    for (uint64_t i = 0; i < 50; i++) {
+        struct problem p;
+        cr_assert_eq(task_generate(&plain, TASK_SPLIT_TEST, 3, i, &p), STATUS_OK);
+        cr_expect(strchr(strchr(p.prompt, '=') + 1, 'x') == NULL, "one-sided by default: %s", p.prompt);
+        task_problem_free(&p);
+    }
 }

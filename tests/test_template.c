@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
+#include "engine/tokenizer/template.h"
+#include "engine/util/fsutil.h"
 #include "harness.h"
-#include "template.h"
 
 static char *render(enum template_kind k, const char *system, const struct chat_turn *t, size_t n, bool gen) {
     char *out = NULL;

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tui/sanitize.h"
-#include "fsutil.h"
+#include "engine/util/fsutil.h"
 #include "harness.h"
+#include "text/sanitize.h"
 #include "tok_fixtures.h"
 
 /* "[1, 2, 3]\n" for ids. */

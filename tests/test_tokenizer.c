@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/json.h"
+#include "engine/util/utf8.h"
 #include "harness.h"
-#include "json.h"
 #include "tok_fixtures.h"
-#include "tokenizer.h"
-#include "utf8.h"
 
 static struct tokenizer *load_fixture(const char *name) {
     char *dir = tok_fixture_dir(name);

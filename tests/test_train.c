@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fsutil.h"
+#include "engine/model/model.h"
+#include "engine/util/fsutil.h"
 #include "harness.h"
-#include "model.h"
 
 static char *write_config(const char *dir, int max_steps, int save_steps) {
     char *model = th_path("tests/fixtures/models/qwen2_tiny");

@@ -11,7 +11,7 @@
 
 #include <cJSON.h>
 
-#include "fsutil.h"
+#include "engine/util/fsutil.h"
 #include "harness.h"
 #include "tui/alarms.h"
 #include "tui/metrics.h"

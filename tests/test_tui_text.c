@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
+#include "engine/util/fsutil.h"
 #include "harness.h"
+#include "text/sanitize.h"
 #include "tui/fmt.h"
-#include "tui/sanitize.h"
 #include "tui/termcaps.h"
 #include "tui/theme.h"
 

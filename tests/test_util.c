@@ -3,11 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/json.h"
+#include "engine/util/status.h"
+#include "engine/util/utf8.h"
 #include "harness.h"
-#include "json.h"
-#include "status.h"
-#include "utf8.h"
 
 Test(utf8, rejects_overlong_surrogate_and_truncated) {
     uint32_t cp;

@@ -1,10 +1,10 @@
-/* vexp_f32 (src/engine/vexp.h) against glibc's expf: relative error over the range the CPU backend feeds it
+/* vexp_f32 (src/engine/backend/vexp.h) against glibc's expf: relative error over the range the CPU backend feeds it
  * (softmax arguments <= 0, SwiGLU's -g over a wide range), and the edges that other code relies on: -inf and
  * very negative arguments give 0 (masks), NaN stays NaN (the non-finite guard), large arguments give +inf. */
 #include <criterion/criterion.h>
 #include <math.h>
 
-#include "vexp.h"
+#include "engine/backend/vexp.h"
 
 Test(vexp, matches_expf_within_2e_7_relative) {
     double worst = 0.0;

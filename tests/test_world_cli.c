@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/json.h"
 #include "harness.h"
-#include "json.h"
 
 static int count_lines(const char *s) {
     int n = 0;
@@ -67,7 +67,8 @@ Test(world_cli, sample_params_change_difficulty) {
 
 Test(world_cli, usage_errors_exit_2) {
     const char *cases[][8] = {
-        {"world", "sample", NULL},
+        {"world", "sample", "--params", "{}", NULL},
+        {"world", "sample", "--world", "{}", "--from", "models/base", NULL},
         {"world", "sample", "--task", "algebra", NULL},
         {"world", "sample", "--task", "linear", "--n", "x", NULL},
         {"world", "sample", "--task", "linear", "--split", "dev", NULL},
@@ -217,4 +218,32 @@ Test(world_cli, tokenizer_command_reproduces_the_shipped_tokenizer) {
     free(a), free(b), free(shipped);
     fs_remove_tree(dir);
     free(dir);
+}
+
+/* With no --task, problems come from the world's task mix; --from takes the world settings a checkpoint was
+ * trained with (the shipped base model's: linear 0.8, arith 0.2, small numbers). */
+Test(world_cli, sample_defaults_to_the_mix_and_takes_a_checkpoints_world) {
+    struct th_run r = th_r1lab(NULL, (const char *[]){"world", "sample", "--n", "40", "--json", NULL});
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "\"task\": \"linear\"") && strstr(r.out, "\"task\": \"countdown\""), "%s", r.out);
+    th_run_free(&r);
+    char *base = th_path("models/base"), *foreign = th_path("tests/fixtures/models/qwen2_tiny");
+    r = th_r1lab(NULL, (const char *[]){"world", "sample", "--n", "60", "--json", "--from", base, NULL});
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "\"task\": \"countdown\"") == NULL, "countdown has weight 0 in models/base: %s", r.out);
+    int linear = 0, big = 0;
+    for (const char *l = r.out; (l = strstr(l, "\"prompt\": \"Solve: ")); l++) {
+        linear++;
+        int a, b, c;
+        char x;
+        if (sscanf(l + 18, "%d%c + %d = %d", &a, &x, &b, &c) == 4 && a > 6) big++;
+    }
+    cr_expect(linear > 30, "linear is 80%% of the mix: %d of 60", linear);
+    cr_expect_eq(big, 0, "models/base was trained on coefficients up to 6");
+    th_run_free(&r);
+    r = th_r1lab(NULL, (const char *[]){"world", "sample", "--from", foreign, NULL});
+    cr_expect_eq(r.exit_code, 1);
+    cr_expect(strstr(r.err, "no training config") && strstr(r.err, "hint:"), "%s", r.err);
+    th_run_free(&r);
+    free(base), free(foreign);
 }

@@ -26,7 +26,7 @@ enum {
 #define CHAT_COMMON_OPTIONS                                                                                        \
     {"remote", CHAT_OPT_REMOTE, "URL", "an OpenAI-compatible server (API base, e.g. http://host:8080/v1)"},       \
     {"model", CHAT_OPT_MODEL, "NAME", "the remote model's name (also for $OPENAI_BASE_URL)"},                      \
-    {"template", CHAT_OPT_TEMPLATE, "NAME", "r1-zero, r1, chatml, llama3 or raw (default: detected)"},             \
+    {"template", CHAT_OPT_TEMPLATE, "NAME", "r1-zero, r1, chatml, llama3 or raw (default: as trained, else detected)"},\
     {"temperature", CHAT_OPT_TEMP, "T", "sampling temperature; 0 = greedy (default 0.6)"},                         \
     {"top-p", CHAT_OPT_TOP_P, "P", "nucleus sampling mass in (0, 1] (default 0.95)"},                              \
     {"top-k", CHAT_OPT_TOP_K, "K", "sample among the K most likely tokens; 0 = off (default 0)"},                  \

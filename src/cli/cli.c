@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "tui/sanitize.h"
+#include "engine/util/log.h"
+#include "text/sanitize.h"
 
 void cli_parser_init(struct cli_parser *p, const struct cli_spec *spec) {
     ASSERT(spec->n_options <= CLI_MAX_OPTIONS);

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "status.h"
+#include "engine/util/status.h"
 
 /* Exit codes, documented in r1lab(1). */
 enum {

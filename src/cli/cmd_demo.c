@@ -10,9 +10,9 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/train_run.h"
-#include "config.h"
-#include "fsutil.h"
-#include "json.h"
+#include "engine/run/config.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/json.h"
 
 /* configs/r1-zero.json without its model path and run directory (a test keeps the two identical). */
 const char r1lab_demo_config[] =

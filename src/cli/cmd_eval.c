@@ -7,22 +7,23 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "evaluate.h"
-#include "json.h"
-#include "session.h"
+#include "engine/rl/evaluate.h"
+#include "engine/run/origin.h"
+#include "engine/run/session.h"
+#include "engine/util/json.h"
 
 enum { OPT_TASK = 256, OPT_K, OPT_PROBLEMS, OPT_TEMP, OPT_TOP_P, OPT_MAX, OPT_TEMPLATE, OPT_SEED, OPT_JSON,
        OPT_SAMPLES, OPT_DEVICE, OPT_THREADS, OPT_WORLD };
 static const struct cli_option options[] = {
-    {"task", OPT_TASK, "NAME|FILE", "linear, arith, countdown, mix (built-in test split) or a .jsonl of prompt/answer"},
+    {"task", OPT_TASK, "NAME|FILE", "linear, arith, countdown, mix (built-in test split) or a .jsonl of prompt/answer (default: the task the checkpoint trained on, else mix)"},
     {"k", OPT_K, "K", "samples per problem (default 16)"},
     {"problems", OPT_PROBLEMS, "N", "problems to evaluate (default 100; a file: all of it at most)"},
     {"temperature", OPT_TEMP, "T", "sampling temperature (default 0.6)"},
     {"top-p", OPT_TOP_P, "P", "nucleus sampling (default 0.95)"},
-    {"max-tokens", OPT_MAX, "N", "new tokens per sample at most (default 256)"},
-    {"template", OPT_TEMPLATE, "NAME", "r1-zero (default), r1, chatml, llama3 or raw"},
-    {"world", OPT_WORLD, "JSON", "the world's task settings, as the training config's \"world\""},
-    {"seed", OPT_SEED, "S", "random seed of the problems and the samples (default 42)"},
+    {"max-tokens", OPT_MAX, "N", "new tokens per sample at most (default: the run's max_completion_length, else 256)"},
+    {"template", OPT_TEMPLATE, "NAME", "r1-zero, r1, chatml, llama3 or raw (default: the checkpoint's training template)"},
+    {"world", OPT_WORLD, "JSON", "the world's task settings, as a training config's \"world\" (default: the checkpoint's)"},
+    {"seed", OPT_SEED, "S", "random seed of the problems and the samples (default: the run's seed, else 42)"},
     {"samples", OPT_SAMPLES, "FILE", "also write every problem's samples and scores to FILE (JSONL)"},
     {"json", OPT_JSON, NULL, "print the summary as one JSON object"},
     {"device", OPT_DEVICE, "DEV", "auto, cpu, cuda or cuda:N (default auto)"},
@@ -32,7 +33,9 @@ static const struct cli_spec spec = {
     .name = "eval",
     .synopsis = "CKPT [--task NAME|FILE] [--k 16] [--problems N] [--json]",
     .summary = "Evaluate a checkpoint on held-out problems: pass@1 (mean over k samples), cons@k, pass@k.",
-    .details = "The built-in tasks use the test split, which training never sees.",
+    .details = "The built-in tasks use the test split, which training never sees. A checkpoint r1lab trained carries\n"
+               "its training config: the task, world settings, template, seed and completion length default to it,\n"
+               "so the numbers are those of the run's own evaluations.",
     .options = options,
     .n_options = sizeof options / sizeof options[0],
 };
@@ -68,8 +71,8 @@ static void write_problem(void *user, int index, const struct problem *p, const 
 int cmd_eval(int argc, char **argv) {
     struct cli_parser p;
     cli_parser_init(&p, &spec);
-    const char *task = "mix", *tmpl_name = "r1-zero", *samples_path = NULL, *device = "auto", *world_text = NULL;
-    long long k = 16, n_problems = 100, max_tokens = 256, seed = 42, threads = 0;
+    const char *task = NULL, *tmpl_name = NULL, *samples_path = NULL, *device = "auto", *world_text = NULL;
+    long long k = 16, n_problems = 100, max_tokens = -1, seed = -1, threads = 0;
     double temperature = 0.6, top_p = 0.95;
     bool json = false;
     int c;
@@ -94,30 +97,50 @@ int cmd_eval(int argc, char **argv) {
     }
     if (optind + 1 != argc) return cli_usage_error(&spec, "expected one checkpoint");
     cli_install_log(1);
-    struct eval_options eo = {.n_problems = (int)n_problems, .k = (int)k, .add_special_tokens = true};
-    enum status st = template_parse(tmpl_name, &eo.tmpl);
+    struct session s;
+    enum status st = session_open(&s, argv[optind], device, (int)threads);
     if (st != STATUS_OK) return cli_report(st);
+    struct origin org;
+    if ((st = origin_load(s.dir, &org)) != STATUS_OK) {
+        session_close(&s);
+        return cli_report(st);
+    }
+    struct eval_options eo = {.n_problems = (int)n_problems, .k = (int)k, .add_special_tokens = true};
+    char tmpl_why[160] = "chosen with --template";
+    if (tmpl_name)
+        st = template_parse(tmpl_name, &eo.tmpl);
+    else
+        eo.tmpl = origin_pick_template(&org, s.tok, tmpl_why, sizeof tmpl_why);
+    char task_buf[32];
+    if (!task) task = org.task[0] ? strcpy(task_buf, org.task) : "mix";
+    if (max_tokens < 0) max_tokens = org.max_completion > 0 ? org.max_completion : 256;
+    if (seed < 0) seed = org.seed >= 0 ? org.seed : 42;
     eo.ro.sampling = (struct sampler_params){(float)temperature, (float)top_p, 0};
     eo.ro.max_new_tokens = (int)max_tokens;
     eo.ro.seed = (uint64_t)seed;
     eo.ro.stop[0] = eo.tmpl == TEMPLATE_R1_ZERO ? "</answer>" : NULL;
     cJSON *world = NULL;
-    if (world_text && (st = json_parse_text(world_text, strlen(world_text), "--world", &world)) != STATUS_OK)
-        return cli_report(st);
+    const char *world_from = "the built-in defaults";
+    if (st == STATUS_OK && world_text) {
+        st = json_parse_text(world_text, strlen(world_text), "--world", &world);
+        world_from = "--world";
+    } else if (st == STATUS_OK && org.world) {
+        world = cJSON_Duplicate(org.world, true);
+        world_from = "its training config";
+        if (!world) st = err_set(STATUS_NOMEM, "out of memory");
+    }
     char spec_text[4200];
     bool is_file = strchr(task, '.') != NULL || strchr(task, '/') != NULL;
     snprintf(spec_text, sizeof spec_text, "%s%s", is_file ? "" : "world:", task);
-    struct problem_source src;
-    st = problem_source_open(&src, spec_text, world, (uint64_t)seed, TASK_SPLIT_TEST);
+    struct problem_source src = {0};
+    if (st == STATUS_OK) st = problem_source_open(&src, spec_text, world, (uint64_t)seed, TASK_SPLIT_TEST);
     cJSON_Delete(world);
-    if (st != STATUS_OK) return cli_report(st);
-    if (!src.builtin && (size_t)eo.n_problems > problem_source_size(&src)) eo.n_problems = (int)problem_source_size(&src);
-    struct session s;
-    st = session_open(&s, argv[optind], device, (int)threads);
+    origin_free(&org);
     if (st != STATUS_OK) {
-        problem_source_free(&src);
+        session_close(&s);
         return cli_report(st);
     }
+    if (!src.builtin && (size_t)eo.n_problems > problem_source_size(&src)) eo.n_problems = (int)problem_source_size(&src);
     /* Whole problems per rollout batch: at least 64 sequences when k is small. */
     int per_batch = (int)((64 + k - 1) / k);
     struct rollout r = {0};
@@ -133,6 +156,11 @@ int cmd_eval(int argc, char **argv) {
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "checkpoint", s.dir);
             cJSON_AddStringToObject(o, "task", task);
+            cJSON_AddStringToObject(o, "template", template_name(eo.tmpl));
+            cJSON_AddStringToObject(o, "template_source", tmpl_why);
+            if (src.builtin) cJSON_AddStringToObject(o, "world_source", world_from);
+            cJSON_AddNumberToObject(o, "max_tokens", (double)max_tokens);
+            cJSON_AddNumberToObject(o, "seed", (double)seed);
             eval_result_to_json(&res, o, "");
             cJSON_AddNumberToObject(o, "temperature", temperature);
             cJSON_AddNumberToObject(o, "top_p", top_p);
@@ -144,6 +172,8 @@ int cmd_eval(int argc, char **argv) {
             printf("checkpoint   %s\n", s.dir);
             printf("task         %s (%s, %d problems, k=%d, temperature %g, top-p %g)\n", task,
                    src.builtin ? "test split" : "file", res.n_problems, res.k, temperature, top_p);
+            printf("template     %s (%s)\n", template_name(eo.tmpl), tmpl_why);
+            if (src.builtin) printf("world        from %s\n", world_from);
             printf("pass@1       %.3f\n", res.pass1);
             if (res.k > 1) { /* with one sample, cons@1 and pass@1 are pass@1 */
                 printf("cons@%-7d %.3f\n", res.k, res.cons);

@@ -6,9 +6,9 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "json.h"
-#include "rollout.h"
-#include "session.h"
+#include "engine/model/rollout.h"
+#include "engine/run/session.h"
+#include "engine/util/json.h"
 
 enum { OPT_PROMPT = 'p', OPT_MAX = 'n', OPT_TEMP = 't', OPT_JSON = 256, OPT_TOP_P, OPT_TOP_K, OPT_SEED, OPT_STOP,
        OPT_NO_SPECIAL, OPT_DEVICE, OPT_THREADS, OPT_RAW, OPT_SAMPLES };

@@ -5,14 +5,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "checkpoint.h"
-#include "fsutil.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "json.h"
-#include "model_config.h"
-#include "safetensors.h"
-#include "tokenizer.h"
+#include "engine/model/model_config.h"
+#include "engine/model/safetensors.h"
+#include "engine/run/checkpoint.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/json.h"
 
 enum { OPT_JSON = 256 };
 static const struct cli_option options[] = {

@@ -7,8 +7,8 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "session.h"
-#include "tui/sanitize.h"
+#include "engine/run/session.h"
+#include "text/sanitize.h"
 
 enum { OPT_JSON = 256, OPT_NO_SPECIAL, OPT_DEVICE, OPT_THREADS };
 static const struct cli_option options[] = {

@@ -11,7 +11,7 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 enum { OPT_NO_SPECIAL = 256, OPT_SKIP_SPECIAL, OPT_RAW };
 

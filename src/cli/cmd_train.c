@@ -9,7 +9,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/train_run.h"
-#include "config.h"
+#include "engine/run/config.h"
 
 enum { OPT_PRINT_CONFIG = 256 };
 static const struct cli_option options[] = {

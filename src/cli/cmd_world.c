@@ -8,14 +8,17 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "bpe_train.h"
-#include "corpus.h"
-#include "template.h"
-#include "fsutil.h"
-#include "json.h"
-#include "reward.h"
-#include "strbuf.h"
-#include "task.h"
+#include "engine/rl/reward.h"
+#include "engine/run/checkpoint.h"
+#include "engine/run/origin.h"
+#include "engine/tokenizer/bpe_train.h"
+#include "engine/tokenizer/template.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/json.h"
+#include "engine/util/strbuf.h"
+#include "engine/world/corpus.h"
+#include "engine/world/problems.h"
+#include "engine/world/task.h"
 
 enum {
     OPT_TASK = 't',
@@ -37,6 +40,8 @@ enum {
     OPT_MAX_TOKENS,
     OPT_VOCAB,
     OPT_DOCS,
+    OPT_WORLD,
+    OPT_FROM,
 };
 
 static const struct cli_option WORLD_OPTIONS[] = {0};
@@ -54,17 +59,20 @@ static const struct cli_spec WORLD_SPEC = {
     0};
 
 static const struct cli_option SAMPLE_OPTIONS[] = {
-    {"task", OPT_TASK, "TASK", "linear, arith or countdown (required)"},
+    {"task", OPT_TASK, "TASK", "linear, arith, countdown or mix (by the world's task weights; the default)"},
     {"split", OPT_SPLIT, "SPLIT", "train (default) or test"},
     {"n", OPT_N, "N", "number of problems (default 10)"},
     {"start", OPT_START, "I", "index of the first problem (default 0)"},
     {"seed", OPT_SEED, "S", "seed (default 0)"},
-    {"params", OPT_PARAMS, "JSON|FILE", "difficulty overrides, e.g. '{\"max_coef\": 20}'"},
+    {"world", OPT_WORLD, "JSON|FILE", "world settings, as a training config's \"world\" (default: built-in)"},
+    {"from", OPT_FROM, "CKPT", "the world settings a checkpoint was trained with (its training config)"},
+    {"params", OPT_PARAMS, "JSON|FILE", "difficulty overrides of --task, e.g. '{\"max_coef\": 20}'"},
     {"json", OPT_JSON, NULL, "one JSON object per line instead of PROMPT<TAB>ANSWER"},
 };
 static const struct cli_spec SAMPLE_SPEC = {
     "world",
-    "sample --task TASK [--split train|test] [--n N] [--start I] [--seed S] [--params JSON] [--json]",
+    "sample [--task TASK] [--split train|test] [--n N] [--start I] [--seed S] [--world JSON | --from CKPT]\n"
+    "                    [--params JSON] [--json]",
     "print problems of a built-in task",
     NULL,
     SAMPLE_OPTIONS,
@@ -129,10 +137,50 @@ static enum status parse_json_arg(const char *arg, cJSON **out) {
     return json_parse_file(arg, 1 << 20, out);
 }
 
+/* The world settings for sample: --world, or those of a checkpoint's training config, or none (built-in). */
+static enum status sample_world(const char *world_arg, const char *from, cJSON **out) {
+    *out = NULL;
+    if (world_arg) return parse_json_arg(world_arg, out);
+    if (!from) return STATUS_OK;
+    char dir[4096];
+    TRY(checkpoint_resolve(from, dir, sizeof dir));
+    struct origin o;
+    TRY(origin_load(dir, &o));
+    enum status st = STATUS_OK;
+    if (!o.known) {
+        st = err_set(STATUS_INVALID, "%s: no training config (%s), so no world settings to take", from, ORIGIN_FILE);
+        err_hint("pass them with --world, or leave both out for the built-in defaults");
+    } else if (o.world && !(*out = cJSON_Duplicate(o.world, true))) {
+        st = err_set(STATUS_NOMEM, "out of memory");
+    }
+    origin_free(&o);
+    return st;
+}
+
+static void print_problem(struct strbuf *line, const struct problem *pr, enum task_split split, long long seed,
+                          uint64_t index, bool json) {
+    if (!json) {
+        strbuf_printf(line, "%s\t%s\n", pr->prompt, pr->answer);
+        return;
+    }
+    strbuf_printf(line, "{\"task\": \"%s\", \"split\": \"%s\", \"seed\": %lld, \"index\": %llu, \"prompt\": ",
+                  task_kind_name(pr->kind), task_split_name(split), seed, (unsigned long long)index);
+    strbuf_put_json_string(line, pr->prompt);
+    strbuf_puts(line, ", \"answer\": ");
+    strbuf_put_json_string(line, pr->answer);
+    if (pr->kind == TASK_COUNTDOWN) {
+        strbuf_puts(line, ", \"numbers\": [");
+        for (int k = 0; k < pr->countdown.n; k++)
+            strbuf_printf(line, "%s%lld", k ? ", " : "", (long long)pr->countdown.numbers[k]);
+        strbuf_printf(line, "], \"target\": %lld", (long long)pr->countdown.target);
+    }
+    strbuf_puts(line, "}\n");
+}
+
 static int world_sample(int argc, char **argv) {
     struct cli_parser parser;
     cli_parser_init(&parser, &SAMPLE_SPEC);
-    const char *task_name = NULL, *split_name = "train", *params = NULL;
+    const char *task_name = "mix", *split_name = "train", *params = NULL, *world_arg = NULL, *from = NULL;
     long long n = 10, start = 0, seed = 0;
     bool json = false;
     for (int c; (c = cli_next(&parser, argc, argv)) != -1;) {
@@ -155,6 +203,12 @@ static int world_sample(int argc, char **argv) {
         case OPT_PARAMS:
             params = optarg;
             break;
+        case OPT_WORLD:
+            world_arg = optarg;
+            break;
+        case OPT_FROM:
+            from = optarg;
+            break;
         case OPT_JSON:
             json = true;
             break;
@@ -166,51 +220,43 @@ static int world_sample(int argc, char **argv) {
         }
     }
     if (optind < argc) return cli_usage_error(&SAMPLE_SPEC, "unexpected argument '%s'", argv[optind]);
-    if (!task_name) return cli_usage_error(&SAMPLE_SPEC, "--task is required");
-    enum task_kind kind;
+    if (world_arg && from) return cli_usage_error(&SAMPLE_SPEC, "--world and --from both name the world settings");
+    bool mix = strcmp(task_name, "mix") == 0;
+    if (mix && params) return cli_usage_error(&SAMPLE_SPEC, "--params sets one task's difficulty: add --task");
+    enum task_kind kind = TASK_LINEAR;
     enum task_split split;
-    enum status st = task_kind_parse(task_name, &kind);
-    if (st == STATUS_OK && kind == TASK_DATASET)
-        st = err_set(STATUS_INVALID, "task \"dataset\" has no generator (valid: linear, arith, countdown)");
+    enum status st = mix ? STATUS_OK : task_kind_parse(task_name, &kind);
+    if (st == STATUS_OK && !mix && kind == TASK_DATASET)
+        st = err_set(STATUS_INVALID, "task \"dataset\" has no generator (valid: linear, arith, countdown, mix)");
     if (st == STATUS_OK) st = task_split_parse(split_name, &split);
     if (st != STATUS_OK) return cli_usage_error(&SAMPLE_SPEC, "%s", err_msg());
-    struct task_config cfg;
-    task_config_default(&cfg, kind);
+    cJSON *world = NULL;
+    if ((st = sample_world(world_arg, from, &world)) != STATUS_OK) return cli_report(st);
+    char spec_text[64];
+    snprintf(spec_text, sizeof spec_text, "world:%s", task_name);
+    struct problem_source src;
+    st = problem_source_open(&src, spec_text, world, (uint64_t)seed, split);
+    cJSON_Delete(world);
+    if (st != STATUS_OK) return cli_report(st);
     if (params) {
         cJSON *p = NULL;
         st = parse_json_arg(params, &p);
-        if (st == STATUS_OK) st = task_config_set(&cfg, p, "--params");
+        if (st == STATUS_OK) st = task_config_set(&src.world.task[kind], p, "--params");
         cJSON_Delete(p);
-        if (st != STATUS_OK) return cli_report(st);
     }
     struct strbuf line = {0};
-    for (long long i = 0; i < n; i++) {
+    for (long long i = 0; st == STATUS_OK && i < n; i++) {
         struct problem pr;
         uint64_t index = (uint64_t)start + (uint64_t)i;
-        st = task_generate(&cfg, split, (uint64_t)seed, index, &pr);
-        if (st != STATUS_OK) break;
+        if ((st = problem_source_get(&src, index, &pr)) != STATUS_OK) break;
         strbuf_clear(&line);
-        if (json) {
-            strbuf_printf(&line, "{\"task\": \"%s\", \"split\": \"%s\", \"seed\": %lld, \"index\": %llu, \"prompt\": ",
-                          task_kind_name(kind), task_split_name(split), seed, (unsigned long long)index);
-            strbuf_put_json_string(&line, pr.prompt);
-            strbuf_puts(&line, ", \"answer\": ");
-            strbuf_put_json_string(&line, pr.answer);
-            if (kind == TASK_COUNTDOWN) {
-                strbuf_puts(&line, ", \"numbers\": [");
-                for (int k = 0; k < pr.countdown.n; k++)
-                    strbuf_printf(&line, "%s%lld", k ? ", " : "", (long long)pr.countdown.numbers[k]);
-                strbuf_printf(&line, "], \"target\": %lld", (long long)pr.countdown.target);
-            }
-            strbuf_puts(&line, "}\n");
-        } else {
-            strbuf_printf(&line, "%s\t%s\n", pr.prompt, pr.answer);
-        }
+        print_problem(&line, &pr, split, seed, index, json);
         task_problem_free(&pr);
         if ((st = strbuf_status(&line)) != STATUS_OK) break;
         fputs(line.data, stdout);
     }
     strbuf_free(&line);
+    problem_source_free(&src);
     if (st != STATUS_OK) return cli_report(st);
     return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILURE_;
 }

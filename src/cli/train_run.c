@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "runctl.h"
-#include "trainer.h"
+#include "engine/run/runctl.h"
+#include "engine/run/trainer.h"
+#include "engine/util/log.h"
 
 static atomic_int interrupt_flag;
 static volatile sig_atomic_t trainer_done;

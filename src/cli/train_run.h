@@ -8,7 +8,7 @@
 #include <stdbool.h>
 
 #include "cli/cli.h"
-#include "config.h"
+#include "engine/run/config.h"
 #include "tui/tui.h"
 
 struct train_view {

@@ -8,11 +8,11 @@
 #include <unistd.h>
 
 #include "duo.h"
-#include "fsutil.h"
+#include "engine/rl/reward.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/rng.h"
+#include "engine/util/strbuf.h"
 #include "repl_impl.h"
-#include "reward.h"
-#include "rng.h"
-#include "strbuf.h"
 #include "votes.h"
 
 /* ---- prompts ---- */
@@ -276,6 +276,10 @@ static cJSON *summary_json(const struct endpoint *ep, const struct model_sum *s)
     double n = s->n ? (double)s->n : 1;
     cJSON_AddStringToObject(o, "model", ep->spec);
     cJSON_AddStringToObject(o, "name", ep->name);
+    if (!ep->remote) {
+        cJSON_AddStringToObject(o, "template", template_name(ep->tmpl));
+        cJSON_AddStringToObject(o, "template_source", *ep->tmpl_why ? ep->tmpl_why : "chosen with --template");
+    }
     cJSON_AddNumberToObject(o, "prompts", (double)s->n);
     cJSON_AddNumberToObject(o, "answered", (double)s->answered);
     cJSON_AddNumberToObject(o, "correct", (double)s->correct);
@@ -390,6 +394,12 @@ int compare_run(const struct compare_options *o) {
         fprintf(c.out, "; %zu prompt%s; temperature %g, top_p %g, top_k %d, max_tokens %d, seed %llu\n", n_items,
                 n_items == 1 ? "" : "s", o->params.temperature, o->params.top_p, o->params.top_k, o->params.max_tokens,
                 (unsigned long long)o->params.seed);
+        for (int m = 0; m < 2 && !names_hidden; m++) {
+            const struct endpoint *ep = c.ep[m];
+            if (ep->remote) continue;
+            fprintf(c.out, "  %c: template %s%s%s%s\n", "AB"[m], template_name(ep->tmpl), *ep->tmpl_why ? " (" : "",
+                    ep->tmpl_why, *ep->tmpl_why ? ")" : "");
+        }
     }
     struct model_sum sum[2];
     memset(sum, 0, sizeof sum);

@@ -17,7 +17,7 @@
 #include <stdio.h>
 
 #include "endpoint.h"
-#include "task.h"
+#include "engine/world/task.h"
 #include "view.h"
 
 struct compare_options {

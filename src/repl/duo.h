@@ -16,7 +16,7 @@
 #include <stdbool.h>
 
 #include "endpoint.h"
-#include "strbuf.h"
+#include "engine/util/strbuf.h"
 
 /* Called on the calling thread, in each side's order. */
 typedef void (*duo_piece_fn)(void *user, int side, enum piece_kind kind, const char *s, size_t n);

@@ -24,10 +24,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rollout.h"
-#include "status.h"
-#include "strbuf.h"
-#include "template.h"
+#include "engine/model/rollout.h"
+#include "engine/tokenizer/template.h"
+#include "engine/util/status.h"
+#include "engine/util/strbuf.h"
 
 /* A conversation: an optional system text and alternating turns, the last one the user's. */
 struct chat {
@@ -88,13 +88,14 @@ struct endpoint {
     char spec[1024]; /* what it was opened from, as given */
     bool remote;
     enum template_kind tmpl; /* local: the template in use */
-    bool tmpl_auto;          /* local: the template was detected, not chosen */
+    char tmpl_why[160];      /* local: why this template ("" when the user chose it): its training config, or
+                              * detected from the tokenizer for a checkpoint r1lab did not train */
 };
 
 struct endpoint_config {
     const char *device;       /* local: "auto", "cpu", ... */
     int threads;              /* local: CPU threads, <= 0 all */
-    const char *tmpl;         /* local: template name, NULL = detect */
+    const char *tmpl;         /* local: template name, NULL = the checkpoint's training template, else detect */
     const char *model;        /* remote: model name when the spec has no "#MODEL" */
     double connect_timeout_s; /* remote: default 10 */
     double stall_timeout_s;   /* remote: no byte for this long ends the request; default 60 */
@@ -116,8 +117,5 @@ bool endpoint_spec_is_remote(const char *spec);
 enum status endpoint_local_open(const char *spec, const struct endpoint_config *cfg, struct endpoint **out);
 enum status endpoint_remote_open(const char *base_url, const char *model, const char *spec,
                                  const struct endpoint_config *cfg, struct endpoint **out);
-/* The template a checkpoint's tokenizer suggests: chatml, llama3 or r1 by their special tokens; r1-zero when
- * <think> and <answer> are tokens (r1lab's own models); else raw. */
-enum template_kind endpoint_detect_template(const struct tokenizer *tok);
 
 #endif

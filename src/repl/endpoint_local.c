@@ -12,7 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "session.h"
+#include "engine/run/origin.h"
+#include "engine/run/session.h"
 
 struct local_ep {
     struct endpoint base;
@@ -153,13 +154,14 @@ static void local_describe(const struct endpoint *ep, struct strbuf *out) {
     else
         strbuf_printf(out, "parameters: %.0f\n", n);
     strbuf_printf(out, "context: %d tokens\n", c->max_position_embeddings);
-    strbuf_printf(out, "template: %s%s\n", template_name(ep->tmpl), ep->tmpl_auto ? " (detected)" : "");
+    strbuf_printf(out, "template: %s%s%s%s\n", template_name(ep->tmpl), *ep->tmpl_why ? " (" : "", ep->tmpl_why,
+                  *ep->tmpl_why ? ")" : "");
     strbuf_printf(out, "device: %s\n", e->s.be ? e->s.be->name : "?");
 }
 
 static enum status local_set_template(struct endpoint *ep, enum template_kind kind) {
     ep->tmpl = kind;
-    ep->tmpl_auto = false;
+    ep->tmpl_why[0] = '\0';
     return STATUS_OK;
 }
 
@@ -178,12 +180,13 @@ static const struct endpoint_ops LOCAL_OPS = {
     .close = local_close,
 };
 
-enum template_kind endpoint_detect_template(const struct tokenizer *tok) {
-    if (tokenizer_token_id(tok, "<|im_start|>") >= 0) return TEMPLATE_CHATML;
-    if (tokenizer_token_id(tok, "<|start_header_id|>") >= 0) return TEMPLATE_LLAMA3;
-    if (tokenizer_token_id(tok, "<\xEF\xBD\x9CUser\xEF\xBD\x9C>") >= 0) return TEMPLATE_R1;
-    if (tokenizer_token_id(tok, "<think>") >= 0 && tokenizer_token_id(tok, "<answer>") >= 0) return TEMPLATE_R1_ZERO;
-    return TEMPLATE_RAW;
+/* The template a checkpoint trained with, else one detected from its tokenizer (origin.h). */
+static enum status choose_template(struct endpoint *ep, const char *dir, const struct tokenizer *tok) {
+    struct origin o;
+    TRY(origin_load(dir, &o));
+    ep->tmpl = origin_pick_template(&o, tok, ep->tmpl_why, sizeof ep->tmpl_why);
+    origin_free(&o);
+    return STATUS_OK;
 }
 
 /* "runs/zero@400" stays as typed; a directory path shows its last component ("qwen2_tiny"). */
@@ -216,8 +219,11 @@ enum status endpoint_local_open(const char *spec, const struct endpoint_config *
             return st;
         }
     } else {
-        e->base.tmpl = endpoint_detect_template(e->s.tok);
-        e->base.tmpl_auto = true;
+        st = choose_template(&e->base, e->s.dir, e->s.tok);
+        if (st != STATUS_OK) {
+            local_close(&e->base);
+            return st;
+        }
     }
     *out = &e->base;
     return STATUS_OK;

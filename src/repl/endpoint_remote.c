@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
+#include "engine/util/log.h"
 #include "oai.h"
 #include "sse.h"
 

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "strbuf.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/strbuf.h"
 
 enum status history_path(char *out, size_t cap, bool *enabled) {
     const char *env = getenv("R1LAB_HISTORY");

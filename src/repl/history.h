@@ -12,7 +12,7 @@
 #include <limits.h>
 #include <stdbool.h>
 
-#include "status.h"
+#include "engine/util/status.h"
 
 #define HISTORY_KEEP 1000
 

@@ -1,8 +1,8 @@
 /* layout: column widths and greedy word wrapping by display width. */
 #include "layout.h"
 
+#include "engine/util/utf8.h"
 #include "repl_text.h"
-#include "utf8.h"
 
 struct layout_cols layout_columns(int cols) {
     struct layout_cols c = {0};

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "endpoint.h"
-#include "strbuf.h"
+#include "engine/util/strbuf.h"
 
 /* The JSON body of POST /v1/chat/completions with stream: true. top_k and seed are sent only when set
  * (top_k > 0; seed always, as OpenAI accepts it): strict servers reject unknown fields. */

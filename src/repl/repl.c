@@ -379,7 +379,7 @@ static void banner(struct repl *r) {
     if (r->color) fputs("\033[0m", stdout);
     fputs(" \xC2\xB7 ", stdout);
     repl_out_model_text(stdout, ep->name, strlen(ep->name));
-    if (!ep->remote) printf(" (template %s%s)", template_name(ep->tmpl), ep->tmpl_auto ? ", detected" : "");
+    if (!ep->remote) printf(" (template %s%s%s)", template_name(ep->tmpl), *ep->tmpl_why ? ", " : "", ep->tmpl_why);
     if (r->ep[1]) {
         fputs(" | ", stdout);
         repl_out_model_text(stdout, r->ep[1]->name, strlen(r->ep[1]->name));

@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #include "endpoint.h"
-#include "status.h"
+#include "engine/util/status.h"
 #include "view.h"
 
 struct repl;

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
-#include "utf8.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/utf8.h"
 #include "votes.h"
 #include "worddiff.h"
 
@@ -79,7 +79,8 @@ static int cmd_load(struct repl *r, const char *args) {
     if (ep->remote)
         repl_note(r, "loaded %s", ep->name);
     else
-        repl_note(r, "loaded %s (template %s%s)", ep->name, template_name(ep->tmpl), ep->tmpl_auto ? ", detected" : "");
+        repl_note(r, "loaded %s (template %s%s%s)", ep->name, template_name(ep->tmpl), *ep->tmpl_why ? ", " : "",
+                  ep->tmpl_why);
     return 0;
 }
 
@@ -265,7 +266,8 @@ static int cmd_template(struct repl *r, const char *args) {
             if (ep->remote)
                 fprintf(r->out, "%s: the server's template\n", ep->name);
             else
-                fprintf(r->out, "%s: %s%s\n", ep->name, template_name(ep->tmpl), ep->tmpl_auto ? " (detected)" : "");
+                fprintf(r->out, "%s: %s%s%s%s\n", ep->name, template_name(ep->tmpl), *ep->tmpl_why ? " (" : "",
+                        ep->tmpl_why, *ep->tmpl_why ? ")" : "");
         }
         fprintf(r->out, "templates: r1-zero, r1, chatml, llama3, raw\n");
         return 0;

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "duo.h"
-#include "rng.h"
+#include "engine/util/rng.h"
 #include "think.h"
 
 int repl_report(struct repl *r) {

@@ -9,9 +9,9 @@
 #include <stdio.h>
 
 #include "endpoint.h"
+#include "engine/util/strbuf.h"
 #include "history.h"
 #include "repl.h"
-#include "strbuf.h"
 #include "view.h"
 
 /* One prompt and the reply (or two replies) it got. */

@@ -1,18 +1,14 @@
-/* repl_text: sanitising model text for the terminal (through cli/textout for now) and display widths. */
+/* repl_text: sanitising model text for the terminal (through src/text/sanitize) and display widths. */
 #include "repl_text.h"
 
 #include <string.h>
 #include <utf8proc.h>
 
-#include "tui/sanitize.h"
-#include "utf8.h"
+#include "engine/util/utf8.h"
+#include "text/sanitize.h"
 
-/* The sanitiser proper, with the contract of the dashboard's san_text(in, n, SAN_KEEP_NEWLINES, out, cap,
- * consumed): writes the safe form of a prefix of in[0..n) into out (NUL-terminated), returns its length and
- * stores how many input bytes it used. Once src/tui/sanitize.h is merged, the body becomes that one call.
- * For now: cli/textout's rules through a memory stream (one input byte becomes at most 6 output bytes). */
-/* Every piece of model or server text reaches the terminal through here: the dashboard's sanitiser, with
- * line breaks kept. */
+/* Every piece of model or server text reaches the terminal through here: the shared sanitiser, with line
+ * breaks kept. */
 static size_t sanitize_chunk(const char *in, size_t n, char *out, size_t cap, size_t *consumed) {
     return san_text(in, n, SAN_KEEP_NEWLINES, out, cap, consumed);
 }

@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "strbuf.h"
+#include "engine/util/strbuf.h"
 
 /* Style markers (bytes that sanitised text never contains). */
 enum repl_style {

@@ -15,8 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "status.h"
-#include "strbuf.h"
+#include "engine/util/status.h"
+#include "engine/util/strbuf.h"
 
 /* One event: type ("message" unless an "event:" field said otherwise) and data (NUL-terminated, len bytes).
  * A non-OK return stops parsing and is returned from sse_feed. */

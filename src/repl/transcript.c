@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
+#include "engine/util/fsutil.h"
 #include "think.h"
 
 static void fenced(struct strbuf *out, const char *s, size_t n) {

@@ -20,9 +20,9 @@
 #include <stdio.h>
 
 #include "endpoint.h"
+#include "engine/util/strbuf.h"
 #include "layout.h"
 #include "repl_text.h"
-#include "strbuf.h"
 #include "think.h"
 
 enum think_mode { THINK_SHOW, THINK_HIDE, THINK_COLLAPSE };

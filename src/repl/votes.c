@@ -8,8 +8,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include "fsutil.h"
-#include "jsonl.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/jsonl.h"
 
 static const char *const NAMES[] = {"a", "b", "tie", "both_bad"};
 

@@ -13,8 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "status.h"
-#include "strbuf.h"
+#include "engine/util/status.h"
+#include "engine/util/strbuf.h"
 
 enum vote { VOTE_A, VOTE_B, VOTE_TIE, VOTE_BOTH_BAD };
 

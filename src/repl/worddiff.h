@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "status.h"
-#include "strbuf.h"
+#include "engine/util/status.h"
+#include "engine/util/strbuf.h"
 
 #define WORDDIFF_MAX_WORDS 2000
 

@@ -9,7 +9,7 @@
 
 #include "fmt.h"
 #include "keys.h"
-#include "sanitize.h"
+#include "text/sanitize.h"
 
 attr_t ui_attr(const struct tui *t, enum color_role role) {
     return t->role_attr[role];

@@ -9,7 +9,7 @@
 
 #include "fmt.h"
 #include "hist.h"
-#include "sanitize.h"
+#include "text/sanitize.h"
 
 #define AXIS_W 7 /* y-axis label column */
 

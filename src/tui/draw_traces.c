@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/rl/reward.h"
 #include "fmt.h"
-#include "reward.h"
-#include "sanitize.h"
+#include "text/sanitize.h"
 
 
 long ui_find(const char *hay, size_t n, const char *needle, size_t from) {

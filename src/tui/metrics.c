@@ -9,7 +9,7 @@
 
 #include <cJSON.h>
 
-#include "sanitize.h"
+#include "text/sanitize.h"
 
 static const char *const keys[M_COUNT] = {
     [M_EPOCH] = "epoch",

@@ -11,7 +11,7 @@
 #include "alarms.h"
 #include "fmt.h"
 #include "run_source.h"
-#include "sanitize.h"
+#include "text/sanitize.h"
 
 struct plain {
     FILE *out;

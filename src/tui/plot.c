@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "utf8.h"
+#include "engine/util/utf8.h"
 
 /* Braille dot bits by (row, column) within a cell, as Unicode numbers the dots (1-8). */
 static const uint8_t braille_bit[4][2] = {{0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20}, {0x40, 0x80}};

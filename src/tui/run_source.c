@@ -14,8 +14,8 @@
 
 #include <cJSON.h>
 
-#include "fsutil.h"
-#include "sanitize.h"
+#include "engine/util/fsutil.h"
+#include "text/sanitize.h"
 
 #define STALE_SECONDS 60.0 /* a trainer rewrites status.json at least this often while it works */
 

@@ -17,12 +17,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "engine/run/runctl.h"
+#include "engine/util/status.h"
 #include "linereader.h"
 #include "metrics.h"
-#include "runctl.h"
 #include "samples.h"
 #include "series.h"
-#include "status.h"
 
 #define RS_MAX_LINE (8u << 20)    /* longer lines are dropped and counted */
 #define RS_CHUNK (1u << 20)       /* bytes read per pread */

@@ -8,7 +8,7 @@
 
 #include <cJSON.h>
 
-#include "sanitize.h"
+#include "text/sanitize.h"
 
 struct arena {
     char *p;

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "fsutil.h"
+#include "engine/util/fsutil.h"
 
 #define R(role) THEME_KEY_ROLE, COLOR_ROLE_##role, 0
 #define G(grad, part) THEME_KEY_GRAD, COLOR_GRAD_##grad, part

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "status.h"
+#include "engine/util/status.h"
 
 #ifndef R1LAB_SHARE_DIR
 #define R1LAB_SHARE_DIR "/usr/local/share/r1lab"

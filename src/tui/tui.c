@@ -11,9 +11,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/util/utf8.h"
 #include "keys.h"
-#include "sanitize.h"
-#include "utf8.h"
+#include "text/sanitize.h"
 
 const double ui_ema_steps[] = {0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99};
 const int ui_ema_nsteps = sizeof ui_ema_steps / sizeof ui_ema_steps[0];

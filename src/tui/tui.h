@@ -43,7 +43,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "status.h"
+#include "engine/util/status.h"
 
 enum tui_color {
     TUI_COLOR_AUTO,   /* colours unless NO_COLOR is set (non-empty) or the terminal has none */

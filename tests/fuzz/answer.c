@@ -12,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "answer.h"
-#include "dataset.h"
+#include "engine/rl/reward.h"
+#include "engine/util/strbuf.h"
+#include "engine/world/answer.h"
+#include "engine/world/dataset.h"
 #include "lib/fuzz_util.h"
 #include "repl/think.h"
-#include "reward.h"
-#include "strbuf.h"
 
 static struct dataset golds;
 static struct reward_spec spec;
@@ -51,13 +51,15 @@ static void check_unit(double x) {
 
 /* The reflection finder as it was before it was made linear (it rescanned the text from its start for every
  * match, and searched each Chinese word to the end): the new one must find exactly the same spans. */
-static const char *const REF_WORDS[] = {"wait",      "check",        "checks",  "checked",  "checking",
-                                        "verify",    "verifies",     "verified", "verifying", "verification",
-                                        "recheck",   "rechecks",     "rechecked", "rechecking", "doublecheck", NULL};
+static const char *const REF_WORDS[] = {
+    "wait",      "check",        "checks",  "checked",  "checking",  "verify",     "verifies",    "verified",
+    "verifying", "verification", "recheck", "rechecks", "rechecked", "rechecking", "doublecheck", NULL};
 static const char *const REF_ZH[] = {"\xe7\xad\x89\xe7\xad\x89", "\xe7\xad\x89\xe4\xb8\x80\xe4\xb8\x8b",
                                      "\xe6\xa3\x80\xe6\x9f\xa5", "\xe9\xaa\x8c\xe8\xaf\x81", NULL};
 
-static bool ref_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+static bool ref_letter(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
 static bool ref_word(const char *w, size_t n) {
     for (size_t i = 0; REF_WORDS[i]; i++)
@@ -146,7 +148,8 @@ static void collect(void *user, enum seg_kind kind, bool tag, const char *s, siz
     char code[64];
     memset(code, 'a' + 2 * (int)kind + (tag ? 1 : 0), sizeof code);
     strbuf_append(&g->bytes, s, n);
-    for (size_t i = 0; i < n; i += sizeof code) strbuf_append(&g->kinds, code, n - i < sizeof code ? n - i : sizeof code);
+    for (size_t i = 0; i < n; i += sizeof code)
+        strbuf_append(&g->kinds, code, n - i < sizeof code ? n - i : sizeof code);
 }
 
 static bool same_split(const char *s, size_t n, const uint8_t *cuts) {

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "config.h"
+#include "engine/run/config.h"
 #include "lib/fuzz_util.h"
 
 #define MAX_OVERRIDES 16

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "engine/run/runctl.h"
 #include "lib/fuzz_util.h"
-#include "runctl.h"
 
 static char control[4200];
 

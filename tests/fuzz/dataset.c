@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataset.h"
+#include "engine/world/dataset.h"
+#include "engine/world/task.h"
 #include "lib/fuzz_util.h"
-#include "task.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *path = fuzz_path("data.jsonl");

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fsutil.h"
-#include "jsonl.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/jsonl.h"
 #include "lib/fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

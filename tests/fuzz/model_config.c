@@ -7,8 +7,8 @@
 
 #include <cJSON.h>
 
+#include "engine/model/model_config.h"
 #include "lib/fuzz_util.h"
-#include "model_config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *path = fuzz_path("config.json");

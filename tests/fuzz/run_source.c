@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/run/runctl.h"
 #include "lib/fuzz_util.h"
-#include "runctl.h"
+#include "text/sanitize.h"
 #include "tui/run_source.h"
-#include "tui/sanitize.h"
 
 static const char *const FILES[] = {"metrics.jsonl", "samples.jsonl", "events.jsonl", "status.json", "config.json"};
 #define N_FILES (sizeof FILES / sizeof FILES[0])
@@ -44,19 +44,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t n = fuzz_split(data, size, "\n@@\n", parts, N_FILES + 1);
     for (size_t i = 0; i < N_FILES; i++) {
         const char *path = fuzz_path(FILES[i]);
-        if (i < n) fuzz_write(path, parts[i].p, parts[i].n);
-        else unlink(path);
+        if (i < n)
+            fuzz_write(path, parts[i].p, parts[i].n);
+        else
+            unlink(path);
     }
     const char *link = fuzz_path("latest");
     unlink(link);
-    if (n > N_FILES && parts[N_FILES].n > 0 && parts[N_FILES].n < 256 && !memchr(parts[N_FILES].p, 0, parts[N_FILES].n)) {
+    if (n > N_FILES && parts[N_FILES].n > 0 && parts[N_FILES].n < 256 &&
+        !memchr(parts[N_FILES].p, 0, parts[N_FILES].n)) {
         char *target = fuzz_strdup(parts[N_FILES].p, parts[N_FILES].n);
         if (symlink(target, link) != 0) abort();
         free(target);
     }
     struct run_source *rs;
-    if (run_source_open(&rs, fuzz_dir(), (size > 0 && (data[0] & 1)) ? SAN_ASCII : 0u) != STATUS_OK)
-        abort();
+    if (run_source_open(&rs, fuzz_dir(), (size > 0 && (data[0] & 1)) ? SAN_ASCII : 0u) != STATUS_OK) abort();
     drain(rs, 1000);
     look(rs);
     /* A replaced metrics file: the dashboard must drop what it derived and read the new one. */

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/model/safetensors.h"
 #include "lib/fuzz_util.h"
-#include "safetensors.h"
 
 static void write_shard(const char *name, const char *t1, const char *t2) {
     static const float values[6] = {1, 2, 3, 4, 5, 6};

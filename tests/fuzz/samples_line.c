@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "lib/fuzz_util.h"
-#include "tui/sanitize.h"
+#include "text/sanitize.h"
 #include "tui/samples.h"
 
 static void check_str(const char *s, size_t len) {

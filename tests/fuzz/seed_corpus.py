@@ -143,6 +143,10 @@ for rel in ["tests/fixtures/models/qwen2_tiny/config.json", "tests/fixtures/mode
     put("model_config", read(rel))
 for rel in ["configs/base.json", "configs/r1-zero.json", "tests/fixtures/grpo/tiny.json"]:
     put("train_config", read(rel))
+# training_config.json inside a checkpoint: the configs above, and the resolved ones a demo and a tiny
+# pretraining run wrote (tests/fuzz/corpus/training_config/grpo-demo, pretrain-tiny, kept as committed).
+for rel in ["configs/base.json", "configs/r1-zero.json", "tests/fixtures/grpo/tiny.json"]:
+    put("training_config", read(rel))
 put("train_config", '{"stage": "sft", "model_name_or_path": "models/base", "dataset": "data.jsonl",'
                     ' "max_seq_length": 64, "learning_rate": 1e-4, "resume_from_checkpoint": "runs/x@latest"}')
 for ov in ["learning_rate=1e-4\nmax_steps=20", "world.tasks.linear=0.5\nworld.task_params.arith.digits=2",

@@ -8,18 +8,18 @@
 
 #include <cJSON.h>
 
-#include "config.h"
+#include "engine/lm/lm_data.h"
+#include "engine/run/config.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "lib/fuzz_util.h"
-#include "lm_data.h"
-#include "tokenizer.h"
 
 static struct config cfg[2]; /* sft, pretrain */
 static struct tokenizer *tok;
 
 static void make_config(struct config *c, const char *stage, const char *path) {
     char text[8400];
-    snprintf(text, sizeof text, "{\"stage\": \"%s\", \"dataset\": \"%s\", \"max_seq_length\": 32, \"max_steps\": 1}", stage,
-             path);
+    snprintf(text, sizeof text, "{\"stage\": \"%s\", \"dataset\": \"%s\", \"max_seq_length\": 32, \"max_steps\": 1}",
+             stage, path);
     cJSON *root = cJSON_Parse(text);
     if (!root || config_resolve(c, root, "fuzz config", NULL, 0) != STATUS_OK) {
         fprintf(stderr, "%s\n", err_msg());

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/run/runctl.h"
 #include "lib/fuzz_util.h"
-#include "runctl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *text = fuzz_strdup(data, size);

@@ -1,7 +1,7 @@
 /* Fuzz target: a theme file (r1lab-theme(5): theme[key]="#rrggbb" or key = "#rrggbb", # comments, gradients),
  * through theme_parse as theme_load reads a file. Warnings must stay NUL-terminated within their buffer for
- * size (the last byte picks 1, 13 or 512 bytes); an accepted theme's colours must be in range, and mapping them to 256 and 16 colours must stay
- * in the palette. */
+ * size (the last byte picks 1, 13 or 512 bytes); an accepted theme's colours must be in range, and mapping them to 256
+ * and 16 colours must stay in the palette. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

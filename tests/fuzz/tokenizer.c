@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/tokenizer/tokenizer.h"
 #include "lib/fuzz_util.h"
-#include "tokenizer.h"
 
 static const char SAMPLE[] = "Solve: 2x + 3 = 7. <think> 2x = 4 </think> <answer> 2 </answer>\n"
                              "caf\xc3\xa9 \xe4\xbd\xa0\xe5\xa5\xbd \xf0\x9f\x98\x80  12345 don't <|endoftext|>";

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/tokenizer/tokenizer.h"
+#include "engine/util/utf8.h"
 #include "lib/fuzz_util.h"
-#include "tokenizer.h"
-#include "utf8.h"
 
 static const char *const PATHS[] = {
     FUZZ_ROOT "/models/world/tokenizer.json",

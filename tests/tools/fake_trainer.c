@@ -21,8 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "runctl.h"
+#include "engine/run/runctl.h"
+#include "engine/util/fsutil.h"
 #include "tui/tui.h"
 
 struct trainer {

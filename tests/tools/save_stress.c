@@ -43,14 +43,14 @@
 
 #include <cJSON.h>
 
-#include "backend.h"
-#include "checkpoint.h"
-#include "fsutil.h"
-#include "json.h"
-#include "model.h"
-#include "runctl.h"
-#include "safetensors.h"
-#include "tokenizer.h"
+#include "engine/backend/backend.h"
+#include "engine/model/model.h"
+#include "engine/model/safetensors.h"
+#include "engine/run/checkpoint.h"
+#include "engine/run/runctl.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/json.h"
 
 #define MAX_STEPS 64
 
@@ -69,7 +69,7 @@ struct stress {
     uint64_t rng;
     bool verbose;
     struct ref_step ref[MAX_STEPS + 1];
-    double period; /* seconds from one "saving" to the next in the reference run */
+    double period;    /* seconds from one "saving" to the next in the reference run */
     double save_time; /* seconds from "saving" to `latest` moved: writing one checkpoint */
     double deadline;  /* now_s() after which it gives up (--max-seconds), 0 = none */
     struct backend *be;
@@ -145,8 +145,9 @@ static pid_t spawn(struct stress *s, const char *out_dir, bool resume, int keep)
         int null = open("/dev/null", O_RDONLY);
         if (fd >= 0) dup2(fd, 1), dup2(fd, 2);
         if (null >= 0) dup2(null, 0);
-        const char *argv[] = {s->bin, "train", "--headless", s->cfg, out_arg, keep_arg,
-                              resume ? "resume_from_checkpoint=true" : NULL, NULL};
+        const char *argv[] = {
+            s->bin, "train", "--headless", s->cfg, out_arg, keep_arg, resume ? "resume_from_checkpoint=true" : NULL,
+            NULL};
         execv(s->bin, (char *const *)argv);
         _exit(127);
     }
@@ -330,7 +331,8 @@ static bool check_checkpoint(struct stress *s, const char *dir, int64_t step, ch
     if (st_file_open(&f, path) != STATUS_OK) return snprintf(why, cap, "optimizer: %s", err_msg()), false;
     st_file_free(&f);
     cJSON *state;
-    if (checkpoint_load_state(dir, &state) != STATUS_OK) return snprintf(why, cap, "trainer state: %s", err_msg()), false;
+    if (checkpoint_load_state(dir, &state) != STATUS_OK)
+        return snprintf(why, cap, "trainer state: %s", err_msg()), false;
     int64_t st_step = -1;
     json_get_int(state, "step", true, 0, 0, INT64_MAX, &st_step, "trainer_state.json");
     cJSON_Delete(state);
@@ -414,9 +416,12 @@ static void classify(struct stress *s, pid_t killed, int64_t saving_step, enum a
     }
     char tmp[PATH_MAX + 64];
     snprintf(tmp, sizeof tmp, "%s/checkpoints/step-%06lld.tmp-%ld", s->run, (long long)saving_step, (long)killed);
-    if (fs_exists(tmp)) s->in_write++;
-    else if (latest_step(s->run) < saving_step) s->before_latest++;
-    else s->after_latest++;
+    if (fs_exists(tmp))
+        s->in_write++;
+    else if (latest_step(s->run) < saving_step)
+        s->before_latest++;
+    else
+        s->after_latest++;
 }
 
 /* ---- the loop ------------------------------------------------------------------------------------------------- */
@@ -538,22 +543,41 @@ int main(int argc, char **argv) {
     s.rng = 0x5eed;
     bool keep = false;
     const char *dir = NULL;
-    static const struct option opts[] = {{"kills", required_argument, 0, 'k'}, {"steps", required_argument, 0, 'm'},
-                                         {"seed", required_argument, 0, 's'},  {"dir", required_argument, 0, 'd'},
-                                         {"keep", no_argument, 0, 'K'},        {"verbose", no_argument, 0, 'v'},
-                                         {"max-seconds", required_argument, 0, 'T'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"kills", required_argument, 0, 'k'},
+                                         {"steps", required_argument, 0, 'm'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"dir", required_argument, 0, 'd'},
+                                         {"keep", no_argument, 0, 'K'},
+                                         {"verbose", no_argument, 0, 'v'},
+                                         {"max-seconds", required_argument, 0, 'T'},
+                                         {0, 0, 0, 0}};
     int c;
     double max_seconds = 0;
     while ((c = getopt_long(argc, argv, "k:m:s:d:T:Kv", opts, NULL)) != -1) {
         switch (c) {
-        case 'k': target = strtol(optarg, NULL, 10); break;
-        case 'm': s.steps = (int)strtol(optarg, NULL, 10); break;
-        case 's': s.rng = strtoull(optarg, NULL, 10) * 2 + 1; break;
-        case 'd': dir = optarg; break;
-        case 'K': keep = true; break;
-        case 'v': s.verbose = true; break;
-        case 'T': max_seconds = strtod(optarg, NULL); break;
-        default: usage();
+        case 'k':
+            target = strtol(optarg, NULL, 10);
+            break;
+        case 'm':
+            s.steps = (int)strtol(optarg, NULL, 10);
+            break;
+        case 's':
+            s.rng = strtoull(optarg, NULL, 10) * 2 + 1;
+            break;
+        case 'd':
+            dir = optarg;
+            break;
+        case 'K':
+            keep = true;
+            break;
+        case 'v':
+            s.verbose = true;
+            break;
+        case 'T':
+            max_seconds = strtod(optarg, NULL);
+            break;
+        default:
+            usage();
         }
     }
     if (optind != argc || target < 1 || s.steps < 2 || s.steps > MAX_STEPS) usage();
@@ -613,7 +637,9 @@ int main(int argc, char **argv) {
         cJSON_Delete(s.ref[k].metrics);
     }
     bool ok = s.unreadable == 0 && s.mismatches == 0 && s.stale == 0 && s.failed_resumes == 0 && s.resumes == s.kills;
-    if (!keep && ok && !dir) fs_remove_tree(s.dir);
-    else if (!ok) fprintf(stderr, "save-stress: files kept in %s\n", s.dir);
+    if (!keep && ok && !dir)
+        fs_remove_tree(s.dir);
+    else if (!ok)
+        fprintf(stderr, "save-stress: files kept in %s\n", s.dir);
     return ok ? 0 : 1;
 }

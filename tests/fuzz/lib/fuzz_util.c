@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "log.h"
+#include "engine/util/fsutil.h"
+#include "engine/util/log.h"
 
 static char g_dir[PATH_MAX];
 static char g_path[PATH_MAX];
@@ -23,9 +23,9 @@ const char *fuzz_dir(void) {
     if (g_dir[0]) return g_dir;
     const char *base = getenv("FUZZ_TMPDIR");
     struct stat sb;
-    if (!base || !*base) base = stat("/dev/shm", &sb) == 0 && S_ISDIR(sb.st_mode) && access("/dev/shm", W_OK) == 0
-                                    ? "/dev/shm"
-                                    : getenv("TMPDIR");
+    if (!base || !*base)
+        base = stat("/dev/shm", &sb) == 0 && S_ISDIR(sb.st_mode) && access("/dev/shm", W_OK) == 0 ? "/dev/shm"
+                                                                                                  : getenv("TMPDIR");
     if (!base || !*base) base = "/tmp";
     snprintf(g_dir, sizeof g_dir, "%s/r1lab-fuzz-XXXXXX", base);
     if (!mkdtemp(g_dir)) {

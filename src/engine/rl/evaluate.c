@@ -1,0 +1,117 @@
+/* evaluate: sample k per problem, score, vote. */
+#include "engine/rl/evaluate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Majority vote over canonical answers; returns whether the winner is correct (false when no sample had an
+ * answer). */
+static bool majority_correct(const struct problem *p, const struct rollout_seq *seqs, const struct reward_result *sc,
+                             int k) {
+    char **canon = calloc((size_t)k, sizeof *canon);
+    int *votes = calloc((size_t)k, sizeof *votes);
+    bool result = false;
+    if (!canon || !votes) goto done;
+    for (int i = 0; i < k; i++) {
+        if (!sc[i].has_answer) continue;
+        const char *a = seqs[i].text + sc[i].answer.off;
+        if (task_canonical_answer(p, a, sc[i].answer.len, &canon[i]) != STATUS_OK) canon[i] = NULL;
+    }
+    int best = -1;
+    for (int i = 0; i < k; i++) {
+        if (!canon[i] || strcmp(canon[i], "invalid") == 0) continue;
+        for (int j = 0; j <= i; j++)
+            if (canon[j] && strcmp(canon[i], canon[j]) == 0) {
+                votes[j]++;
+                break;
+            }
+    }
+    for (int i = 0; i < k; i++)
+        if (votes[i] > 0 && (best < 0 || votes[i] > votes[best])) best = i;
+    if (best >= 0) result = sc[best].correct;
+done:
+    if (canon)
+        for (int i = 0; i < k; i++) free(canon[i]);
+    free(canon);
+    free(votes);
+    return result;
+}
+
+void eval_result_to_json(const struct eval_result *r, cJSON *obj, const char *prefix) {
+    const struct {
+        const char *key;
+        double value;
+    } fields[] = {{"pass@1", r->pass1},        {"cons@k", r->cons},  {"pass@k", r->passk},
+                  {"format", r->format},       {"mean_length", r->mean_length},
+                  {"reflection_rate", r->reflection}, {"k", r->k}, {"problems", r->n_problems}};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "%s%s", prefix, fields[i].key);
+        cJSON_AddNumberToObject(obj, key, fields[i].value);
+    }
+    reward_tally_to_json(&r->tally, obj, prefix);
+}
+
+enum status evaluate_run(struct rollout *r, const struct tokenizer *tok, struct problem_source *src,
+                         const struct eval_options *opt, eval_problem_fn on_problem, void *user,
+                         rollout_abort_fn should_abort, struct eval_result *out) {
+    memset(out, 0, sizeof *out);
+    int k = opt->k, per_batch = r->max_seqs / k;
+    if (k < 1 || per_batch < 1) return err_set(STATUS_INVALID, "evaluation needs k >= 1 samples per problem (k=%d)", k);
+    struct reward_spec spec;
+    reward_spec_default(&spec);
+    size_t total = (size_t)opt->n_problems;
+    struct problem *probs = calloc((size_t)per_batch, sizeof *probs);
+    struct token_buf *ids = calloc((size_t)per_batch, sizeof *ids);
+    const int32_t **prompts = calloc((size_t)per_batch, sizeof *prompts);
+    int *lens = calloc((size_t)per_batch, sizeof *lens);
+    struct reward_result *sc = calloc((size_t)r->max_seqs, sizeof *sc);
+    enum status st = (probs && ids && prompts && lens && sc) ? STATUS_OK : err_set(STATUS_NOMEM, "evaluation buffers");
+    double correct = 0, cons = 0, passk = 0, fmt = 0, len = 0, refl = 0;
+    struct reward_tally tally = {0};
+    for (size_t start = 0; st == STATUS_OK && start < total; start += (size_t)per_batch) {
+        int P = (int)(total - start < (size_t)per_batch ? total - start : (size_t)per_batch);
+        for (int p = 0; p < P && st == STATUS_OK; p++) {
+            st = problem_source_get(src, start + (size_t)p, &probs[p]);
+            char *text = NULL;
+            if (st == STATUS_OK) st = template_render_prompt(opt->tmpl, probs[p].prompt, &text);
+            ids[p].n = 0;
+            if (st == STATUS_OK) st = tokenizer_encode(tok, text, strlen(text), opt->add_special_tokens, &ids[p]);
+            free(text);
+            prompts[p] = ids[p].ids;
+            lens[p] = (int)ids[p].n;
+        }
+        struct rollout_options ro = opt->ro;
+        ro.seed = opt->ro.seed + start; /* problem-indexed streams: results do not depend on the batch size */
+        if (st == STATUS_OK) st = rollout_run(r, prompts, lens, P, k, &ro, NULL, should_abort, user, NULL);
+        for (int p = 0; p < P && st == STATUS_OK; p++) {
+            const struct rollout_seq *seqs = &r->seqs[p * k];
+            bool any = false;
+            for (int i = 0; i < k; i++) {
+                reward_score(&spec, &probs[p], seqs[i].text, seqs[i].text_len, seqs[i].n, opt->ro.max_new_tokens,
+                             &sc[i]);
+                correct += sc[i].correct;
+                fmt += sc[i].format_ok;
+                refl += sc[i].reflection;
+                reward_tally_add(&tally, &sc[i]);
+                len += seqs[i].n;
+                any |= sc[i].correct;
+            }
+            bool vote = majority_correct(&probs[p], seqs, sc, k);
+            cons += vote;
+            passk += any;
+            if (on_problem) on_problem(user, (int)start + p, &probs[p], seqs, sc, k, vote);
+        }
+        for (int p = 0; p < P; p++) task_problem_free(&probs[p]);
+    }
+    if (ids)
+        for (int p = 0; p < per_batch; p++) token_buf_free(&ids[p]);
+    free(probs), free(ids), free(prompts), free(lens), free(sc);
+    if (st != STATUS_OK) return st;
+    double n = (double)total, samples = n * k;
+    *out = (struct eval_result){.n_problems = (int)total, .k = k, .pass1 = correct / samples, .cons = cons / n,
+                                .passk = passk / n, .format = fmt / samples, .mean_length = len / samples,
+                                .reflection = refl / samples, .tally = tally};
+    return STATUS_OK;
+}

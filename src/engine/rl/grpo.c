@@ -1,0 +1,554 @@
+/* grpo: the GRPO stage (DeepSeek-R1-Zero's RL). One step:
+ *   1. draw prompts_per_step problems and render them with the template (Table 1 by default);
+ *   2. sample num_generations completions per prompt from the current policy (= pi_old) with the rollout
+ *      engine (one prefill per prompt, shared by its samples);
+ *   3. score them with the rule-based rewards, and turn rewards into group-relative advantages (eq. 3);
+ *   4. num_iterations passes of the clipped surrogate with the k3 KL to the frozen reference (eq. 1-2) over
+ *      micro-batches, one optimiser update per pass.
+ * With num_iterations = 1 the old log-probs equal the current ones (ratio 1), so no separate scoring pass
+ * is needed; with beta = 0 no reference model is kept and sequences whose advantage is 0 are not run
+ * through the training pass at all (their gradient is exactly zero). */
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/model/rollout.h"
+#include "engine/rl/evaluate.h"
+#include "engine/rl/grpo_loss.h"
+#include "engine/rl/reward.h"
+#include "engine/run/checkpoint.h"
+#include "engine/run/trainer.h"
+#include "engine/tokenizer/template.h"
+#include "engine/util/json.h"
+#include "engine/util/log.h"
+#include "engine/world/problems.h"
+
+struct grpo_stage {
+    struct problem_source train, eval;
+    bool has_eval;
+    struct reward_spec spec;
+    enum template_kind tmpl;
+    struct rollout_options ro;
+    struct eval_options eval_opt;
+    struct rollout rollout;
+    struct model ref;
+    bool has_ref;
+    int P, G, B, mu, micro_bs, max_prompt, max_completion, log_groups;
+    struct grpo_loss_config loss;
+    bool scale_std, mask_truncated;
+    /* per step (B = P * G sequences, T = B * max_completion completion tokens) */
+    struct problem *probs;         /* (P) */
+    struct token_buf *prompt_ids;  /* (P) */
+    const int32_t **prompt_ptrs;   /* (P) views of prompt_ids for the rollout */
+    int *prompt_lens;              /* (P) */
+    float *rewards, *adv;          /* (B) */
+    struct reward_result *scores;  /* (B) */
+    int *tok_start;                /* (B + 1) completion-token offsets */
+    float *old_logp, *ref_logp, *logp, *dlogp, *mask, *ent; /* (T) */
+    int *train_seqs;               /* (B) sequences that take part in the training passes */
+    struct batch_builder bb;
+    int32_t *seq_buf;              /* (max_prompt + max_completion) one packed sequence */
+    float *row_logp, *row_dlogp, *row_ent; /* (micro rows) */
+};
+
+static double mono(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static bool aborted(void *user) { return trainer_interrupted(user); }
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Set-up                                                                                                */
+
+/* reward_funcs (names or objects) + reward_weights -> the reward spec's JSON form. */
+static enum status parse_rewards(const struct config *c, struct reward_spec *spec) {
+    const cJSON *funcs = config_get(c, "reward_funcs"), *weights = config_get(c, "reward_weights");
+    if (!funcs || cJSON_GetArraySize(funcs) == 0)
+        return err_set(STATUS_INVALID, "%s: reward_funcs must list at least one reward function", c->source);
+    if (weights && cJSON_GetArraySize(weights) != cJSON_GetArraySize(funcs))
+        return err_set(STATUS_INVALID, "%s: reward_weights has %d entries for %d reward_funcs", c->source,
+                       cJSON_GetArraySize(weights), cJSON_GetArraySize(funcs));
+    cJSON *arr = cJSON_CreateArray();
+    int i = 0;
+    const cJSON *f;
+    enum status st = STATUS_OK;
+    cJSON_ArrayForEach(f, funcs) {
+        cJSON *term = cJSON_IsObject(f) ? cJSON_Duplicate(f, true) : cJSON_CreateObject();
+        if (cJSON_IsString(f)) cJSON_AddStringToObject(term, "name", f->valuestring);
+        else if (!cJSON_IsObject(f)) st = err_set(STATUS_INVALID, "%s: reward_funcs[%d] must be a name or an object", c->source, i);
+        const cJSON *w = weights ? cJSON_GetArrayItem(weights, i) : NULL;
+        if (w && !cJSON_IsNumber(w)) st = err_set(STATUS_INVALID, "%s: reward_weights[%d] must be a number", c->source, i);
+        if (w && cJSON_IsNumber(w)) {
+            cJSON_DeleteItemFromObjectCaseSensitive(term, "weight");
+            cJSON_AddNumberToObject(term, "weight", w->valuedouble);
+        }
+        cJSON_AddItemToArray(arr, term);
+        i++;
+    }
+    if (st == STATUS_OK) st = reward_spec_parse(spec, arr, c->source);
+    cJSON_Delete(arr);
+    return st;
+}
+
+static enum status open_reference(struct trainer *t, struct grpo_stage *s) {
+    const struct config *c = t->cfg;
+    const char *start = config_string(c, "model_name_or_path");
+    if (start) {
+        char dir[PATH_MAX];
+        TRY(checkpoint_resolve(start, dir, sizeof dir));
+        TRY(model_load(&s->ref, dir, t->be));
+    } else {
+        TRY(model_init(&s->ref, &t->model.cfg, t->be));
+        TRY(model_init_random(&s->ref, (uint64_t)config_int(c, "seed"), (float)config_number(c, "init_std")));
+    }
+    s->has_ref = true;
+    return model_reserve(&s->ref, s->micro_bs * (s->max_prompt + s->max_completion), s->max_prompt + s->max_completion,
+                         false);
+}
+
+static enum status grpo_init(struct trainer *t) {
+    const struct config *c = t->cfg;
+    struct grpo_stage *s = calloc(1, sizeof *s);
+    if (!s) return err_set(STATUS_NOMEM, "cannot allocate the GRPO stage");
+    t->stage = s;
+    s->P = (int)config_int(c, "prompts_per_step");
+    s->G = (int)config_int(c, "num_generations");
+    s->B = s->P * s->G;
+    s->mu = (int)config_int(c, "num_iterations");
+    s->micro_bs = (int)config_int(c, "per_device_train_batch_size");
+    s->max_prompt = (int)config_int(c, "max_prompt_length");
+    s->max_completion = (int)config_int(c, "max_completion_length");
+    s->log_groups = (int)config_int(c, "log_completions");
+    if (s->P < 1 || s->G < 1 || s->mu < 1 || s->micro_bs < 1 || s->max_prompt < 1 || s->max_completion < 1)
+        return err_set(STATUS_INVALID, "%s: prompts_per_step, num_generations, num_iterations, "
+                       "per_device_train_batch_size, max_prompt_length and max_completion_length must be >= 1", c->source);
+    if (s->G < 2) log_warn("num_generations = 1: every group has zero spread, so no step has a gradient");
+    const char *dataset = config_string(c, "dataset");
+    if (!dataset) {
+        enum status st = err_set(STATUS_INVALID, "%s: \"dataset\" is not set", c->source);
+        err_hint("world:linear, world:arith, world:countdown, world:mix, or a .jsonl file of prompt/answer records");
+        return st;
+    }
+    uint64_t seed = (uint64_t)config_int(c, "seed");
+    const cJSON *world = config_get(c, "world");
+    TRY(problem_source_open(&s->train, dataset, world, seed, TASK_SPLIT_TRAIN));
+    const char *eval_ds = config_string(c, "eval_dataset");
+    if (config_int(c, "eval_steps") > 0) {
+        if (eval_ds) {
+            TRY(problem_source_open(&s->eval, eval_ds, world, seed, TASK_SPLIT_TEST));
+            s->has_eval = true;
+        } else if (s->train.builtin) {
+            TRY(problem_source_open(&s->eval, dataset, world, seed, TASK_SPLIT_TEST));
+            s->has_eval = true;
+        } else {
+            log_warn("no eval_dataset: held-out evaluation is off for a user dataset");
+        }
+    }
+    TRY(parse_rewards(c, &s->spec));
+    TRY(template_parse(config_string(c, "template"), &s->tmpl));
+    TRY(grpo_loss_type_parse(config_string(c, "loss_type"), &s->loss.type));
+    s->loss.epsilon = (float)config_number(c, "epsilon");
+    double eh = config_number(c, "epsilon_high");
+    s->loss.epsilon_high = isnan(eh) ? s->loss.epsilon : (float)eh;
+    s->loss.beta = (float)config_number(c, "beta");
+    s->loss.max_completion_length = s->max_completion;
+    if (!(s->loss.epsilon >= 0 && s->loss.epsilon_high >= 0 && s->loss.beta >= 0))
+        return err_set(STATUS_INVALID, "%s: epsilon, epsilon_high and beta must be >= 0", c->source);
+    const char *scale = config_string(c, "scale_rewards");
+    if (strcmp(scale, "group") != 0 && strcmp(scale, "none") != 0)
+        return err_set(STATUS_INVALID, "%s: scale_rewards must be group or none", c->source);
+    s->scale_std = strcmp(scale, "group") == 0;
+    s->mask_truncated = config_bool(c, "mask_truncated_completions");
+
+    s->ro.sampling = (struct sampler_params){(float)config_number(c, "temperature"), (float)config_number(c, "top_p"),
+                                             (int)config_int(c, "top_k")};
+    TRY(sampler_params_check(&s->ro.sampling));
+    s->ro.max_new_tokens = s->max_completion;
+    s->ro.include_stop_token_eos = true;
+    const cJSON *stops = config_get(c, "stop_strings"), *sv;
+    int n_stop = 0;
+    cJSON_ArrayForEach(sv, stops) {
+        if (!cJSON_IsString(sv) || n_stop == ROLLOUT_MAX_STOP)
+            return err_set(STATUS_INVALID, "%s: stop_strings must be at most %d strings", c->source, ROLLOUT_MAX_STOP);
+        s->ro.stop[n_stop++] = sv->valuestring;
+    }
+    s->eval_opt = (struct eval_options){
+        .n_problems = (int)config_int(c, "eval_problems"),
+        .k = (int)config_int(c, "eval_k"),
+        .tmpl = s->tmpl,
+        .add_special_tokens = true,
+        .ro = s->ro,
+    };
+    s->eval_opt.ro.sampling = (struct sampler_params){(float)config_number(c, "eval_temperature"),
+                                                      (float)config_number(c, "eval_top_p"), 0};
+    s->eval_opt.ro.seed = seed ^ 0x6576616cULL; /* "eval": the same held-out samples at every evaluation */
+    size_t eval_size = s->has_eval ? problem_source_size(&s->eval) : 0;
+    if (eval_size > 0 && (size_t)s->eval_opt.n_problems > eval_size) {
+        log_info("evaluation: the eval dataset has %zu problems; using all of them", eval_size);
+        s->eval_opt.n_problems = (int)eval_size;
+    }
+    if (s->has_eval && s->eval_opt.k > s->B)
+        return err_set(STATUS_INVALID, "%s: eval_k (%d) exceeds prompts_per_step x num_generations (%d)", c->source,
+                       s->eval_opt.k, s->B);
+
+    int max_len = s->max_prompt + s->max_completion;
+    TRY(rollout_init(&s->rollout, &t->model, t->tok, s->B, max_len));
+    size_t T = (size_t)s->B * s->max_completion;
+    s->probs = calloc((size_t)s->P, sizeof *s->probs);
+    s->prompt_ids = calloc((size_t)s->P, sizeof *s->prompt_ids);
+    s->prompt_ptrs = calloc((size_t)s->P, sizeof *s->prompt_ptrs);
+    s->prompt_lens = calloc((size_t)s->P, sizeof *s->prompt_lens);
+    s->rewards = calloc((size_t)s->B, sizeof(float));
+    s->adv = calloc((size_t)s->B, sizeof(float));
+    s->scores = calloc((size_t)s->B, sizeof *s->scores);
+    s->tok_start = calloc((size_t)s->B + 1, sizeof(int));
+    s->train_seqs = calloc((size_t)s->B, sizeof(int));
+    float **bufs[] = {&s->old_logp, &s->ref_logp, &s->logp, &s->dlogp, &s->mask, &s->ent};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) *bufs[i] = calloc(T, sizeof(float));
+    int rows = s->micro_bs * max_len;
+    s->row_logp = calloc((size_t)rows, sizeof(float));
+    s->row_dlogp = calloc((size_t)rows, sizeof(float));
+    s->row_ent = calloc((size_t)rows, sizeof(float));
+    s->seq_buf = calloc((size_t)max_len, sizeof(int32_t));
+    if (!s->seq_buf || !s->prompt_ptrs || !s->prompt_lens || !s->probs || !s->prompt_ids || !s->rewards || !s->adv || !s->scores || !s->tok_start || !s->train_seqs ||
+        !s->old_logp || !s->ref_logp || !s->logp || !s->dlogp || !s->mask || !s->ent || !s->row_logp ||
+        !s->row_dlogp || !s->row_ent)
+        return err_set(STATUS_NOMEM, "cannot allocate GRPO buffers");
+    TRY(batch_builder_init(&s->bb, rows, s->micro_bs));
+    TRY(model_reserve(&t->model, rows, max_len, true));
+    if (s->loss.beta > 0) TRY(open_reference(t, s));
+    log_info("GRPO: %d prompts x %d completions per step, %s loss, epsilon [%g, %g], beta %g, %d iteration%s",
+             s->P, s->G, grpo_loss_type_name(s->loss.type), s->loss.epsilon, s->loss.epsilon_high, s->loss.beta, s->mu,
+             s->mu == 1 ? "" : "s");
+    return STATUS_OK;
+}
+
+static void grpo_free(struct trainer *t) {
+    struct grpo_stage *s = t->stage;
+    if (!s) return;
+    problem_source_free(&s->train);
+    problem_source_free(&s->eval);
+    rollout_free(&s->rollout);
+    if (s->has_ref) model_free(&s->ref);
+    if (s->probs)
+        for (int p = 0; p < s->P; p++) task_problem_free(&s->probs[p]);
+    if (s->prompt_ids)
+        for (int p = 0; p < s->P; p++) token_buf_free(&s->prompt_ids[p]);
+    free(s->prompt_ptrs), free(s->prompt_lens);
+    free(s->probs), free(s->prompt_ids), free(s->rewards), free(s->adv), free(s->scores), free(s->tok_start);
+    free(s->train_seqs), free(s->old_logp), free(s->ref_logp), free(s->logp), free(s->dlogp), free(s->mask);
+    free(s->ent), free(s->row_logp), free(s->row_dlogp), free(s->row_ent), free(s->seq_buf);
+    batch_builder_free(&s->bb);
+    free(s);
+    t->stage = NULL;
+}
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* One step                                                                                              */
+
+static enum status draw_prompts(struct trainer *t, struct grpo_stage *s) {
+    for (int p = 0; p < s->P; p++) {
+        task_problem_free(&s->probs[p]);
+        TRY(problem_source_next(&s->train, &s->probs[p]));
+        char *text;
+        TRY(template_render_prompt(s->tmpl, s->probs[p].prompt, &text));
+        s->prompt_ids[p].n = 0;
+        enum status st = tokenizer_encode(t->tok, text, strlen(text), true, &s->prompt_ids[p]);
+        free(text);
+        TRY(st);
+        if ((int)s->prompt_ids[p].n > s->max_prompt) {
+            st = err_set(STATUS_INVALID, "a prompt of %s has %zu tokens; max_prompt_length is %d", s->train.name,
+                         s->prompt_ids[p].n, s->max_prompt);
+            err_hint("raise max_prompt_length");
+            return st;
+        }
+    }
+    return STATUS_OK;
+}
+
+/* Packs sequences seqs[0..n) (prompt + completion) into s->bb, scoring only completion tokens. */
+static enum status pack(struct grpo_stage *s, const int *seqs, int n) {
+    batch_builder_clear(&s->bb);
+    for (int k = 0; k < n; k++) {
+        int i = seqs[k], p = i / s->G;
+        const struct token_buf *pr = &s->prompt_ids[p];
+        const struct rollout_seq *q = &s->rollout.seqs[i];
+        int len = (int)pr->n + q->n;
+        ASSERT(len <= s->max_prompt + s->max_completion);
+        memcpy(s->seq_buf, pr->ids, pr->n * sizeof(int32_t));
+        memcpy(s->seq_buf + pr->n, q->ids, (size_t)q->n * sizeof(int32_t));
+        TRY(batch_builder_add(&s->bb, s->seq_buf, len, (int)pr->n));
+    }
+    return STATUS_OK;
+}
+
+/* Completion token j of packed sequence k is scored at row seq_start[k] + prompt_len - 1 + j. */
+static void gather(const struct grpo_stage *s, const int *seqs, int n, const float *rows, float *dst) {
+    for (int k = 0; k < n; k++) {
+        int i = seqs[k];
+        int base = s->bb.seq_start[k] + (int)s->prompt_ids[i / s->G].n - 1;
+        memcpy(dst + s->tok_start[i], rows + base, sizeof(float) * (size_t)(s->tok_start[i + 1] - s->tok_start[i]));
+    }
+}
+
+static void scatter(const struct grpo_stage *s, const int *seqs, int n, const float *src, float *rows) {
+    memset(rows, 0, sizeof(float) * (size_t)s->bb.N);
+    for (int k = 0; k < n; k++) {
+        int i = seqs[k];
+        int base = s->bb.seq_start[k] + (int)s->prompt_ids[i / s->G].n - 1;
+        memcpy(rows + base, src + s->tok_start[i], sizeof(float) * (size_t)(s->tok_start[i + 1] - s->tok_start[i]));
+    }
+}
+
+/* Forward passes without gradients over the given sequences with model m, writing per-token log-probs. */
+static enum status score_pass(struct grpo_stage *s, struct model *m, const int *seqs, int n, float *out) {
+    for (int k0 = 0; k0 < n; k0 += s->micro_bs) {
+        int nk = n - k0 < s->micro_bs ? n - k0 : s->micro_bs;
+        TRY(pack(s, seqs + k0, nk));
+        struct batch b = batch_builder_view(&s->bb);
+        TRY(model_forward(m, &b, s->row_logp, NULL));
+        gather(s, seqs + k0, nk, s->row_logp, out);
+    }
+    return STATUS_OK;
+}
+
+static void log_samples(struct trainer *t, struct grpo_stage *s) {
+    for (int p = 0; p < s->P && p < s->log_groups; p++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "step", (double)(t->step + 1));
+        cJSON_AddNumberToObject(o, "group", p);
+        cJSON_AddStringToObject(o, "task", task_kind_name(s->probs[p].kind));
+        cJSON_AddStringToObject(o, "prompt", s->probs[p].prompt);
+        cJSON_AddStringToObject(o, "answer", s->probs[p].answer);
+        cJSON *arr = cJSON_AddArrayToObject(o, "completions");
+        for (int g = 0; g < s->G; g++) {
+            int i = p * s->G + g;
+            const struct rollout_seq *q = &s->rollout.seqs[i];
+            cJSON *c = cJSON_CreateObject();
+            cJSON_AddStringToObject(c, "text", q->text ? q->text : "");
+            cJSON_AddNumberToObject(c, "reward", s->rewards[i]);
+            cJSON *rw = cJSON_AddObjectToObject(c, "rewards");
+            for (size_t k = 0; k < s->spec.n; k++)
+                cJSON_AddNumberToObject(rw, reward_kind_name(s->spec.terms[k].kind), s->scores[i].value[k]);
+            cJSON_AddNumberToObject(c, "advantage", s->adv[i]);
+            cJSON_AddNumberToObject(c, "length", q->n);
+            cJSON_AddBoolToObject(c, "clipped", q->finish == FINISH_LENGTH);
+            cJSON_AddBoolToObject(c, "correct", s->scores[i].correct);
+            cJSON_AddItemToArray(arr, c);
+        }
+        if (jsonl_append(&t->samples, o) != STATUS_OK) log_warn("samples.jsonl: %s", err_msg());
+        cJSON_Delete(o);
+    }
+}
+
+static void add_reward_metrics(struct grpo_stage *s, cJSON *m, int zero_std) {
+    double sum = 0, std_sum = 0;
+    for (int i = 0; i < s->B; i++) sum += s->rewards[i];
+    for (int p = 0; p < s->P; p++) {
+        double mean = 0, var = 0;
+        for (int g = 0; g < s->G; g++) mean += s->rewards[p * s->G + g];
+        mean /= s->G;
+        for (int g = 0; g < s->G; g++) var += pow(s->rewards[p * s->G + g] - mean, 2);
+        std_sum += s->G > 1 ? sqrt(var / (s->G - 1)) : 0.0;
+    }
+    cJSON_AddNumberToObject(m, "reward", sum / s->B);
+    cJSON_AddNumberToObject(m, "reward_std", std_sum / s->P);
+    for (size_t k = 0; k < s->spec.n; k++) {
+        double mean = 0, var = 0;
+        for (int i = 0; i < s->B; i++) mean += s->scores[i].value[k];
+        mean /= s->B;
+        for (int i = 0; i < s->B; i++) var += pow(s->scores[i].value[k] - mean, 2);
+        char key[64];
+        snprintf(key, sizeof key, "rewards/%s/mean", reward_kind_name(s->spec.terms[k].kind));
+        cJSON_AddNumberToObject(m, key, mean);
+        snprintf(key, sizeof key, "rewards/%s/std", reward_kind_name(s->spec.terms[k].kind));
+        cJSON_AddNumberToObject(m, key, s->B > 1 ? sqrt(var / (s->B - 1)) : 0.0);
+    }
+    cJSON_AddNumberToObject(m, "frac_reward_zero_std", (double)zero_std / s->P);
+    double len = 0, clipped = 0, refl = 0, correct = 0, fmt = 0;
+    int mn = INT_MAX, mx = 0;
+    struct reward_tally tally = {0};
+    for (int i = 0; i < s->B; i++) {
+        reward_tally_add(&tally, &s->scores[i]);
+        int n = s->rollout.seqs[i].n;
+        len += n;
+        mn = n < mn ? n : mn;
+        mx = n > mx ? n : mx;
+        clipped += s->rollout.seqs[i].finish == FINISH_LENGTH;
+        refl += s->scores[i].reflection;
+        correct += s->scores[i].correct;
+        fmt += s->scores[i].format_ok;
+    }
+    cJSON_AddNumberToObject(m, "completions/mean_length", len / s->B);
+    cJSON_AddNumberToObject(m, "completions/min_length", mn);
+    cJSON_AddNumberToObject(m, "completions/max_length", mx);
+    cJSON_AddNumberToObject(m, "completions/clipped_ratio", clipped / s->B);
+    cJSON_AddNumberToObject(m, "reflection_rate", refl / s->B);
+    cJSON_AddNumberToObject(m, "accuracy", correct / s->B);
+    cJSON_AddNumberToObject(m, "format_rate", fmt / s->B);
+    reward_tally_to_json(&tally, m, "");
+}
+
+static enum status grpo_step(struct trainer *t, cJSON *m) {
+    struct grpo_stage *s = t->stage;
+    double t0 = mono();
+    TRY(draw_prompts(t, s));
+    for (int p = 0; p < s->P; p++) {
+        s->prompt_ptrs[p] = s->prompt_ids[p].ids;
+        s->prompt_lens[p] = (int)s->prompt_ids[p].n;
+    }
+    struct rollout_options ro = s->ro;
+    ro.seed = rng_next(&t->rng);
+    struct rollout_stats rs;
+    TRY(rollout_run(&s->rollout, s->prompt_ptrs, s->prompt_lens, s->P, s->G, &ro, NULL, aborted, t, &rs));
+    double t1 = mono();
+
+    /* Rewards and advantages. */
+    for (int i = 0; i < s->B; i++) {
+        const struct rollout_seq *q = &s->rollout.seqs[i];
+        reward_score(&s->spec, &s->probs[i / s->G], q->text, q->text_len, q->n, s->max_completion, &s->scores[i]);
+        s->rewards[i] = (float)s->scores[i].total;
+    }
+    int zero_std;
+    TRY(grpo_advantages(s->rewards, s->P, s->G, s->scale_std, s->adv, &zero_std));
+    double masked = 0;
+    int n_train = 0;
+    s->tok_start[0] = 0;
+    for (int i = 0; i < s->B; i++) {
+        const struct rollout_seq *q = &s->rollout.seqs[i];
+        s->tok_start[i + 1] = s->tok_start[i] + q->n;
+        float mk = (s->mask_truncated && q->finish == FINISH_LENGTH) ? 0.0f : 1.0f;
+        for (int j = s->tok_start[i]; j < s->tok_start[i + 1]; j++) s->mask[j] = mk;
+        masked += mk * q->n;
+        /* Without a KL term a zero advantage means a zero gradient: skip the sequence. */
+        if (mk > 0 && (s->adv[i] != 0.0f || s->loss.beta > 0)) s->train_seqs[n_train++] = i;
+    }
+    if (s->has_ref && n_train > 0) TRY(score_pass(s, &s->ref, s->train_seqs, n_train, s->ref_logp));
+    if (s->mu > 1 && n_train > 0) TRY(score_pass(s, &t->model, s->train_seqs, n_train, s->old_logp));
+    double t2 = mono();
+
+    /* Optimisation passes. */
+    struct grpo_loss_stats ls = {0};
+    double ent_sum = 0, ent_tokens = 0, grad_norm = 0, lr = 0, train_tokens = 0;
+    int updates = 0;
+    for (int it = 0; it < s->mu && n_train > 0; it++) {
+        struct grpo_loss_stats it_stats = {0};
+        for (int k0 = 0; k0 < n_train; k0 += s->micro_bs) {
+            if (updates == 0 && trainer_interrupted(t)) { /* nothing changed yet: the step can be dropped */
+                model_zero_grads(&t->model);
+                return STATUS_ABORTED;
+            }
+            int nk = n_train - k0 < s->micro_bs ? n_train - k0 : s->micro_bs;
+            const int *seqs = s->train_seqs + k0;
+            TRY(pack(s, seqs, nk));
+            struct batch b = batch_builder_view(&s->bb);
+            TRY(model_forward(&t->model, &b, s->row_logp, it == 0 ? s->row_ent : NULL));
+            gather(s, seqs, nk, s->row_logp, s->logp);
+            if (it == 0) {
+                gather(s, seqs, nk, s->row_ent, s->ent);
+                for (int k = 0; k < nk; k++)
+                    for (int j = s->tok_start[seqs[k]]; j < s->tok_start[seqs[k] + 1]; j++) {
+                        ent_sum += s->ent[j] * s->mask[j];
+                        ent_tokens += s->mask[j];
+                    }
+            }
+            if (s->mu == 1) gather(s, seqs, nk, s->row_logp, s->old_logp); /* pi_old = pi_theta, detached */
+            /* The loss input covers this micro-batch's sequences; their token ranges are contiguous only in the
+             * full arrays, so go one sequence at a time. */
+            for (int k = 0; k < nk; k++) {
+                int i = seqs[k], ts[2] = {0, s->tok_start[i + 1] - s->tok_start[i]};
+                int off = s->tok_start[i];
+                struct grpo_loss_input in = {
+                    .n_seqs = 1, .tok_start = ts, .logp = s->logp + off, .old_logp = s->old_logp + off,
+                    .ref_logp = s->has_ref ? s->ref_logp + off : NULL, .mask = s->mask + off, .adv = &s->adv[i],
+                    .batch_seqs = s->B, .batch_tokens = masked,
+                };
+                grpo_loss(&s->loss, &in, s->dlogp + off, &it_stats);
+            }
+            scatter(s, seqs, nk, s->dlogp, s->row_dlogp);
+            TRY(model_backward(&t->model, &b, s->row_dlogp));
+            train_tokens += b.N;
+        }
+        struct optim_result r;
+        TRY(optim_step(&t->opt, &r));
+        grad_norm = r.grad_norm;
+        lr = r.lr;
+        updates++;
+        if (it == 0) ls = it_stats;
+        if (it == s->mu - 1 && s->mu > 1) /* the last pass sees how far the updates moved the policy */
+            cJSON_AddNumberToObject(m, "loss/last_iteration", it_stats.loss);
+    }
+    if (n_train == 0) { /* every group had zero spread: nothing to learn from, but the step still counts */
+        lr = optim_lr_at(&t->opt.cfg, t->opt.step);
+        t->opt.step++;
+    }
+    double t3 = mono();
+
+    add_reward_metrics(s, m, zero_std);
+    cJSON_AddNumberToObject(m, "loss", ls.loss);
+    cJSON_AddNumberToObject(m, "grad_norm", grad_norm);
+    cJSON_AddNumberToObject(m, "learning_rate", lr);
+    if (ent_tokens > 0) cJSON_AddNumberToObject(m, "entropy", ent_sum / ent_tokens);
+    if (s->has_ref && ls.tokens > 0) cJSON_AddNumberToObject(m, "kl", ls.kl_sum / ls.tokens);
+    double toks = ls.tokens > 0 ? ls.tokens : 1;
+    cJSON_AddNumberToObject(m, "clip_ratio/low_mean", ls.clip_low / toks);
+    cJSON_AddNumberToObject(m, "clip_ratio/high_mean", ls.clip_high / toks);
+    cJSON_AddNumberToObject(m, "clip_ratio/region_mean", (ls.clip_low + ls.clip_high) / toks);
+    cJSON_AddNumberToObject(m, "tokens_per_second/rollout", (double)rs.new_tokens / (t1 - t0));
+    if (t3 > t2) cJSON_AddNumberToObject(m, "tokens_per_second/train", train_tokens / (t3 - t2));
+    cJSON_AddNumberToObject(m, "time/rollout", t1 - t0);
+    cJSON_AddNumberToObject(m, "time/score", t2 - t1);
+    cJSON_AddNumberToObject(m, "time/train", t3 - t2);
+    cJSON_AddNumberToObject(m, "num_tokens", (double)(rs.prompt_tokens + rs.new_tokens));
+    cJSON_AddNumberToObject(m, "trained_sequences", n_train);
+    log_samples(t, s);
+    return STATUS_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Evaluation and state                                                                                  */
+
+static enum status grpo_evaluate(struct trainer *t, cJSON *m) {
+    struct grpo_stage *s = t->stage;
+    if (!s->has_eval) return STATUS_OK;
+    struct eval_result r;
+    double t0 = mono();
+    TRY(evaluate_run(&s->rollout, t->tok, &s->eval, &s->eval_opt, NULL, t, aborted, &r));
+    eval_result_to_json(&r, m, "eval/");
+    cJSON_AddNumberToObject(m, "time/eval", mono() - t0);
+    log_info("eval at step %lld: pass@1 %.3f  cons@%d %.3f  pass@%d %.3f  format %.3f  length %.1f",
+             (long long)t->step, r.pass1, r.k, r.cons, r.k, r.passk, r.format, r.mean_length);
+    return STATUS_OK;
+}
+
+static enum status grpo_save_state(struct trainer *t, cJSON *state) {
+    struct grpo_stage *s = t->stage;
+    cJSON *d = cJSON_AddObjectToObject(state, "data");
+    cJSON_AddNumberToObject(d, "epoch", (double)s->train.epoch);
+    cJSON_AddNumberToObject(d, "index", (double)s->train.index);
+    cJSON_AddStringToObject(d, "source", s->train.name);
+    return STATUS_OK;
+}
+
+static enum status grpo_load_state(struct trainer *t, const cJSON *state) {
+    struct grpo_stage *s = t->stage;
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(state, "data");
+    int64_t epoch, index;
+    TRY(json_get_int(d, "epoch", true, 0, 0, INT64_MAX / 2, &epoch, "trainer_state.json: data"));
+    TRY(json_get_int(d, "index", true, 0, 0, INT64_MAX / 2, &index, "trainer_state.json: data"));
+    return problem_source_seek(&s->train, epoch, index);
+}
+
+const struct stage_ops stage_grpo = {
+    .name = "grpo",
+    .init = grpo_init,
+    .step = grpo_step,
+    .save_state = grpo_save_state,
+    .load_state = grpo_load_state,
+    .evaluate = grpo_evaluate,
+    .free = grpo_free,
+};
