@@ -305,3 +305,46 @@ Test(corpus, write_is_resumable_jsonl) {
     fs_remove_tree(dir);
     free(dir);
 }
+
+/* Verification exercises: every verdict is the truth about the claimed x, and about half the claims are wrong
+ * (otherwise "yes" could be learned without computing anything). */
+Test(corpus, verification_exercises_judge_their_claims_truly) {
+    struct corpus_config c;
+    corpus_config_default(&c);
+    cJSON *w = cJSON_Parse(
+        "{\"tasks\": {\"linear\": 1, \"arith\": 0, \"countdown\": 0}, \"quality\": {\"verify\": 1, \"clean\": 0,"
+        " \"slip\": 0, \"reflect\": 0, \"mixed_lang\": 0, \"no_think\": 0, \"bad_format\": 0, \"plain\": 0},"
+        " \"task_params\": {\"linear\": {\"two_sided_share\": 0.75}}}");
+    cr_assert_eq(corpus_config_set(&c, w, "test"), STATUS_OK, "%s", err_msg());
+    cJSON_Delete(w);
+    int claims = 0, right = 0, two_sided = 0;
+    for (uint64_t i = 0; i < 300; i++) {
+        struct corpus_doc d;
+        cr_assert_eq(corpus_pretrain_doc(&c, i, &d), STATUS_OK);
+        cr_expect_eq(d.quality, CORPUS_VERIFY);
+        cr_expect_null(d.prompt, "exercises are plain text");
+        for (char *line = d.text; line && *line;) {
+            char *nl = strchr(line, '\n');
+            if (nl) *nl = '\0';
+            long long x, a, b, e = 0, cc;
+            char sign;
+            int n = sscanf(line, "Check x = %lld in %lldx %c %lld = %lldx + %lld", &x, &a, &sign, &b, &e, &cc);
+            if (n != 6 && sscanf(line, "Check x = %lld in %lldx %c %lld = x + %lld", &x, &a, &sign, &b, &cc) == 5)
+                e = 1, n = 6;
+            if (n == 6) {
+                bool solves = a * x + (sign == '-' ? -b : b) == e * x + cc;
+                cr_expect(solves ? strstr(line, " . yes .") != NULL : strstr(line, " , not equal .") != NULL, "%s",
+                          line);
+                claims++, right += solves, two_sided++;
+            } else {
+                cr_expect(strncmp(line, "Check x = ", 10) == 0, "%s", line);
+                claims++;
+                right += strstr(line, " . yes .") != NULL;
+            }
+            line = nl ? nl + 1 : NULL;
+        }
+        corpus_doc_free(&d);
+    }
+    cr_expect_gt(two_sided, claims / 2, "%d of %d", two_sided, claims);
+    cr_expect(right > claims * 35 / 100 && right < claims * 65 / 100, "%d of %d claims are right", right, claims);
+}

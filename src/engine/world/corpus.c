@@ -15,7 +15,7 @@
 #include "engine/world/corpus_impl.h"
 
 static const char *const QUALITY_NAMES[CORPUS_QUALITY_COUNT] = {"clean",    "slip",       "reflect", "mixed_lang",
-                                                                "no_think", "bad_format", "plain"};
+                                                                "no_think", "bad_format", "plain",   "verify"};
 static const char *const TASK_KEYS[CORPUS_TASKS] = {"linear", "arith", "countdown"};
 
 /* Salts that separate the streams of one seed. */
@@ -48,7 +48,8 @@ void corpus_config_default(struct corpus_config *c) {
     c->seed = 0;
     c->template = TEMPLATE_R1_ZERO;
     static const double TASKS[CORPUS_TASKS] = {0.60, 0.25, 0.15};
-    static const double QUALITY[CORPUS_QUALITY_COUNT] = {0.28, 0.22, 0.05, 0.08, 0.07, 0.22, 0.08};
+    /* verify comes last with weight 0, so a world that does not ask for it draws what it always drew. */
+    static const double QUALITY[CORPUS_QUALITY_COUNT] = {0.28, 0.22, 0.05, 0.08, 0.07, 0.22, 0.08, 0.0};
     memcpy(c->task_weight, TASKS, sizeof TASKS);
     memcpy(c->quality_weight, QUALITY, sizeof QUALITY);
     for (int k = 0; k < CORPUS_TASKS; k++) task_config_default(&c->task[k], (enum task_kind)k);
@@ -279,17 +280,18 @@ enum status corpus_pretrain_doc(const struct corpus_config *c, uint64_t index, s
     TRY(doc_problem(c, task, SALT_PROBLEM, index, &p));
     struct strbuf prompt = {0}, completion = {0}, text = {0};
     enum status st = STATUS_OK;
-    if (out->quality == CORPUS_PLAIN) {
+    if (out->quality == CORPUS_PLAIN || out->quality == CORPUS_VERIFY) {
         /* Two to four problems, the first of this document's task, the others of any task. */
+        bool verify = out->quality == CORPUS_VERIFY;
         uint64_t n = 2 + rng_below(&r, 3);
-        cot_plain(&text, &r, &p);
+        (verify ? cot_verify_exercise : cot_plain)(&text, &r, &p);
         for (uint64_t k = 1; k < n && st == STATUS_OK; k++) {
             enum task_kind t2 = (enum task_kind)rng_choose_weighted(&r, c->task_weight, CORPUS_TASKS);
             struct problem q;
             st = doc_problem(c, t2, SALT_EXTRA + k, index, &q);
             if (st != STATUS_OK) break;
             strbuf_putc(&text, '\n');
-            cot_plain(&text, &r, &q);
+            (verify ? cot_verify_exercise : cot_plain)(&text, &r, &q);
             task_problem_free(&q);
         }
         out->correct = true;

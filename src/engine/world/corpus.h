@@ -18,6 +18,10 @@
  *                    continuing with a new "User:" turn
  *   plain        8%  two to four problems with their answers stated plainly, no template (a base model reads
  *                    the web, not only chat transcripts)
+ *   verify       0%  (off by default) two to four verification exercises, no template: a claimed solution,
+ *                    right or off by a little, substituted into the equation and judged ("Check x = 9 in
+ *                    3x - 1 = x + 15 : left 3 * 9 - 1 = 27 - 1 = 26 , right 9 + 15 = 24 , not equal ."). The
+ *                    skill a self-check needs, learned apart from the habit of checking, which stays rare.
  * Tasks: linear 60%, arith 25%, countdown 15%, at the task.h default difficulties.
  *
  * Why these numbers. The target is a 1–5M-parameter model pretrained for 10–20 CPU-minutes: about 1–2M
@@ -65,6 +69,7 @@ enum corpus_quality {
     CORPUS_NO_THINK,
     CORPUS_BAD_FORMAT,
     CORPUS_PLAIN,
+    CORPUS_VERIFY, /* plain verification exercises ("Check x = 9 in …"); weight 0 unless set */
     CORPUS_QUALITY_COUNT
 };
 

@@ -8,10 +8,10 @@
 
 #include "engine/world/corpus_impl.h"
 
-static const char *const WORD_EN[WORD_COUNT] = {"subtract", "add",       "divide by",          "so", "try", "yes",
-                                                "no",       "not equal", "wait , let me check"};
-static const char *const WORD_ZH[WORD_COUNT] = {"减去", "加上", "除以",   "所以",           "试试",
-                                                "对",   "不对", "不相等", "等等 , 让我检查"};
+static const char *const WORD_EN[WORD_COUNT] = {"subtract", "add",       "divide by",           "so",   "try",  "yes",
+                                                "no",       "not equal", "wait , let me check", "left", "right"};
+static const char *const WORD_ZH[WORD_COUNT] = {
+    "减去", "加上", "除以", "所以", "试试", "对", "不对", "不相等", "等等 , 让我检查", "左边", "右边"};
 
 void corpus_word(struct cot_writer *w, enum corpus_word word) {
     bool zh = w->force_zh || (w->zh > 0 && rng_bernoulli(w->r, w->zh));
@@ -129,18 +129,36 @@ static void linear_steps(struct cot_writer *w, const struct problem *p, bool sli
     claim_rat(claim, x, p->linear.x);
 }
 
+/* Two-sided problems: both sides evaluated a step at a time, so that each number is easy to get right:
+ * "left 3 * 9 - 1 = 27 - 1 = 26 , right 9 + 15 = 24" (a product first, then the constant). w, when given,
+ * writes "left" and "right" (in Chinese in a mixed-language check); else they go to sb in English. */
+static bool linear_substitute_sides(struct cot_writer *w, struct strbuf *sb, const struct problem *p, long long xv) {
+    long long a = p->linear.a, b = p->linear.b, e = p->linear.e, c = p->linear.c;
+    bool minus = linear_minus(p);
+    long long left = a * xv + (minus ? -b : b), right = e * xv + c;
+    if (w)
+        corpus_word(w, WORD_LEFT);
+    else
+        strbuf_puts(sb, "left");
+    strbuf_printf(sb, " %lld * %lld %c %lld = %lld %c %lld = %lld , ", a, xv, minus ? '-' : '+', b, a * xv,
+                  minus ? '-' : '+', b, left);
+    if (w)
+        corpus_word(w, WORD_RIGHT);
+    else
+        strbuf_puts(sb, "right");
+    if (e == 1)
+        strbuf_printf(sb, " %lld + %lld = %lld", xv, c, right);
+    else
+        strbuf_printf(sb, " %lld * %lld + %lld = %lld + %lld = %lld", e, xv, c, e * xv, c, right);
+    return left == right;
+}
+
 /* Substitutes x into the equation's left side: "2 * 3 + 3 = 9"; for a fractional x only a*x: "3 * 8/3 = 8".
  * Two-sided problems evaluate both sides: "5 * 5 + 3 = 28 , 2 * 5 + 18 = 28". Returns whether the sides
  * agree (one-sided: the result is c, or the moved value for fractions). */
 static bool linear_substitute(struct strbuf *sb, const struct problem *p, struct rat x) {
     long long a = p->linear.a, b = p->linear.b;
-    if (task_linear_two_sided(p) && rat_is_int(x)) {
-        long long xv = x.num, e = p->linear.e, c = p->linear.c;
-        long long left = a * xv + (linear_minus(p) ? -b : b), right = e * xv + c;
-        strbuf_printf(sb, "%lld * %lld %c %lld = %lld , %lld * %lld + %lld = %lld", a, xv, linear_minus(p) ? '-' : '+',
-                      b, left, e, xv, c, right);
-        return left == right;
-    }
+    if (task_linear_two_sided(p) && rat_is_int(x)) return linear_substitute_sides(NULL, sb, p, x.num);
     if (!rat_is_int(x)) {
         struct rat ax;
         a = linear_net(p);
@@ -368,9 +386,8 @@ bool cot_check(struct cot_writer *w, const struct problem *p, const struct cot_c
         struct rat x;
         bool syntax;
         ASSERT(rat_parse(claim->text, strlen(claim->text), &x, &syntax) == RAT_OK && syntax);
-        ok = linear_substitute(w->sb, p, x);
-        want = rat_is_int(x) ? p->linear.c : linear_moved(p);
         if (task_linear_two_sided(p) && rat_is_int(x)) {
+            ok = linear_substitute_sides(w, w->sb, p, x.num);
             /* Both sides were evaluated: say that they differ rather than name a value. */
             if (ok) {
                 strbuf_puts(w->sb, " . ");
@@ -383,6 +400,8 @@ bool cot_check(struct cot_writer *w, const struct problem *p, const struct cot_c
             }
             return ok;
         }
+        ok = linear_substitute(w->sb, p, x);
+        want = rat_is_int(x) ? p->linear.c : linear_moved(p);
     } else if (p->kind == TASK_ARITH) {
         long long v = strtoll(claim->text, NULL, 10);
         ok = arith_verify(w->sb, p, v);
@@ -516,4 +535,25 @@ void cot_plain(struct strbuf *sb, struct rng *r, const struct problem *p) {
             strbuf_printf(sb, "%s = %lld", p->answer, (long long)p->countdown.target);
         }
     }
+}
+
+void cot_verify_exercise(struct strbuf *sb, struct rng *r, const struct problem *p) {
+    if (p->kind != TASK_LINEAR || !rat_is_int(p->linear.x)) {
+        cot_plain(sb, r, p);
+        return;
+    }
+    /* Half the claims are right, the others off by one or two: the verdict must come from the numbers. */
+    long long x = p->linear.x.num;
+    if (rng_bernoulli(r, 0.5)) x += (int64_t)rng_range(r, 1, 2) * (rng_bernoulli(r, 0.5) ? 1 : -1);
+    strbuf_printf(sb, "Check x = %lld in ", x);
+    linear_equation(sb, p);
+    strbuf_puts(sb, " : ");
+    bool ok;
+    if (task_linear_two_sided(p)) {
+        ok = linear_substitute_sides(NULL, sb, p, x);
+    } else {
+        ok = linear_substitute(sb, p, rat_int(x));
+        if (!ok) strbuf_printf(sb, " , not %lld", (long long)p->linear.c);
+    }
+    strbuf_puts(sb, ok ? " . yes ." : task_linear_two_sided(p) ? " , not equal ." : " .");
 }

@@ -20,6 +20,8 @@ enum corpus_word {
     WORD_NO,
     WORD_NOT_EQUAL,
     WORD_WAIT_CHECK, /* the opening of a self-check */
+    WORD_LEFT,
+    WORD_RIGHT,
     WORD_COUNT
 };
 
@@ -53,5 +55,8 @@ void cot_readable(struct strbuf *sb, struct rng *r, const struct problem *p);
 void cot_summary(struct strbuf *sb, const struct problem *p);
 /* Plain text: the problem with its answer stated plainly, one of a few phrasings. */
 void cot_plain(struct strbuf *sb, struct rng *r, const struct problem *p);
+/* Plain text: a claimed solution, right or off by one or two, checked by substitution (linear problems;
+ * other kinds get cot_plain). */
+void cot_verify_exercise(struct strbuf *sb, struct rng *r, const struct problem *p);
 
 #endif
