@@ -159,9 +159,11 @@ struct reward_tally {
     int n, reflecting, reflecting_correct, plain_correct, changed_known, changed, mixed;
 };
 void reward_tally_add(struct reward_tally *t, const struct reward_result *r);
-/* Adds prefix + "reflection/rate", "reflection/accuracy_with", "reflection/accuracy_without",
- * "reflection/answer_changed" and "language/mixed_rate" to obj; a share of nothing (no reflecting completion,
- * say) is left out, which readers show as "not available". */
-void reward_tally_to_json(const struct reward_tally *t, cJSON *obj, const char *prefix);
+/* Where a tally goes: a training step's record, an evaluation's record (the eval/ keys), r1lab eval --json. */
+enum reward_tally_dest { REWARD_TALLY_STEP, REWARD_TALLY_EVAL, REWARD_TALLY_EVAL_BARE };
+/* Adds reflection/rate, reflection/accuracy_with, reflection/accuracy_without, reflection/answer_changed and
+ * language/mixed_rate (src/engine/run/metric.h; their eval/ forms for an evaluation) to obj; a share of nothing
+ * (no reflecting completion, say) is left out, which readers show as "not available". */
+void reward_tally_to_json(const struct reward_tally *t, cJSON *obj, enum reward_tally_dest dest);
 
 #endif
