@@ -199,7 +199,7 @@ static void draw_health(struct tui *t, const struct rect *r) {
     };
     static const struct health_item row3[] = {
         {"loss", M_LOSS},          {"r-std", M_REWARD_STD}, {"0-std", M_FRAC_ZERO_STD},
-        {"reflect", M_REFLECTION}, {"step s", M_TIME_STEP},
+        {"reflect", M_REFLECTION}, {"chk acc", M_REFL_ACC_WITH},
     };
     draw_health_row(t, r->y, r->x, r->w, row1, 5);
     if (r->h >= 3) draw_health_row(t, r->y + 2, r->x, r->w, row3, 5);

@@ -43,6 +43,7 @@ static void format_record(const struct run_source *rs, const struct metrics_rec 
         snprintf(line + n, cap - n, "  acc %s",
                  acc >= 0 && (r->reward_valid & (1u << acc)) ? fmt_value(r->reward[acc], v, sizeof v) : "n/a");
         field(line, cap, "len", r, M_LEN_MEAN);
+        if (metrics_has(r, M_REFLECTION)) field(line, cap, "checks", r, M_REFLECTION);
         field(line, cap, "kl", r, M_KL);
     } else {
         field(line, cap, "loss", r, M_LOSS);
