@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "engine/rl/rejection.h"
+#include "engine/run/metric.h"
 #include "engine/run/pipeline.h"
 #include "engine/util/fsutil.h"
 #include "engine/util/json.h"
@@ -360,7 +361,8 @@ static char *write_pipeline_config(const char *dir) {
              "    \"overrides\": {\"model_name_or_path\": \"@base\", \"max_steps\": 24, \"save_steps\": 3}},\n"
              "  {\"name\": \"rej\", \"kind\": \"rejection_sample\", \"model\": \"@rl\", \"dataset\": \"world:linear\",\n"
              "    \"prompts\": 6, \"samples_per_prompt\": 3, \"batch_prompts\": 4, \"max_completion_length\": 12,\n"
-             "    \"max_prompt_length\": 32, \"temperature\": 1.0, \"extra\": [{\"world\": \"coldstart\", \"n\": 5}]},\n"
+             "    \"max_prompt_length\": 32, \"temperature\": 1.0, \"extra\": [{\"world\": \"coldstart\", \"n\": 5},\n"
+             "    {\"world\": \"nonreasoning\", \"n\": 3}]},\n"
              "  {\"name\": \"sft\", \"kind\": \"train\", \"config\": {\"stage\": \"sft\", \"model_name_or_path\": \"@base\",\n"
              "    \"dataset\": \"@rej\", \"max_seq_length\": 64, \"per_device_train_batch_size\": 4, \"learning_rate\": 0.003,\n"
              "    \"max_steps\": 3, \"save_steps\": 0}}]}\n",
@@ -423,6 +425,35 @@ static void expect_same_metrics(const char *a, const char *b, const char *stage,
     free(tb);
 }
 
+/* The rejection stage's metrics.jsonl against the metrics table: every key it writes is listed with the
+ * rejection_sample writer, and every key listed for it (and not only sometimes) is written. */
+static void expect_rejection_keys(const char *pipe) {
+    char *text = slurp(pipe, "3-rej/metrics.jsonl");
+    cr_assert(text != NULL);
+    bool seen[METRIC_COUNT] = {false};
+    int lines = 0;
+    for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n"), lines++) {
+        cJSON *o = cJSON_Parse(l);
+        cr_assert(o != NULL);
+        for (const cJSON *it = o->child; it; it = it->next) {
+            int id = metric_lookup(it->string);
+            cr_expect(id >= 0, "rejection stage writes \"%s\", which the metrics table lacks", it->string);
+            if (id < 0) continue;
+            cr_expect(metric_info((enum metric_id)id)->writers & METRIC_BY_REJECTION,
+                      "\"%s\" is not listed as written by rejection_sample", it->string);
+            seen[id] = true;
+        }
+        cJSON_Delete(o);
+    }
+    cr_expect_eq(lines, 2, "6 problems in batches of 4: two steps");
+    for (int i = 0; i < METRIC_COUNT; i++) {
+        const struct metric_info *m = metric_info((enum metric_id)i);
+        if ((m->writers & METRIC_BY_REJECTION) && !(m->flags & METRIC_SOMETIMES))
+            cr_expect(seen[i], "the table lists %s for rejection_sample, but it was not written", m->name);
+    }
+    free(text);
+}
+
 static bool same_stat(const char *path, const struct stat *before) {
     struct stat now;
     return stat(path, &now) == 0 && now.st_mtim.tv_sec == before->st_mtim.tv_sec &&
@@ -471,9 +502,10 @@ Test(pipeline_run, end_to_end_resume_after_sigkill_and_refusals, .timeout = 600)
     char dpath[4300];
     snprintf(dpath, sizeof dpath, "%s/3-rej/dataset.jsonl", a);
     cr_expect_eq(count_lines(dpath), (int)cJSON_GetObjectItem(sj, "records")->valuedouble);
-    cr_expect_eq(cJSON_GetObjectItem(sj, "records")->valuedouble, kept + 5);
+    cr_expect_eq(cJSON_GetObjectItem(sj, "records")->valuedouble, kept + 5 + 3);
     cJSON_Delete(sj);
     free(summary);
+    expect_rejection_keys(a);
 
     /* run again: nothing to do, nothing touched */
     char sft_metrics[4300];

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "engine/model/rollout.h"
+#include "engine/run/metric.h"
 #include "engine/run/origin.h"
 #include "engine/run/pipeline.h"
 #include "engine/run/runctl.h"
@@ -292,31 +293,29 @@ static enum status batch_metrics(struct rrun *x, const struct rbatch *b, double 
     }
     double t1 = now_s(), gen = rs->prefill_s + rs->decode_s;
     cJSON *m = cJSON_CreateObject();
-    cJSON_AddNumberToObject(m, "step", (double)(x->step + 1));
-    cJSON_AddNumberToObject(m, "time", t1);
-    cJSON_AddStringToObject(m, "stage", "rejection");
-    cJSON_AddNumberToObject(m, "reward", kept / S);
-    cJSON_AddNumberToObject(m, "rewards/accuracy/mean", acc / S);
-    cJSON_AddNumberToObject(m, "rewards/format/mean", fmt / S);
-    cJSON_AddNumberToObject(m, "rewards/language/mean", lang / S);
-    cJSON_AddNumberToObject(m, "completions/mean_length", len / S);
-    cJSON_AddNumberToObject(m, "completions/min_length", mn);
-    cJSON_AddNumberToObject(m, "completions/max_length", mx);
-    cJSON_AddNumberToObject(m, "completions/clipped_ratio", clipped / S);
-    cJSON_AddNumberToObject(m, "reflection_rate", refl / S);
-    if (gen > 0) cJSON_AddNumberToObject(m, "tokens_per_second/rollout", (double)rs->new_tokens / gen);
-    cJSON_AddNumberToObject(m, "time/step", t1 - t0);
-    cJSON_AddNumberToObject(m, "time/rollout", gen);
+    metric_put(m, METRIC_STEP, (double)(x->step + 1));
+    metric_put(m, METRIC_TIME, t1);
+    cJSON_AddStringToObject(m, metric_name(METRIC_STAGE), "rejection");
+    metric_put(m, METRIC_REWARD, kept / S);
+    metric_put_named(m, METRIC_REWARD_FUNC_MEAN, "accuracy", acc / S);
+    metric_put_named(m, METRIC_REWARD_FUNC_MEAN, "format", fmt / S);
+    metric_put_named(m, METRIC_REWARD_FUNC_MEAN, "language", lang / S);
+    metric_put(m, METRIC_COMPLETIONS_MEAN_LENGTH, len / S);
+    metric_put(m, METRIC_COMPLETIONS_MIN_LENGTH, mn);
+    metric_put(m, METRIC_COMPLETIONS_MAX_LENGTH, mx);
+    metric_put(m, METRIC_COMPLETIONS_CLIPPED_RATIO, clipped / S);
+    metric_put(m, METRIC_REFLECTION_RATE_WORDS, refl / S);
+    metric_put(m, METRIC_TOKENS_PER_SECOND_ROLLOUT, gen > 0 ? (double)rs->new_tokens / gen : 0.0);
+    metric_put(m, METRIC_TIME_STEP, t1 - t0);
+    metric_put(m, METRIC_TIME_ROLLOUT, gen);
     const struct rejection_counts *c = &x->counts;
-    cJSON_AddNumberToObject(m, "rejection/prompts", (double)c->prompts);
-    cJSON_AddNumberToObject(m, "rejection/samples", (double)c->samples);
-    cJSON_AddNumberToObject(m, "rejection/kept", (double)c->kept);
-    cJSON_AddNumberToObject(m, "rejection/kept_rate", c->samples ? (double)c->kept / (double)c->samples : 0.0);
-    for (int r = REJECTION_TRUNCATED; r < REJECTION_REASON_COUNT; r++) {
-        char key[64];
-        snprintf(key, sizeof key, "rejection/dropped/%s", rejection_reason_name((enum rejection_reason)r));
-        cJSON_AddNumberToObject(m, key, (double)c->dropped[r]);
-    }
+    metric_put(m, METRIC_REJECTION_PROMPTS, (double)c->prompts);
+    metric_put(m, METRIC_REJECTION_SAMPLES, (double)c->samples);
+    metric_put(m, METRIC_REJECTION_KEPT, (double)c->kept);
+    metric_put(m, METRIC_REJECTION_KEPT_RATE, c->samples ? (double)c->kept / (double)c->samples : 0.0);
+    for (int r = REJECTION_TRUNCATED; r < REJECTION_REASON_COUNT; r++)
+        metric_put_named(m, METRIC_REJECTION_DROPPED, rejection_reason_name((enum rejection_reason)r),
+                         (double)c->dropped[r]);
     enum status st = jsonl_append(&x->metrics, m);
     cJSON_Delete(m);
     return st;
