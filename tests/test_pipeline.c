@@ -561,6 +561,10 @@ Test(pipeline_run, end_to_end_resume_after_sigkill_and_refusals, .timeout = 600)
     }
     if (finished_early) cr_skip_test("the pipeline finished before it could be killed");
     cr_assert_eq(pipeline_status_read(b, &ps), STATUS_OK, "%s", err_msg());
+    if (ps.stages[1].state == PIPELINE_FINISHED) {
+        pipeline_status_free(&ps);
+        cr_skip_test("the grpo stage finished before it could be killed");
+    }
     cr_expect_eq(ps.stages[0].state, PIPELINE_FINISHED);
     cr_expect_eq(ps.stages[1].state, PIPELINE_RUNNING, "killed: the grpo stage is still marked running");
     cr_expect_eq(ps.stages[2].state, PIPELINE_PENDING);

@@ -78,6 +78,13 @@ static enum status pipeline_job(void *user, atomic_int *interrupt) {
     size_t at = 0;
     for (size_t i = 0; i < p->n && wst == STATUS_OK; i++) {
         if (j->st.stages[i].state == PIPELINE_FINISHED) continue;
+        if (atomic_load(interrupt)) { /* between stages: the next one is left as it is */
+            snprintf(err, sizeof err, "interrupted before it started");
+            final = PIPELINE_STOPPED;
+            result = STATUS_ABORTED;
+            at = i;
+            break;
+        }
         sink_to(p->stages[i].dir);
         pipeline_status_mark(&j->st, i, PIPELINE_RUNNING, "");
         if ((wst = pipeline_status_write(p->dir, &j->st)) != STATUS_OK) break;

@@ -474,8 +474,8 @@ static enum status write_outputs(struct rrun *x) {
 
 static enum status run_all(struct rrun *x) {
     const struct rejection_config *c = x->c;
+    TRY(open_dir(x)); /* first, so that a failure to open the checkpoint shows in status.json */
     TRY(settle(x));
-    TRY(open_dir(x));
     TRY(write_config(x));
     log_info("rejection sampling: %lld problems of %s x %d samples from %s (template %s: %s)", (long long)x->n_prompts,
              x->dataset, c->samples_per_prompt, x->s.dir, template_name(x->tmpl), x->tmpl_why);
