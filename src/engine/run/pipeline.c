@@ -206,12 +206,12 @@ static enum status check_name(const char *name, const char *where) {
     bool ok = n > 0 && n < PIPELINE_NAME_MAX - 8 && name[0] != '-' && name[0] != '.';
     for (size_t i = 0; ok && i < n; i++) {
         char c = name[i];
-        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-             c == '.';
+        /* no '.': "STAGE.KEY=VALUE" overrides split at the first one */
+        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
     }
     if (ok) return STATUS_OK;
     enum status st = err_set(STATUS_INVALID, "%s: stage name \"%s\" is not usable as a directory name", where, name);
-    err_hint("use letters, digits, '_', '-' and '.', at most %d characters, not starting with '-' or '.'",
+    err_hint("use letters, digits, '_' and '-', at most %d characters, not starting with '-'",
              PIPELINE_NAME_MAX - 9);
     return st;
 }
