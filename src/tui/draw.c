@@ -369,7 +369,7 @@ static void draw_too_small(struct tui *t) {
 }
 
 void draw_frame(struct tui *t) {
-    struct layout_opts lo = {t->zoom};
+    struct layout_opts lo = {t->zoom, t->pipe != NULL};
     layout_compute(t->rows, t->cols, &lo, &t->lay);
     erase();
     if (t->lay.too_small) {
@@ -377,6 +377,7 @@ void draw_frame(struct tui *t) {
     } else {
         const struct rect *r = t->lay.r;
         draw_header(t, &r[PANEL_HEADER]);
+        if (t->lay.visible[PANEL_STAGES]) draw_stages(t, &r[PANEL_STAGES]);
         draw_health(t, &r[PANEL_HEALTH]);
         if (t->lay.visible[PANEL_REWARD]) draw_reward(t, &r[PANEL_REWARD]);
         if (t->lay.visible[PANEL_LENGTH]) draw_length(t, &r[PANEL_LENGTH]);
