@@ -161,7 +161,7 @@ int cmd_eval(int argc, char **argv) {
             if (src.builtin) cJSON_AddStringToObject(o, "world_source", world_from);
             cJSON_AddNumberToObject(o, "max_tokens", (double)max_tokens);
             cJSON_AddNumberToObject(o, "seed", (double)seed);
-            eval_result_to_json(&res, o, "");
+            eval_result_to_json(&res, o, true);
             cJSON_AddNumberToObject(o, "temperature", temperature);
             cJSON_AddNumberToObject(o, "top_p", top_p);
             char *text = cJSON_PrintUnformatted(o);

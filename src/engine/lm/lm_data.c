@@ -159,9 +159,10 @@ static enum status lm_data_world(const char *which, bool sft, int64_t n, uint64_
     enum corpus_kind kind;
     if (strcmp(which, "corpus") == 0) kind = CORPUS_PRETRAIN;
     else if (strcmp(which, "coldstart") == 0) kind = CORPUS_COLDSTART;
-    else return err_set(STATUS_INVALID, "unknown built-in dataset \"world:%s\" (world:corpus, world:coldstart)", which);
-    if (sft && kind != CORPUS_COLDSTART)
-        return err_set(STATUS_INVALID, "an sft stage needs prompt/completion pairs: use world:coldstart");
+    else if (strcmp(which, "nonreasoning") == 0) kind = CORPUS_NONREASONING;
+    else return err_set(STATUS_INVALID, "unknown built-in dataset \"world:%s\" (world:corpus, world:coldstart, world:nonreasoning)", which);
+    if (sft && kind == CORPUS_PRETRAIN)
+        return err_set(STATUS_INVALID, "an sft stage needs prompt/completion pairs: use world:coldstart or world:nonreasoning");
     if (n < 1) return err_set(STATUS_INVALID, "dataset_size must be at least 1");
     struct corpus_config cc;
     corpus_config_default(&cc);

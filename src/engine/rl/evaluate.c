@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/run/metric.h"
+
 /* Majority vote over canonical answers; returns whether the winner is correct (false when no sample had an
  * answer). */
 static bool majority_correct(const struct problem *p, const struct rollout_seq *seqs, const struct reward_result *sc,
@@ -38,19 +40,21 @@ done:
     return result;
 }
 
-void eval_result_to_json(const struct eval_result *r, cJSON *obj, const char *prefix) {
+void eval_result_to_json(const struct eval_result *r, cJSON *obj, bool bare) {
     const struct {
-        const char *key;
+        enum metric_id id;
         double value;
-    } fields[] = {{"pass@1", r->pass1},        {"cons@k", r->cons},  {"pass@k", r->passk},
-                  {"format", r->format},       {"mean_length", r->mean_length},
-                  {"reflection_rate", r->reflection}, {"k", r->k}, {"problems", r->n_problems}};
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        char key[64];
-        snprintf(key, sizeof key, "%s%s", prefix, fields[i].key);
-        cJSON_AddNumberToObject(obj, key, fields[i].value);
-    }
-    reward_tally_to_json(&r->tally, obj, prefix);
+    } fields[] = {{METRIC_EVAL_PASS1, r->pass1},
+                  {METRIC_EVAL_CONS, r->cons},
+                  {METRIC_EVAL_PASSK, r->passk},
+                  {METRIC_EVAL_FORMAT, r->format},
+                  {METRIC_EVAL_MEAN_LENGTH, r->mean_length},
+                  {METRIC_EVAL_REFLECTION_RATE_WORDS, r->reflection},
+                  {METRIC_EVAL_K, r->k},
+                  {METRIC_EVAL_PROBLEMS, r->n_problems}};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        (bare ? metric_put_bare : metric_put)(obj, fields[i].id, fields[i].value);
+    reward_tally_to_json(&r->tally, obj, bare ? REWARD_TALLY_EVAL_BARE : REWARD_TALLY_EVAL);
 }
 
 enum status evaluate_run(struct rollout *r, const struct tokenizer *tok, struct problem_source *src,

@@ -61,7 +61,7 @@ const struct config_key config_keys[] = {
     {"top_k", CONFIG_INT, "0", GR, "top-k sampling for rollouts (0 = off)"},
     {"template", CONFIG_STRING, "\"r1-zero\"", GR, "prompt template: r1-zero (Table 1), r1, chatml, llama3 or raw"},
     {"stop_strings", CONFIG_ARRAY, "[\"</answer>\"]", GR, "a completion ends after any of these strings"},
-    {"reward_funcs", CONFIG_ARRAY, "[\"accuracy\", \"format\"]", GR, "reward functions: accuracy, format, language, length"},
+    {"reward_funcs", CONFIG_ARRAY, "[\"accuracy\", \"format\"]", GR, "reward functions: accuracy, format, language, length, helpfulness"},
     {"reward_weights", CONFIG_ARRAY, "null", GR, "weight of each reward function (default: all 1)"},
     {"log_completions", CONFIG_INT, "4", GR, "groups per step written to samples.jsonl"},
     {"eval_steps", CONFIG_INT, "25", GR, "evaluate on the held-out split every N steps (0 = never)"},
