@@ -290,6 +290,9 @@ static bool next_english(const char *s, size_t n, size_t from, size_t limit, str
     while (i > 0 && i < n && is_ascii_letter(s[i - 1]) && is_ascii_letter(s[i])) i++;
     while (i < n) {
         if (!is_ascii_letter(s[i])) {
+            /* Past `limit` with no word pending that a phrase could start from: nothing can beat the caller's
+             * match (without this, a text of Chinese reflections only is scanned to its end for each one). */
+            if (i > limit && prev1_start > limit && prev2_start > limit) return false;
             i++;
             continue;
         }
