@@ -36,7 +36,7 @@ end=$(date +%s.%N)
 
 runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+cov=$(grep -a -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
 units=$(find "$work" -type f | wc -l)
 secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.0f", b - a }')
 if [ $rc = 0 ]; then
@@ -49,7 +49,7 @@ line="$target: ${runs:-?} execs in $secs s (${rate:-?} exec/s), coverage ${cov:-
 echo "$line"
 echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) $line" >>"$build/fuzz-results.txt"
 if [ $rc != 0 ]; then
-    grep -A30 -m1 'ERROR: \|==ERROR\|runtime error\|deadly signal' "$log" | head -40
+    grep -a -A30 -m1 'ERROR: \|==ERROR\|runtime error\|deadly signal' "$log" | head -40
     exit 1
 fi
 exit 0
