@@ -11,9 +11,11 @@
 #include "engine/model/model_config.h"
 #include "engine/rl/reward.h"
 #include "engine/run/config.h"
+#include "engine/run/pipeline.h"
 #include "engine/run/runctl.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "engine/util/fsutil.h"
+#include "engine/util/utf8.h"
 #include "harness.h"
 #include "repl/oai.h"
 #include "repl/sse.h"
@@ -247,4 +249,51 @@ Test(fuzz_regressions, counting_reflections_is_linear) {
     cr_expect(th_now() - t0 < th_wait_limit(0.05), "took %.2f s", th_now() - t0);
     free(think);
     free(text);
+}
+
+/* Parses a pipeline.json text, writes it back as the runner does after every stage, and reads the file again. */
+static void pipeline_round_trip(const char *text, size_t len, struct pipeline_status *st, struct pipeline_status *back) {
+    cr_assert_eq(pipeline_status_parse(text, len, "pipeline.json", st), STATUS_OK, "%s", err_msg());
+    char *dir = th_tmpdir("pipeline");
+    cr_assert_eq(pipeline_status_write(dir, st), STATUS_OK, "%s", err_msg());
+    cr_assert_eq(pipeline_status_read(dir, back), STATUS_OK, "the pipeline.json written back does not read: %s",
+                 err_msg());
+    fs_remove_tree(dir);
+    free(dir);
+}
+
+/* A stage name and a message longer than their fields, each cut by the reader in the middle of a character: the
+ * file written back was not UTF-8, so the next `r1lab pipeline` (and the dashboard) refused the pipeline. Cuts now
+ * fall on a character boundary and the file reads back with the same fields. */
+Test(fuzz_regressions, pipeline_state_cut_inside_a_character_stays_readable) {
+    size_t len;
+    char *text = regression("pipeline_status", "field-cut-inside-a-character", &len);
+    struct pipeline_status st, back;
+    pipeline_round_trip(text, len, &st, &back);
+    cr_assert_eq(back.n, 1);
+    cr_expect(utf8_valid(back.stages[0].name, strlen(back.stages[0].name), NULL));
+    cr_expect(utf8_valid(back.stages[0].message, strlen(back.stages[0].message), NULL));
+    cr_expect_str_eq(back.stages[0].name, st.stages[0].name);
+    cr_expect_str_eq(back.stages[0].message, st.stages[0].message);
+    cr_expect_gt(strlen(back.stages[0].message), 200, "the message is cut, not dropped");
+    pipeline_status_free(&st);
+    pipeline_status_free(&back);
+    free(text);
+}
+
+/* A pid past int64 was converted anyway (undefined behaviour), and one past 2^53 was not written back as read. Both
+ * read as absent (0, no process to wait for). */
+Test(fuzz_regressions, pipeline_pid_no_process_has_reads_as_absent) {
+    const char *names[] = {"pid-overflows-int64", "pid-beyond-double-precision"};
+    for (size_t i = 0; i < 2; i++) {
+        size_t len;
+        char *text = regression("pipeline_status", names[i], &len);
+        struct pipeline_status st, back;
+        pipeline_round_trip(text, len, &st, &back);
+        cr_expect_eq(st.pid, 0, "%s", names[i]);
+        cr_expect_eq(back.pid, 0, "%s", names[i]);
+        pipeline_status_free(&st);
+        pipeline_status_free(&back);
+        free(text);
+    }
 }

@@ -225,3 +225,37 @@ for c in (json.loads(l) for l in lines("tests/fixtures/rewards/cases.jsonl")):
 for extra in ["\\boxed{\\frac{7}{3}}", "$\\dfrac{-1}{2}$", "x = 1,234,567.", "**0042**", "\\boxed{12", "1/0",
               "<answer> 123456789012345678901234567890.500 </answer>", "<think>wait, let me recheck</think>"]:
     put("answer", extra)
+
+# ---- pipelines: recipes (r1lab-pipeline(1) and tests/test_pipeline.c) and the state file (docs/run-format.md) ---
+SFT = {"stage": "sft", "model_name_or_path": "base", "dataset": "world:coldstart", "max_steps": 3}
+GRPO = {"stage": "grpo", "model_name_or_path": "@a", "dataset": "world:linear", "max_steps": 3}
+put("pipeline_config", json.dumps({"output_dir": "runs/r1", "defaults": {"seed": 1, "threads": 2}, "stages": [
+    {"name": "cold_start", "kind": "train", "config": "configs/base.json"},
+    {"name": "rl", "kind": "train", "config": "configs/r1-zero.json", "overrides": {"model_name_or_path": "@cold_start"}},
+    {"name": "rejection", "kind": "rejection_sample", "model": "@rl", "dataset": "world:mix", "samples_per_prompt": 4,
+     "extra": [{"world": "nonreasoning", "n": 500}]},
+    {"name": "sft", "kind": "train", "config": SFT, "overrides": {"dataset": "@rejection"}},
+    {"name": "small", "kind": "distill", "teacher": "@sft", "student": dict(SFT, model_name_or_path="s"),
+     "sample": {"prompts": 512}}]}, indent=1))
+put("pipeline_config", json.dumps({"defaults": {"seed": 1, "eval_steps": 5, "threads": 2}, "stages": [
+    {"name": "a", "kind": "train", "config": dict(SFT, output_dir="elsewhere", resume_from_checkpoint=True)},
+    {"name": "b", "kind": "train", "config": dict(GRPO, seed=4), "overrides": {"max_steps": 7}},
+    {"name": "r", "kind": "rejection_sample", "model": "@b", "stop_strings": ["@@x"]},
+    {"name": "c", "kind": "train", "config": SFT, "overrides": {"dataset": "@r", "model_name_or_path": "@a"}}]})
+    + "\n--\nb.learning_rate=0.25\ndefaults.seed=9\noutput_dir=runs/x/\nr.top_k=3")
+put("pipeline_config", json.dumps({"stages": [{"name": "small", "kind": "distill", "teacher": "runs/t@latest",
+    "student": {"model_name_or_path": "s", "max_steps": 2}, "sample": {"prompts": 8}, "overrides": {"max_steps": 5}}]})
+    + "\n--\nsmall-sample.prompts=4\nsmall.max_steps=1")
+for bad in ['{"stages": []}', '{"stages": [{"name": "a", "kind": "cook"}]}',
+            json.dumps({"stages": [{"name": "a", "kind": "train", "config": dict(SFT, model_name_or_path="@b")},
+                                   {"name": "b", "kind": "train", "config": SFT}]})]:
+    put("pipeline_config", bad)
+put("pipeline_status", '{"version": 1, "state": "running", "pid": 4242, "started": 1763830000.5, "updated": 1763830412.1,\n'
+    ' "stages": [{"name": "cold_start", "kind": "train", "detail": "sft", "dir": "1-cold_start",\n'
+    '             "state": "finished", "started": 1763830000.6, "ended": 1763830200.2, "message": ""},\n'
+    '            {"name": "rl", "kind": "train", "detail": "grpo", "dir": "2-rl", "state": "running", "started": 1763830200.3}]}\n')
+put("pipeline_status", json.dumps({"version": 1, "state": "stopped", "pid": 77, "started": 5, "updated": 6, "stages": [
+    {"name": "a", "kind": "train", "detail": "sft", "dir": "1-a", "state": "finished", "started": 1, "ended": 2, "message": ""},
+    {"name": "b", "kind": "rejection_sample", "detail": "", "dir": "2-b", "state": "failed", "started": 3, "ended": 4,
+     "message": "it \"broke\"\n: r\u00e9sum\u00e9 \U0001F600"}]}, indent=2, ensure_ascii=False))
+put("pipeline_status", '{"stages": [{"name": "a", "dir": "../../etc"}]}')

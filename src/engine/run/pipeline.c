@@ -18,6 +18,7 @@
 #include "engine/util/fsutil.h"
 #include "engine/util/json.h"
 #include "engine/util/log.h"
+#include "engine/util/utf8.h"
 
 #define PIPELINE_MAX_BYTES (16u << 20)
 #define STATUS_MAX_BYTES (4u << 20)
@@ -529,9 +530,25 @@ static double num_field(const cJSON *o, const char *key) {
     return cJSON_IsNumber(v) && isfinite(v->valuedouble) ? v->valuedouble : 0.0;
 }
 
+/* A process id; a value no pid_t holds (1e300, 2^62) reads as absent, like a non-number: converting a value past
+ * int64 would be undefined behaviour, and one past 2^53 would not be written back as it was read. */
+static int64_t pid_field(const cJSON *o, const char *key) {
+    double x = num_field(o, key);
+    return x >= 0 && x <= INT32_MAX ? (int64_t)x : 0;
+}
+
+/* A string field copied into a fixed buffer, or "". Cut on a character boundary: the file was valid UTF-8
+ * (json_parse_text checks) and the pipeline.json written back from it must stay so, or no reader would take it. */
 static void str_field(const cJSON *o, const char *key, char *dst, size_t cap) {
     const cJSON *v = get(o, key);
-    snprintf(dst, cap, "%s", cJSON_IsString(v) ? v->valuestring : "");
+    utf8_copy_valid(dst, cap, cJSON_IsString(v) ? v->valuestring : "");
+}
+
+/* Adds a string as valid UTF-8 (a message may quote a file name that is not, or have been cut mid-character). */
+static void add_text(cJSON *o, const char *key, const char *text) {
+    char buf[sizeof(((struct pipeline_stage_status *)0)->message)];
+    utf8_copy_valid(buf, sizeof buf, text);
+    cJSON_AddStringToObject(o, key, buf);
 }
 
 enum status pipeline_status_parse(const char *text, size_t len, const char *where, struct pipeline_status *out) {
@@ -549,7 +566,7 @@ enum status pipeline_status_parse(const char *text, size_t len, const char *wher
         const cJSON *v = get(j, "state");
         out->state = cJSON_IsString(v) ? pipeline_state_parse(v->valuestring) : PIPELINE_STATE_COUNT;
         if (out->state == PIPELINE_STATE_COUNT) out->state = PIPELINE_PENDING;
-        out->pid = (int64_t)num_field(j, "pid");
+        out->pid = pid_field(j, "pid");
         out->started = num_field(j, "started");
         out->updated = num_field(j, "updated");
         const cJSON *s;
@@ -606,14 +623,14 @@ enum status pipeline_status_write(const char *pipe_dir, const struct pipeline_st
     for (size_t i = 0; i < s->n; i++) {
         const struct pipeline_stage_status *ss = &s->stages[i];
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "name", ss->name);
-        cJSON_AddStringToObject(o, "kind", ss->kind);
-        cJSON_AddStringToObject(o, "detail", ss->detail);
-        cJSON_AddStringToObject(o, "dir", ss->dir);
+        add_text(o, "name", ss->name);
+        add_text(o, "kind", ss->kind);
+        add_text(o, "detail", ss->detail);
+        add_text(o, "dir", ss->dir);
         cJSON_AddStringToObject(o, "state", pipeline_state_name(ss->state));
         cJSON_AddNumberToObject(o, "started", ss->started);
         cJSON_AddNumberToObject(o, "ended", ss->ended);
-        cJSON_AddStringToObject(o, "message", ss->message);
+        add_text(o, "message", ss->message);
         cJSON_AddItemToArray(arr, o);
     }
     char *text = cJSON_Print(j);
@@ -641,7 +658,7 @@ void pipeline_status_mark(struct pipeline_status *s, size_t i, enum pipeline_sta
     } else if (state != PIPELINE_PENDING) {
         ss->ended = t;
     }
-    snprintf(ss->message, sizeof ss->message, "%s", message ? message : "");
+    utf8_copy_valid(ss->message, sizeof ss->message, message ? message : "");
     s->updated = t;
 }
 

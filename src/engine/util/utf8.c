@@ -1,6 +1,8 @@
 /* utf8: strict decoding per RFC 3629. */
 #include "engine/util/utf8.h"
 
+#include <string.h>
+
 size_t utf8_decode(const char *str, size_t n, uint32_t *cp) {
     const unsigned char *s = (const unsigned char *)str;
     if (n == 0) return 0;
@@ -86,4 +88,20 @@ size_t utf8_complete_prefix(const char *str, size_t n) {
     size_t have = back + 1;
     if (need > 1 && have < need) return i - 1; /* the last character is incomplete: hold it back */
     return n;
+}
+
+size_t utf8_copy_valid(char *dst, size_t cap, const char *src) {
+    size_t o = 0;
+    for (size_t i = 0; src[i] != '\0';) {
+        uint32_t cp;
+        size_t k = utf8_decode(src + i, strnlen(src + i, 4), &cp);
+        size_t out = k ? k : 1; /* a bad byte becomes one '?' */
+        if (o + out >= cap) break;
+        if (k) memcpy(dst + o, src + i, k);
+        else dst[o] = '?';
+        o += out;
+        i += k ? k : 1;
+    }
+    dst[o] = '\0';
+    return o;
 }
