@@ -452,3 +452,24 @@ Test(compare_report, an_errored_reply_says_error_in_json, .timeout = 60) {
     fs_remove_tree(dir);
     free(dir);
 }
+
+Test(compare_report, collapsed_reasoning_does_not_run_into_the_answer, .timeout = 60) {
+    struct fake_server srv;
+    cr_assert(fake_start(&srv, FAKE_INLINE_THINK, 2, NULL));
+    char spec[200];
+    snprintf(spec, sizeof spec, "%s#m", srv.url);
+    struct th_run r = th_r1lab("/think collapse\nq\n", (const char *[]){"chat", spec, "--plain", NULL});
+    fake_stop(&srv);
+    cr_expect_eq(r.exit_code, 0, "%s", r.err);
+    /* "<think>reasoning here</think>\n\nFinal: <answer>4</answer>": the reply's own blank line separates */
+    cr_expect_str_eq(r.out, "[think: 14 chars]\n\nFinal: <answer>4</answer>\n");
+    th_run_free(&r);
+    cr_assert(fake_start(&srv, FAKE_REASONING, 2, NULL));
+    snprintf(spec, sizeof spec, "%s#m", srv.url);
+    r = th_r1lab("/think collapse\nq\n", (const char *[]){"chat", spec, "--plain", NULL});
+    fake_stop(&srv);
+    cr_expect_eq(r.exit_code, 0, "%s", r.err);
+    /* reasoning sent apart, then "The answer is …": a line break of its own */
+    cr_expect_str_eq(r.out, "[think: 29 chars]\nThe answer is <answer>4</answer>\n");
+    th_run_free(&r);
+}

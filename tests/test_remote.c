@@ -88,7 +88,7 @@ Test(remote, reasoning_fields_become_think_text) {
         result_free(&r);
         r = chat_with(modes[i], "/think collapse\nq\n/think hide\nq\n", NULL);
         cr_expect_str_eq(r.run.out,
-                         "[think: 29 chars]The answer is <answer>4</answer>\nThe answer is <answer>4</answer>\n");
+                         "[think: 29 chars]\nThe answer is <answer>4</answer>\nThe answer is <answer>4</answer>\n");
         result_free(&r);
     }
 }

@@ -312,7 +312,7 @@ Test(view, think_modes) {
     cr_expect_str_eq(s, "D<think>hmm ok</think>PAnswer: 4");
     free(s);
     s = style(THINK_COLLAPSE, q, qk, 3);
-    cr_expect_str_eq(s, "D[think: 6 chars]PAnswer: 4");
+    cr_expect_str_eq(s, "D[think: 6 chars]P\nAnswer: 4", "the reply goes on on its own line");
     free(s);
     /* An unfinished think block (cut by max_tokens). */
     const char *u[] = {"<think> still going"};
