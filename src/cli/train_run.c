@@ -95,8 +95,8 @@ int train_run_config(const struct config *cfg, const char *name, const struct tr
     }
     struct tui_plain_options po = tui_plain_options_default();
     po.stop_flag = &trainer_done;
+    enum tui_exit how = TUI_EXIT_DETACH;
     if (dashboard) {
-        enum tui_exit how = TUI_EXIT_DETACH;
         enum status ui = tui_run(t.run_dir, &topt, &how);
         if (ui != STATUS_OK) fprintf(stderr, "r1lab: warning: dashboard: %s\n", err_msg());
         if (how == TUI_EXIT_TERMINATED) atomic_store(&interrupt_flag, 1);
@@ -110,6 +110,9 @@ int train_run_config(const struct config *cfg, const char *name, const struct tr
     err_set(job.st, "%s", job.err);
     if (job.hint[0]) err_hint("%s", job.hint);
     int code = job.st == STATUS_OK ? EXIT_OK : cli_report(job.st);
+    /* Ctrl-C in the dashboard stops the run the way it does a headless one (a checkpoint first), and says
+     * so the same way: exit status 3. Stopping with q is a chosen end: 0. */
+    if (job.st == STATUS_OK && how == TUI_EXIT_INTERRUPT) code = EXIT_ABORTED;
     if (job.st == STATUS_OK && !quiet)
         fprintf(stderr, "done: %lld steps in %s (latest checkpoint: %s/latest)\n", (long long)t.step, t.run_dir,
                 t.run_dir);

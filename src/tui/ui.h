@@ -84,6 +84,7 @@ struct tui {
     enum runctl_cmd pending; /* a request sent and not yet reflected in status.json */
     double pending_since;
     bool stopping;  /* "stop" sent: leave when the run ends */
+    bool by_ctrl_c; /* ... and it was Ctrl-C that asked for it (an interruption, not a chosen stop) */
     int interrupts; /* Ctrl-C count while the interrupt dialog is up */
 
     /* derived */
