@@ -102,3 +102,32 @@ Test(demo, base_model_recipe_runs_and_matches_the_shipped_model, .timeout = 300)
     free(dir);
     free(root);
 }
+
+/* `make install` puts the base model in PREFIX/share/r1lab/models/base: an installed binary finds it beside
+ * itself (../share/r1lab), whatever PREFIX it was built for, from any directory and without R1LAB_HOME. */
+Test(demo, installed_binary_finds_the_base_model_beside_it, .timeout = 300) {
+    char *dir = th_tmpdir("installed");
+    char *base = th_path("models/base");
+    char cmd[16384];
+    snprintf(cmd, sizeof cmd,
+             "set -e; cd '%s'; mkdir -p bin share/r1lab/models work; cp '%s' bin/r1lab; "
+             "cp -r '%s' share/r1lab/models/base; cd work; "
+             "env -u R1LAB_HOME ../bin/r1lab demo max_steps=1 eval_steps=0 prompts_per_step=2 num_generations=2 "
+             "--headless",
+             dir, th_bin(), base);
+    struct th_run r = th_sh(cmd);
+    cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+    th_run_free(&r);
+    char cfg[4300], want[4300];
+    snprintf(cfg, sizeof cfg, "%s/work/runs/demo/config.json", dir);
+    snprintf(want, sizeof want, "%s/bin/../share/r1lab/models/base", dir);
+    cJSON *c;
+    cr_assert_eq(json_parse_file(cfg, 1 << 20, &c), STATUS_OK, "%s", err_msg());
+    const cJSON *m = cJSON_GetObjectItem(c, "model_name_or_path");
+    cr_expect(cJSON_IsString(m) && strcmp(m->valuestring, want) == 0, "the model beside the binary: %s",
+              cJSON_IsString(m) ? m->valuestring : "(none)");
+    cJSON_Delete(c);
+    free(base);
+    fs_remove_tree(dir);
+    free(dir);
+}
