@@ -5,6 +5,7 @@
 #ifndef R1LAB_TRAIN_RUN_H
 #define R1LAB_TRAIN_RUN_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "cli/cli.h"
@@ -29,6 +30,16 @@ void train_view_init(struct train_view *v);
 /* Applies one parsed option if it is a view option: 1 = handled, 0 = not a view option, -1 = bad value
  * (already reported). */
 int train_view_option(struct train_view *v, const struct cli_spec *spec, int key, const char *arg);
+
+/* A job for the worker thread: returns its status, leaving the message for train_run_job to carry back. */
+typedef enum status (*train_job_fn)(void *user, atomic_int *interrupt);
+
+/* Runs job on a worker thread while the calling thread shows dir (a run directory, or a pipeline's: the dashboard
+ * then follows its stages) with the live dashboard or plain lines, as --headless and the terminal decide. SIGINT and
+ * SIGTERM set the interrupt flag the job receives (a second one kills). Returns the job's status, with its error
+ * message and hint restored on the calling thread; STATUS_ABORTED when the user stopped it with Ctrl-C in the
+ * dashboard (an interruption, as Ctrl-C is headless; a stop chosen with q returns the job's own status). */
+enum status train_run_job(const char *dir, train_job_fn job, void *user, const struct train_view *view);
 
 /* Opens the run described by cfg (name: the default run directory name) and runs it to the end, showing it.
  * Returns the exit code (0, 1 after reporting the error, 3 when interrupted). */

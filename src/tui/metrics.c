@@ -9,45 +9,50 @@
 
 #include <cJSON.h>
 
+#include "engine/run/metric.h"
 #include "text/sanitize.h"
 
-static const char *const keys[M_COUNT] = {
-    [M_EPOCH] = "epoch",
-    [M_LOSS] = "loss",
-    [M_GRAD_NORM] = "grad_norm",
-    [M_LR] = "learning_rate",
-    [M_SKIPPED] = "skipped_steps",
-    [M_REWARD] = "reward",
-    [M_REWARD_STD] = "reward_std",
-    [M_FRAC_ZERO_STD] = "frac_reward_zero_std",
-    [M_LEN_MEAN] = "completions/mean_length",
-    [M_LEN_MIN] = "completions/min_length",
-    [M_LEN_MAX] = "completions/max_length",
-    [M_CLIPPED] = "completions/clipped_ratio",
-    [M_KL] = "kl",
-    [M_ENTROPY] = "entropy",
-    [M_CLIP_LOW] = "clip_ratio/low_mean",
-    [M_CLIP_HIGH] = "clip_ratio/high_mean",
-    [M_CLIP_REGION] = "clip_ratio/region_mean",
-    [M_REFLECTION] = "reflection_rate",
-    [M_TPS_ROLLOUT] = "tokens_per_second/rollout",
-    [M_TPS_TRAIN] = "tokens_per_second/train",
-    [M_TIME_STEP] = "time/step",
-    [M_TIME_ROLLOUT] = "time/rollout",
-    [M_TIME_SCORE] = "time/score",
-    [M_TIME_TRAIN] = "time/train",
-    [M_MEM_HOST] = "memory/host_bytes",
-    [M_MEM_DEVICE] = "memory/device_bytes",
-    [M_EVAL_PASS1] = "eval/pass@1",
-    [M_EVAL_CONS] = "eval/cons@k",
-    [M_EVAL_PASSK] = "eval/pass@k",
-    [M_EVAL_FORMAT] = "eval/format",
-    [M_EVAL_LEN] = "eval/mean_length",
-    [M_EVAL_K] = "eval/k",
+/* The dashboard's slots and the metrics.jsonl keys they hold: names come from the engine's table. */
+static const enum metric_id ids[M_COUNT] = {
+    [M_EPOCH] = METRIC_EPOCH,
+    [M_LOSS] = METRIC_LOSS,
+    [M_GRAD_NORM] = METRIC_GRAD_NORM,
+    [M_LR] = METRIC_LEARNING_RATE,
+    [M_SKIPPED] = METRIC_SKIPPED_STEPS,
+    [M_REWARD] = METRIC_REWARD,
+    [M_REWARD_STD] = METRIC_REWARD_STD,
+    [M_FRAC_ZERO_STD] = METRIC_FRAC_REWARD_ZERO_STD,
+    [M_LEN_MEAN] = METRIC_COMPLETIONS_MEAN_LENGTH,
+    [M_LEN_MIN] = METRIC_COMPLETIONS_MIN_LENGTH,
+    [M_LEN_MAX] = METRIC_COMPLETIONS_MAX_LENGTH,
+    [M_CLIPPED] = METRIC_COMPLETIONS_CLIPPED_RATIO,
+    [M_KL] = METRIC_KL,
+    [M_ENTROPY] = METRIC_ENTROPY,
+    [M_CLIP_LOW] = METRIC_CLIP_RATIO_LOW,
+    [M_CLIP_HIGH] = METRIC_CLIP_RATIO_HIGH,
+    [M_CLIP_REGION] = METRIC_CLIP_RATIO_REGION,
+    [M_REFLECTION] = METRIC_REFLECTION_RATE_WORDS,
+    [M_TPS_ROLLOUT] = METRIC_TOKENS_PER_SECOND_ROLLOUT,
+    [M_TPS_TRAIN] = METRIC_TOKENS_PER_SECOND_TRAIN,
+    [M_TIME_STEP] = METRIC_TIME_STEP,
+    [M_TIME_ROLLOUT] = METRIC_TIME_ROLLOUT,
+    [M_TIME_SCORE] = METRIC_TIME_SCORE,
+    [M_TIME_TRAIN] = METRIC_TIME_TRAIN,
+    [M_MEM_HOST] = METRIC_MEMORY_HOST,
+    [M_MEM_DEVICE] = METRIC_MEMORY_DEVICE,
+    [M_EVAL_PASS1] = METRIC_EVAL_PASS1,
+    [M_EVAL_CONS] = METRIC_EVAL_CONS,
+    [M_EVAL_PASSK] = METRIC_EVAL_PASSK,
+    [M_EVAL_FORMAT] = METRIC_EVAL_FORMAT,
+    [M_EVAL_LEN] = METRIC_EVAL_MEAN_LENGTH,
+    [M_EVAL_K] = METRIC_EVAL_K,
+    [M_REFL_ACC_WITH] = METRIC_REFLECTION_ACCURACY_WITH,
+    [M_REFL_ACC_WITHOUT] = METRIC_REFLECTION_ACCURACY_WITHOUT,
+    [M_LANG_MIXED] = METRIC_LANGUAGE_MIXED_RATE,
 };
 
 const char *metrics_key(enum metric m) {
-    return (unsigned)m < M_COUNT ? keys[m] : "?";
+    return (unsigned)m < M_COUNT ? metric_name(ids[m]) : "?";
 }
 
 /* A value as a double: numbers as they are; null and strings such as "NaN", "inf" as NaN (present, not finite).
@@ -115,7 +120,7 @@ bool metrics_parse(const char *line, size_t len, struct metrics_names *names, st
             }
         } else {
             for (int m = 0; m < M_COUNT; m++) {
-                if (strcmp(k, keys[m]) != 0) continue;
+                if (strcmp(k, metric_name(ids[m])) != 0) continue;
                 if (value_of(it, &v)) {
                     out->value[m] = v;
                     out->valid |= (uint64_t)1 << m;

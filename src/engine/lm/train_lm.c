@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "engine/lm/lm_data.h"
+#include "engine/run/metric.h"
 #include "engine/run/trainer.h"
 #include "engine/util/json.h"
 #include "engine/util/log.h"
@@ -105,12 +106,12 @@ static enum status lm_step(struct trainer *t, cJSON *metrics) {
     struct optim_result r;
     TRY(optim_step(&t->opt, &r));
     double dt = mono() - t0;
-    cJSON_AddNumberToObject(metrics, "loss", nll / (double)scored);
-    cJSON_AddNumberToObject(metrics, "grad_norm", r.grad_norm);
-    cJSON_AddNumberToObject(metrics, "learning_rate", r.lr);
-    cJSON_AddNumberToObject(metrics, "epoch", lm_data_epoch(&s->data));
-    cJSON_AddNumberToObject(metrics, "num_tokens", (double)tokens);
-    cJSON_AddNumberToObject(metrics, "tokens_per_second/train", (double)tokens / dt);
+    metric_put(metrics, METRIC_LOSS, nll / (double)scored);
+    metric_put(metrics, METRIC_GRAD_NORM, r.grad_norm);
+    metric_put(metrics, METRIC_LEARNING_RATE, r.lr);
+    metric_put(metrics, METRIC_EPOCH, lm_data_epoch(&s->data));
+    metric_put(metrics, METRIC_NUM_TOKENS, (double)tokens);
+    metric_put(metrics, METRIC_TOKENS_PER_SECOND_TRAIN, (double)tokens / dt);
     return STATUS_OK;
 }
 

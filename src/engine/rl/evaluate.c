@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/run/metric.h"
+
 /* Majority vote over canonical answers; returns whether the winner is correct (false when no sample had an
  * answer). */
 static bool majority_correct(const struct problem *p, const struct rollout_seq *seqs, const struct reward_result *sc,
@@ -38,19 +40,24 @@ done:
     return result;
 }
 
-void eval_result_to_json(const struct eval_result *r, cJSON *obj, const char *prefix) {
+void eval_result_to_json(const struct eval_result *r, cJSON *obj, bool bare) {
     const struct {
-        const char *key;
+        enum metric_id id;
         double value;
-    } fields[] = {{"pass@1", r->pass1},        {"cons@k", r->cons},  {"pass@k", r->passk},
-                  {"format", r->format},       {"mean_length", r->mean_length},
-                  {"reflection_rate", r->reflection}, {"k", r->k}, {"problems", r->n_problems}};
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        char key[64];
-        snprintf(key, sizeof key, "%s%s", prefix, fields[i].key);
-        cJSON_AddNumberToObject(obj, key, fields[i].value);
-    }
-    reward_tally_to_json(&r->tally, obj, prefix);
+    } fields[] = {{METRIC_EVAL_PASS1, r->pass1},
+                  {METRIC_EVAL_CONS, r->cons},
+                  {METRIC_EVAL_PASSK, r->passk},
+                  {METRIC_EVAL_FORMAT, r->format},
+                  {METRIC_EVAL_FORMAT_R1, r->format_r1},
+                  {METRIC_EVAL_LANGUAGE, r->language},
+                  {METRIC_EVAL_READABILITY, r->readability},
+                  {METRIC_EVAL_MEAN_LENGTH, r->mean_length},
+                  {METRIC_EVAL_REFLECTION_RATE_WORDS, r->reflection},
+                  {METRIC_EVAL_K, r->k},
+                  {METRIC_EVAL_PROBLEMS, r->n_problems}};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        (bare ? metric_put_bare : metric_put)(obj, fields[i].id, fields[i].value);
+    reward_tally_to_json(&r->tally, obj, bare ? REWARD_TALLY_EVAL_BARE : REWARD_TALLY_EVAL);
 }
 
 enum status evaluate_run(struct rollout *r, const struct tokenizer *tok, struct problem_source *src,
@@ -68,7 +75,7 @@ enum status evaluate_run(struct rollout *r, const struct tokenizer *tok, struct 
     int *lens = calloc((size_t)per_batch, sizeof *lens);
     struct reward_result *sc = calloc((size_t)r->max_seqs, sizeof *sc);
     enum status st = (probs && ids && prompts && lens && sc) ? STATUS_OK : err_set(STATUS_NOMEM, "evaluation buffers");
-    double correct = 0, cons = 0, passk = 0, fmt = 0, len = 0, refl = 0;
+    double correct = 0, cons = 0, passk = 0, fmt = 0, fmt_r1 = 0, lang = 0, readable = 0, len = 0, refl = 0;
     struct reward_tally tally = {0};
     for (size_t start = 0; st == STATUS_OK && start < total; start += (size_t)per_batch) {
         int P = (int)(total - start < (size_t)per_batch ? total - start : (size_t)per_batch);
@@ -93,6 +100,9 @@ enum status evaluate_run(struct rollout *r, const struct tokenizer *tok, struct 
                              &sc[i]);
                 correct += sc[i].correct;
                 fmt += sc[i].format_ok;
+                fmt_r1 += sc[i].format_r1;
+                lang += reward_language(seqs[i].text, seqs[i].text_len, REWARD_LANG_EN);
+                readable += reward_helpfulness(seqs[i].text, seqs[i].text_len, REWARD_LANG_EN);
                 refl += sc[i].reflection;
                 reward_tally_add(&tally, &sc[i]);
                 len += seqs[i].n;
@@ -110,8 +120,17 @@ enum status evaluate_run(struct rollout *r, const struct tokenizer *tok, struct 
     free(probs), free(ids), free(prompts), free(lens), free(sc);
     if (st != STATUS_OK) return st;
     double n = (double)total, samples = n * k;
-    *out = (struct eval_result){.n_problems = (int)total, .k = k, .pass1 = correct / samples, .cons = cons / n,
-                                .passk = passk / n, .format = fmt / samples, .mean_length = len / samples,
-                                .reflection = refl / samples, .tally = tally};
+    *out = (struct eval_result){.n_problems = (int)total,
+                                .k = k,
+                                .pass1 = correct / samples,
+                                .cons = cons / n,
+                                .passk = passk / n,
+                                .format = fmt / samples,
+                                .format_r1 = fmt_r1 / samples,
+                                .language = lang / samples,
+                                .readability = readable / samples,
+                                .mean_length = len / samples,
+                                .reflection = refl / samples,
+                                .tally = tally};
     return STATUS_OK;
 }

@@ -30,13 +30,14 @@ struct eval_options {
 
 struct eval_result {
     int n_problems, k;
-    double pass1, cons, passk, format, mean_length, reflection;
+    double pass1, cons, passk, format, format_r1, mean_length, reflection;
+    double language, readability; /* mean CoT language share (English); mean summary helpfulness */
     struct reward_tally tally; /* self-checks and languages of all samples */
 };
 
-/* Adds the result to obj under prefix + "pass@1", "cons@k", "pass@k", "format", "mean_length",
- * "reflection_rate", "k", "problems" (prefix "eval/" for metrics.jsonl, "" for r1lab eval --json). */
-void eval_result_to_json(const struct eval_result *r, cJSON *obj, const char *prefix);
+/* Adds the result to obj under its eval/ keys (src/engine/run/metric.h: eval/pass@1, eval/cons@k, ...), or with
+ * `bare` under the same names without "eval/" (r1lab eval --json). */
+void eval_result_to_json(const struct eval_result *r, cJSON *obj, bool bare);
 
 /* Called per problem after it is scored (for --json details); may be NULL. */
 typedef void (*eval_problem_fn)(void *user, int index, const struct problem *p, const struct rollout_seq *samples,

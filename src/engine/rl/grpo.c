@@ -19,6 +19,7 @@
 #include "engine/rl/grpo_loss.h"
 #include "engine/rl/reward.h"
 #include "engine/run/checkpoint.h"
+#include "engine/run/metric.h"
 #include "engine/run/trainer.h"
 #include "engine/tokenizer/template.h"
 #include "engine/util/json.h"
@@ -355,20 +356,18 @@ static void add_reward_metrics(struct grpo_stage *s, cJSON *m, int zero_std) {
         for (int g = 0; g < s->G; g++) var += pow(s->rewards[p * s->G + g] - mean, 2);
         std_sum += s->G > 1 ? sqrt(var / (s->G - 1)) : 0.0;
     }
-    cJSON_AddNumberToObject(m, "reward", sum / s->B);
-    cJSON_AddNumberToObject(m, "reward_std", std_sum / s->P);
+    metric_put(m, METRIC_REWARD, sum / s->B);
+    metric_put(m, METRIC_REWARD_STD, std_sum / s->P);
     for (size_t k = 0; k < s->spec.n; k++) {
         double mean = 0, var = 0;
         for (int i = 0; i < s->B; i++) mean += s->scores[i].value[k];
         mean /= s->B;
         for (int i = 0; i < s->B; i++) var += pow(s->scores[i].value[k] - mean, 2);
-        char key[64];
-        snprintf(key, sizeof key, "rewards/%s/mean", reward_kind_name(s->spec.terms[k].kind));
-        cJSON_AddNumberToObject(m, key, mean);
-        snprintf(key, sizeof key, "rewards/%s/std", reward_kind_name(s->spec.terms[k].kind));
-        cJSON_AddNumberToObject(m, key, s->B > 1 ? sqrt(var / (s->B - 1)) : 0.0);
+        const char *name = reward_kind_name(s->spec.terms[k].kind);
+        metric_put_named(m, METRIC_REWARD_FUNC_MEAN, name, mean);
+        metric_put_named(m, METRIC_REWARD_FUNC_STD, name, s->B > 1 ? sqrt(var / (s->B - 1)) : 0.0);
     }
-    cJSON_AddNumberToObject(m, "frac_reward_zero_std", (double)zero_std / s->P);
+    metric_put(m, METRIC_FRAC_REWARD_ZERO_STD, (double)zero_std / s->P);
     double len = 0, clipped = 0, refl = 0, correct = 0, fmt = 0;
     int mn = INT_MAX, mx = 0;
     struct reward_tally tally = {0};
@@ -383,14 +382,14 @@ static void add_reward_metrics(struct grpo_stage *s, cJSON *m, int zero_std) {
         correct += s->scores[i].correct;
         fmt += s->scores[i].format_ok;
     }
-    cJSON_AddNumberToObject(m, "completions/mean_length", len / s->B);
-    cJSON_AddNumberToObject(m, "completions/min_length", mn);
-    cJSON_AddNumberToObject(m, "completions/max_length", mx);
-    cJSON_AddNumberToObject(m, "completions/clipped_ratio", clipped / s->B);
-    cJSON_AddNumberToObject(m, "reflection_rate", refl / s->B);
-    cJSON_AddNumberToObject(m, "accuracy", correct / s->B);
-    cJSON_AddNumberToObject(m, "format_rate", fmt / s->B);
-    reward_tally_to_json(&tally, m, "");
+    metric_put(m, METRIC_COMPLETIONS_MEAN_LENGTH, len / s->B);
+    metric_put(m, METRIC_COMPLETIONS_MIN_LENGTH, mn);
+    metric_put(m, METRIC_COMPLETIONS_MAX_LENGTH, mx);
+    metric_put(m, METRIC_COMPLETIONS_CLIPPED_RATIO, clipped / s->B);
+    metric_put(m, METRIC_REFLECTION_RATE_WORDS, refl / s->B);
+    metric_put(m, METRIC_ACCURACY, correct / s->B);
+    metric_put(m, METRIC_FORMAT_RATE, fmt / s->B);
+    reward_tally_to_json(&tally, m, REWARD_TALLY_STEP);
 }
 
 static enum status grpo_step(struct trainer *t, cJSON *m) {
@@ -480,7 +479,7 @@ static enum status grpo_step(struct trainer *t, cJSON *m) {
         updates++;
         if (it == 0) ls = it_stats;
         if (it == s->mu - 1 && s->mu > 1) /* the last pass sees how far the updates moved the policy */
-            cJSON_AddNumberToObject(m, "loss/last_iteration", it_stats.loss);
+            metric_put(m, METRIC_LOSS_LAST_ITERATION, it_stats.loss);
     }
     if (n_train == 0) { /* every group had zero spread: nothing to learn from, but the step still counts */
         lr = optim_lr_at(&t->opt.cfg, t->opt.step);
@@ -489,22 +488,22 @@ static enum status grpo_step(struct trainer *t, cJSON *m) {
     double t3 = mono();
 
     add_reward_metrics(s, m, zero_std);
-    cJSON_AddNumberToObject(m, "loss", ls.loss);
-    cJSON_AddNumberToObject(m, "grad_norm", grad_norm);
-    cJSON_AddNumberToObject(m, "learning_rate", lr);
-    if (ent_tokens > 0) cJSON_AddNumberToObject(m, "entropy", ent_sum / ent_tokens);
-    if (s->has_ref && ls.tokens > 0) cJSON_AddNumberToObject(m, "kl", ls.kl_sum / ls.tokens);
+    metric_put(m, METRIC_LOSS, ls.loss);
+    metric_put(m, METRIC_GRAD_NORM, grad_norm);
+    metric_put(m, METRIC_LEARNING_RATE, lr);
+    if (ent_tokens > 0) metric_put(m, METRIC_ENTROPY, ent_sum / ent_tokens);
+    if (s->has_ref && ls.tokens > 0) metric_put(m, METRIC_KL, ls.kl_sum / ls.tokens);
     double toks = ls.tokens > 0 ? ls.tokens : 1;
-    cJSON_AddNumberToObject(m, "clip_ratio/low_mean", ls.clip_low / toks);
-    cJSON_AddNumberToObject(m, "clip_ratio/high_mean", ls.clip_high / toks);
-    cJSON_AddNumberToObject(m, "clip_ratio/region_mean", (ls.clip_low + ls.clip_high) / toks);
-    cJSON_AddNumberToObject(m, "tokens_per_second/rollout", (double)rs.new_tokens / (t1 - t0));
-    if (t3 > t2) cJSON_AddNumberToObject(m, "tokens_per_second/train", train_tokens / (t3 - t2));
-    cJSON_AddNumberToObject(m, "time/rollout", t1 - t0);
-    cJSON_AddNumberToObject(m, "time/score", t2 - t1);
-    cJSON_AddNumberToObject(m, "time/train", t3 - t2);
-    cJSON_AddNumberToObject(m, "num_tokens", (double)(rs.prompt_tokens + rs.new_tokens));
-    cJSON_AddNumberToObject(m, "trained_sequences", n_train);
+    metric_put(m, METRIC_CLIP_RATIO_LOW, ls.clip_low / toks);
+    metric_put(m, METRIC_CLIP_RATIO_HIGH, ls.clip_high / toks);
+    metric_put(m, METRIC_CLIP_RATIO_REGION, (ls.clip_low + ls.clip_high) / toks);
+    metric_put(m, METRIC_TOKENS_PER_SECOND_ROLLOUT, (double)rs.new_tokens / (t1 - t0));
+    if (t3 > t2) metric_put(m, METRIC_TOKENS_PER_SECOND_TRAIN, train_tokens / (t3 - t2));
+    metric_put(m, METRIC_TIME_ROLLOUT, t1 - t0);
+    metric_put(m, METRIC_TIME_SCORE, t2 - t1);
+    metric_put(m, METRIC_TIME_TRAIN, t3 - t2);
+    metric_put(m, METRIC_NUM_TOKENS, (double)(rs.prompt_tokens + rs.new_tokens));
+    metric_put(m, METRIC_TRAINED_SEQUENCES, n_train);
     log_samples(t, s);
     return STATUS_OK;
 }
@@ -518,8 +517,8 @@ static enum status grpo_evaluate(struct trainer *t, cJSON *m) {
     struct eval_result r;
     double t0 = mono();
     TRY(evaluate_run(&s->rollout, t->tok, &s->eval, &s->eval_opt, NULL, t, aborted, &r));
-    eval_result_to_json(&r, m, "eval/");
-    cJSON_AddNumberToObject(m, "time/eval", mono() - t0);
+    eval_result_to_json(&r, m, false);
+    metric_put(m, METRIC_TIME_EVAL, mono() - t0);
     log_info("eval at step %lld: pass@1 %.3f  cons@%d %.3f  pass@%d %.3f  format %.3f  length %.1f",
              (long long)t->step, r.pass1, r.k, r.cons, r.k, r.passk, r.format, r.mean_length);
     return STATUS_OK;

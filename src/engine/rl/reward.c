@@ -10,6 +10,7 @@
 
 #include <utf8proc.h>
 
+#include "engine/run/metric.h"
 #include "engine/util/strbuf.h"
 #include "engine/util/utf8.h"
 
@@ -395,6 +396,8 @@ void reward_score(const struct reward_spec *spec, const struct problem *p, const
     out->has_answer = reward_find_answer(text, len, &out->answer);
     out->correct = out->has_answer && task_check_answer(p, text + out->answer.off, out->answer.len);
     out->format_ok = reward_format(text, len, REWARD_FORMAT_R1_ZERO, false) == 1.0;
+    out->format_r1 = (p->kind == TASK_PLAIN ? reward_format_plain(text, len, false)
+                                            : reward_format(text, len, REWARD_FORMAT_R1, false)) == 1.0;
     out->reflection = reward_has_reflection(text, len);
     out->answer_changed = (signed char)(out->reflection ? reward_reflection_changed(p, text, len) : -1);
     out->mixed_language = reward_mixed_language(text, len, REWARD_LANG_EN);
@@ -482,17 +485,22 @@ void reward_tally_add(struct reward_tally *t, const struct reward_result *r) {
     t->mixed += r->mixed_language;
 }
 
-static void add_share(cJSON *obj, const char *prefix, const char *key, int num, int den) {
+static void add_share(cJSON *obj, enum reward_tally_dest dest, enum metric_id step_id, enum metric_id eval_id, int num,
+                      int den) {
     if (den <= 0) return;
-    char k[96];
-    snprintf(k, sizeof k, "%s%s", prefix, key);
-    cJSON_AddNumberToObject(obj, k, (double)num / den);
+    double v = (double)num / den;
+    if (dest == REWARD_TALLY_STEP) metric_put(obj, step_id, v);
+    else if (dest == REWARD_TALLY_EVAL) metric_put(obj, eval_id, v);
+    else metric_put_bare(obj, eval_id, v);
 }
 
-void reward_tally_to_json(const struct reward_tally *t, cJSON *obj, const char *prefix) {
-    add_share(obj, prefix, "reflection/rate", t->reflecting, t->n);
-    add_share(obj, prefix, "reflection/accuracy_with", t->reflecting_correct, t->reflecting);
-    add_share(obj, prefix, "reflection/accuracy_without", t->plain_correct, t->n - t->reflecting);
-    add_share(obj, prefix, "reflection/answer_changed", t->changed, t->changed_known);
-    add_share(obj, prefix, "language/mixed_rate", t->mixed, t->n);
+void reward_tally_to_json(const struct reward_tally *t, cJSON *obj, enum reward_tally_dest dest) {
+    add_share(obj, dest, METRIC_REFLECTION_RATE, METRIC_EVAL_REFLECTION_RATE, t->reflecting, t->n);
+    add_share(obj, dest, METRIC_REFLECTION_ACCURACY_WITH, METRIC_EVAL_REFLECTION_ACCURACY_WITH, t->reflecting_correct,
+              t->reflecting);
+    add_share(obj, dest, METRIC_REFLECTION_ACCURACY_WITHOUT, METRIC_EVAL_REFLECTION_ACCURACY_WITHOUT, t->plain_correct,
+              t->n - t->reflecting);
+    add_share(obj, dest, METRIC_REFLECTION_ANSWER_CHANGED, METRIC_EVAL_REFLECTION_ANSWER_CHANGED, t->changed,
+              t->changed_known);
+    add_share(obj, dest, METRIC_LANGUAGE_MIXED_RATE, METRIC_EVAL_LANGUAGE_MIXED_RATE, t->mixed, t->n);
 }

@@ -143,6 +143,7 @@ struct reward_result {
     double value[REWARD_MAX_TERMS]; /* per term of the spec, in spec order, unweighted */
     bool correct;                   /* the accuracy verdict, computed whatever the spec (for pass@1) */
     bool format_ok;                 /* strict r1-zero format, whatever the spec (for eval/format) */
+    bool format_r1;                 /* R1's format (plain questions: with an empty think), for eval/format_r1 */
     bool reflection;                /* reward_has_reflection (for reflection_rate) */
     signed char answer_changed;     /* reward_reflection_changed (for reflection/answer_changed) */
     bool mixed_language;            /* reward_mixed_language against English (for language/mixed_rate) */
@@ -159,9 +160,11 @@ struct reward_tally {
     int n, reflecting, reflecting_correct, plain_correct, changed_known, changed, mixed;
 };
 void reward_tally_add(struct reward_tally *t, const struct reward_result *r);
-/* Adds prefix + "reflection/rate", "reflection/accuracy_with", "reflection/accuracy_without",
- * "reflection/answer_changed" and "language/mixed_rate" to obj; a share of nothing (no reflecting completion,
- * say) is left out, which readers show as "not available". */
-void reward_tally_to_json(const struct reward_tally *t, cJSON *obj, const char *prefix);
+/* Where a tally goes: a training step's record, an evaluation's record (the eval/ keys), r1lab eval --json. */
+enum reward_tally_dest { REWARD_TALLY_STEP, REWARD_TALLY_EVAL, REWARD_TALLY_EVAL_BARE };
+/* Adds reflection/rate, reflection/accuracy_with, reflection/accuracy_without, reflection/answer_changed and
+ * language/mixed_rate (src/engine/run/metric.h; their eval/ forms for an evaluation) to obj; a share of nothing
+ * (no reflecting completion, say) is left out, which readers show as "not available". */
+void reward_tally_to_json(const struct reward_tally *t, cJSON *obj, enum reward_tally_dest dest);
 
 #endif

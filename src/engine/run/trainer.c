@@ -11,9 +11,11 @@
 #include <unistd.h>
 
 #include "engine/run/checkpoint.h"
+#include "engine/run/metric.h"
 #include "engine/util/fsutil.h"
 #include "engine/util/json.h"
 #include "engine/util/log.h"
+#include "engine/util/procmem.h"
 
 static double wall_time(void) {
     struct timespec ts;
@@ -311,9 +313,9 @@ static enum status run_eval(struct trainer *t, cJSON *into) {
     cJSON *m = into;
     if (!m) {
         m = cJSON_CreateObject();
-        cJSON_AddNumberToObject(m, "step", (double)t->step);
-        cJSON_AddNumberToObject(m, "time", wall_time());
-        cJSON_AddStringToObject(m, "stage", config_stage_name(t->cfg->stage));
+        metric_put(m, METRIC_STEP, (double)t->step);
+        metric_put(m, METRIC_TIME, wall_time());
+        cJSON_AddStringToObject(m, metric_name(METRIC_STAGE), config_stage_name(t->cfg->stage));
     }
     enum status st = t->ops->evaluate(t, m);
     if (st == STATUS_OK && !into) st = jsonl_append(&t->metrics, m);
@@ -380,9 +382,9 @@ enum status trainer_run(struct trainer *t) {
         }
         double t0 = wall_time();
         cJSON *m = cJSON_CreateObject();
-        cJSON_AddNumberToObject(m, "step", (double)(t->step + 1));
-        cJSON_AddNumberToObject(m, "time", t0);
-        cJSON_AddStringToObject(m, "stage", config_stage_name(t->cfg->stage));
+        metric_put(m, METRIC_STEP, (double)(t->step + 1));
+        metric_put(m, METRIC_TIME, t0);
+        cJSON_AddStringToObject(m, metric_name(METRIC_STAGE), config_stage_name(t->cfg->stage));
         st = t->ops->step(t, m);
         if (st != STATUS_OK) {
             cJSON_Delete(m);
@@ -392,15 +394,17 @@ enum status trainer_run(struct trainer *t) {
         /* The step completed: the live state is the state of the last completed step again. */
         cJSON_Delete(t->boundary_state);
         t->boundary_state = NULL;
-        cJSON_ReplaceItemInObjectCaseSensitive(m, "time", cJSON_CreateNumber(wall_time()));
-        cJSON_AddNumberToObject(m, "time/step", wall_time() - t0);
-        cJSON_AddNumberToObject(m, "skipped_steps", (double)t->opt.skipped);
+        cJSON_ReplaceItemInObjectCaseSensitive(m, metric_name(METRIC_TIME), cJSON_CreateNumber(wall_time()));
+        metric_put(m, METRIC_TIME_STEP, wall_time() - t0);
+        metric_put(m, METRIC_SKIPPED_STEPS, (double)t->opt.skipped);
+        uint64_t rss;
+        if (procmem_rss_bytes(&rss)) metric_put(m, METRIC_MEMORY_HOST, (double)rss);
         struct backend_memory mem;
         t->be->ops->memory(t->be, &mem);
         if (mem.valid) { /* absent on the CPU: the dashboard shows N/A */
-            cJSON_AddNumberToObject(m, "memory/device_bytes", (double)mem.in_use);
-            cJSON_AddNumberToObject(m, "memory/device_peak_bytes", (double)mem.peak);
-            cJSON_AddNumberToObject(m, "memory/device_total_bytes", (double)mem.total);
+            metric_put(m, METRIC_MEMORY_DEVICE, (double)mem.in_use);
+            metric_put(m, METRIC_MEMORY_DEVICE_PEAK, (double)mem.peak);
+            metric_put(m, METRIC_MEMORY_DEVICE_TOTAL, (double)mem.total);
         }
         if (eval_steps > 0 && (t->step % eval_steps == 0 || t->step == t->max_steps)) st = run_eval(t, m);
         if (st == STATUS_OK) st = jsonl_append(&t->metrics, m);

@@ -193,9 +193,15 @@ static enum status write_completion(const struct corpus_config *c, struct rng *r
             /* Catch a slip and redo the steps. */
             cot_steps(&w, p, true, &claim);
             if (!self_check(&w, p, &claim, zh_check)) {
-                cot_steps(&w, p, false, &claim);
-                /* Multi-step problems check the redone steps too. */
-                if (task_linear_two_sided(p)) self_check(&w, p, &claim, zh_check);
+                if (task_linear_two_sided(p) && rat_is_int(p->linear.x)) {
+                    /* Multi-step problems search from the failed claim with checked tries. */
+                    double saved = w.zh;
+                    if (zh_check) w.zh = 1.0;
+                    cot_search(&w, p, &claim);
+                    w.zh = saved;
+                } else {
+                    cot_steps(&w, p, false, &claim);
+                }
             }
         } else {
             cot_steps(&w, p, false, &claim);

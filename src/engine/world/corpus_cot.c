@@ -8,10 +8,32 @@
 
 #include "engine/world/corpus_impl.h"
 
-static const char *const WORD_EN[WORD_COUNT] = {"subtract", "add",       "divide by",           "so",   "try",  "yes",
-                                                "no",       "not equal", "wait , let me check", "left", "right"};
-static const char *const WORD_ZH[WORD_COUNT] = {
-    "减去", "加上", "除以", "所以", "试试", "对", "不对", "不相等", "等等 , 让我检查", "左边", "右边"};
+static const char *const WORD_EN[WORD_COUNT] = {"subtract",
+                                                "add",
+                                                "divide by",
+                                                "so",
+                                                "try",
+                                                "yes",
+                                                "no",
+                                                "not equal",
+                                                "wait , let me check",
+                                                "left",
+                                                "right",
+                                                "left is larger , so x is smaller",
+                                                "left is smaller , so x is larger"};
+static const char *const WORD_ZH[WORD_COUNT] = {"减去",
+                                                "加上",
+                                                "除以",
+                                                "所以",
+                                                "试试",
+                                                "对",
+                                                "不对",
+                                                "不相等",
+                                                "等等 , 让我检查",
+                                                "左边",
+                                                "右边",
+                                                "左边更大 , 所以 x 更小",
+                                                "左边更小 , 所以 x 更大"};
 
 void corpus_word(struct cot_writer *w, enum corpus_word word) {
     bool zh = w->force_zh || (w->zh > 0 && rng_bernoulli(w->r, w->zh));
@@ -120,7 +142,9 @@ static void linear_steps(struct cot_writer *w, const struct problem *p, bool sli
     struct rat x;
     if (slip_div) {
         /* The division itself goes wrong: "x = 4 / 2 = 3". */
-        x = rat_int(p->linear.x.num + (rng_bernoulli(w->r, 0.5) ? 1 : -1));
+        /* Two-sided problems slip by one or two (a search then needs one or two tries). */
+        int64_t d = task_linear_two_sided(p) ? rng_range(w->r, 1, 2) : 1;
+        x = rat_int(p->linear.x.num + (rng_bernoulli(w->r, 0.5) ? d : -d));
         strbuf_printf(w->sb, "x = %lld / %lld = %lld", (long long)m, (long long)a, (long long)x.num);
     } else {
         x = linear_divide(w->sb, m, a);
@@ -463,6 +487,27 @@ bool cot_check(struct cot_writer *w, const struct problem *p, const struct cot_c
     else
         strbuf_printf(w->sb, " , not %lld . ", want);
     return ok;
+}
+
+void cot_search(struct cot_writer *w, const struct problem *p, struct cot_claim *claim) {
+    ASSERT(task_linear_two_sided(p) && rat_is_int(p->linear.x));
+    struct rat x;
+    bool syntax;
+    ASSERT(rat_parse(claim->text, strlen(claim->text), &x, &syntax) == RAT_OK && syntax && rat_is_int(x));
+    long long truth = p->linear.x.num, v = x.num;
+    /* left - right = (a - e) (x - truth) with a > e: a larger left side means x is too large. */
+    corpus_word(w, v > truth ? WORD_LEFT_LARGER : WORD_LEFT_SMALLER);
+    strbuf_puts(w->sb, " . ");
+    while (v != truth) {
+        v += v > truth ? -1 : 1;
+        corpus_word(w, WORD_TRY);
+        strbuf_printf(w->sb, " x = %lld : ", v);
+        bool ok = linear_substitute_sides(w, w->sb, p, v);
+        strbuf_puts(w->sb, ok ? " . " : " , ");
+        corpus_word(w, ok ? WORD_YES : WORD_NOT_EQUAL);
+        strbuf_puts(w->sb, " . ");
+    }
+    claim_rat(claim, rat_int(v), p->linear.x);
 }
 
 void cot_guess(struct rng *r, const struct problem *p, struct cot_claim *claim) {
