@@ -28,11 +28,11 @@ const char r1lab_demo_config[] =
     "\"seed\": 42}";
 
 static const struct cli_option options[] = {
-    TRAIN_VIEW_OPTIONS,
+    TRAIN_RUN_OPTIONS,
 };
 static const struct cli_spec spec = {
     .name = "demo",
-    .synopsis = "[key=value ...] [--headless]",
+    .synopsis = "[key=value ...] [--headless] [--device DEV] [--threads N]",
     .summary = "Watch a tiny model learn to reason with GRPO, live (the R1-Zero recipe on the built-in world).",
     .details = "Starts from the base model that ships with r1lab and trains it on the built-in linear equations\n"
                "with accuracy and format rewards, in runs/demo (replaced each time). Keys of configs/r1-zero.json\n"
@@ -99,8 +99,15 @@ int cmd_demo(int argc, char **argv) {
     cJSON_AddStringToObject(root, "model_name_or_path", base);
     cJSON_AddStringToObject(root, "output_dir", "runs/demo");
     cJSON_AddBoolToObject(root, "overwrite_output_dir", true);
+    int n_ov;
+    char **ov = train_view_overrides(&view, argv + optind, argc - optind, &n_ov);
+    if (!ov) {
+        cJSON_Delete(root);
+        return cli_report(err_set(STATUS_NOMEM, "cannot hold the overrides"));
+    }
     struct config cfg;
-    enum status st = config_resolve(&cfg, root, "the demo configuration", argv + optind, argc - optind);
+    enum status st = config_resolve(&cfg, root, "the demo configuration", ov, n_ov);
+    free(ov);
     if (st != STATUS_OK) return cli_report(st);
     int code = train_run_config(&cfg, "demo", &view);
     config_free(&cfg);

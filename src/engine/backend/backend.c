@@ -157,8 +157,22 @@ static enum status open_cuda(struct backend **out, int index) {
     return st;
 }
 
+enum status backend_check_name(const char *device) {
+    if (!device || strcmp(device, "auto") == 0 || strcmp(device, "cpu") == 0) return STATUS_OK;
+    if (strncmp(device, "cuda", 4) == 0 && (device[4] == '\0' || device[4] == ':')) {
+        if (cuda_index(device) >= 0) return STATUS_OK;
+        enum status st = err_set(STATUS_INVALID, "device \"%s\": expected cuda or cuda:N", device);
+        err_hint("N is the 0-based CUDA device index, as nvidia-smi lists them");
+        return st;
+    }
+    enum status st = err_set(STATUS_INVALID, "unknown device \"%s\"", device);
+    err_hint("use auto, cpu, cuda or cuda:N");
+    return st;
+}
+
 enum status backend_open(struct backend **out, const char *device, int threads) {
     *out = NULL;
+    TRY(backend_check_name(device));
     if (!device || strcmp(device, "auto") == 0) {
         if (open_cuda(out, 0) == STATUS_OK) {
             log_info("device auto: using %s", (*out)->name);
@@ -169,18 +183,7 @@ enum status backend_open(struct backend **out, const char *device, int threads) 
         return backend_cpu_open(out, threads);
     }
     if (strcmp(device, "cpu") == 0) return backend_cpu_open(out, threads);
-    if (strncmp(device, "cuda", 4) == 0 && (device[4] == '\0' || device[4] == ':')) {
-        int index = cuda_index(device);
-        if (index < 0) {
-            enum status st = err_set(STATUS_INVALID, "device \"%s\": expected cuda or cuda:N", device);
-            err_hint("N is the 0-based CUDA device index, as nvidia-smi lists them");
-            return st;
-        }
-        return open_cuda(out, index);
-    }
-    enum status st = err_set(STATUS_INVALID, "unknown device \"%s\"", device);
-    err_hint("use auto, cpu, cuda or cuda:N");
-    return st;
+    return open_cuda(out, cuda_index(device)); /* cuda or cuda:N, checked above */
 }
 
 void backend_close(struct backend *be) {
