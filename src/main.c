@@ -17,6 +17,8 @@ struct command {
 static const struct command commands[] = {
     {"demo", cmd_demo, "watch a tiny model learn to reason with GRPO, live (no download needed)"},
     {"train", cmd_train, "run a training stage (pretrain, sft, grpo) from a JSON config"},
+    {"pipeline", cmd_pipeline, "run a multi-stage recipe (R1-Zero, R1, distillation) stage after stage, resumably"},
+    {"distill", cmd_distill, "distil a teacher into a student: rejection-sampled SFT set, then SFT"},
     {"eval", cmd_eval, "pass@1, cons@k and pass@k of a checkpoint on held-out problems"},
     {"generate", cmd_generate, "continue a prompt with a checkpoint"},
     {"score", cmd_score, "per-token log-probabilities of a text under a checkpoint"},

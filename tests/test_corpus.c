@@ -169,11 +169,12 @@ Test(corpus, two_sided_documents_are_what_they_claim) {
                 strstr(d.completion, "not equal") || strstr(d.completion, "\xe4\xb8\x8d\xe7\x9b\xb8\xe7\xad\x89");
             if (failed) {
                 redone++;
-                /* The redone steps are checked again. */
-                size_t n_checks = 0;
-                for (const char *s = d.completion; (s = strstr(s, "check")); s++) n_checks++;
-                for (const char *s = d.completion; (s = strstr(s, "\xe6\xa3\x80\xe6\x9f\xa5")); s++) n_checks++;
-                cr_expect_eq(n_checks, 2, "a caught slip is redone and checked again: %s", d.completion);
+                /* A caught slip is followed by checked tries towards the answer, the last one agreeing. */
+                const char *tries = strstr(d.completion, "try x = ");
+                if (!tries) tries = strstr(d.completion, "\xe8\xaf\x95\xe8\xaf\x95 x = ");
+                cr_expect(tries != NULL, "a caught slip is searched from: %s", d.completion);
+                const char *end = strstr(d.completion, "</think>");
+                cr_expect(end && (strstr(end - 8, "yes . ") || strstr(end - 8, "\xe5\xaf\xb9 . ")), "%s", d.completion);
             }
             zh += d.mixed_lang;
         }

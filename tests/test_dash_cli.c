@@ -39,9 +39,10 @@ Test(dash_cli, once_summarises_the_recorded_run) {
     cr_expect(strstr(r.out, "state    finished") != NULL, "%s", r.out);
     cJSON *j = last_metrics("recorded");
     char want[512];
-    snprintf(want, sizeof want, "last     step 300/300  reward %s  acc %s  len %s  kl %s  tok/s %s  ETA 0s  pass@1 %s",
-             num(j, "reward"), num(j, "rewards/accuracy/mean"), num(j, "completions/mean_length"), num(j, "kl"),
-             num(j, "tokens_per_second/rollout"), num(j, "eval/pass@1"));
+    snprintf(want, sizeof want,
+             "last     step 300/300  reward %s  acc %s  len %s  checks %s  kl %s  tok/s %s  ETA 0s  pass@1 %s",
+             num(j, "reward"), num(j, "rewards/accuracy/mean"), num(j, "completions/mean_length"),
+             num(j, "reflection_rate"), num(j, "kl"), num(j, "tokens_per_second/rollout"), num(j, "eval/pass@1"));
     cr_expect(strstr(r.out, want) != NULL, "want: %s\ngot:\n%s", want, r.out);
     cr_expect(strstr(r.out, "alarms   none") != NULL, "%s", r.out);
     cr_expect(strstr(r.out, "read     300 steps (0 bad lines), 600 sample groups (0 bad lines)") != NULL, "%s", r.out);

@@ -334,7 +334,7 @@ Test(dash_tmux, resize_redraws_and_too_small_says_so) {
     cr_expect(wait_for(&x, " 3 Advantages ", 2));
     cr_expect(wait_for(&x, "q quit", 2));
     tmx_do(&x, "resize-window -t t -x 200 -y 60");
-    cr_expect(wait_for(&x, "step s", 5), "a tall terminal adds the third health row");
+    cr_expect(wait_for(&x, "chk acc", 5), "a tall terminal adds the third health row");
     keys(&x, "q");
     cr_expect(wait_for(&x, "DONE rc=0", 5));
     expect_stty_restored(&x);

@@ -65,6 +65,8 @@ Test(reward, fixture_cases) {
         ok &= expect_number(c, "language", reward_language(completion, n, REWARD_LANG_EN), where, note);
         ok &= expect_number(c, "language_zh", reward_language(completion, n, REWARD_LANG_ZH), where, note);
         ok &= expect_number(c, "reflection", reward_has_reflection(completion, n), where, note);
+        ok &= expect_number(c, "format_plain", reward_format_plain(completion, n, false), where, note);
+        ok &= expect_number(c, "helpfulness", reward_helpfulness(completion, n, REWARD_LANG_EN), where, note);
         ok &= expect_number(c, "answer_changed", reward_reflection_changed(&p, completion, n), where, note);
         ok &= expect_number(c, "mixed_language", reward_mixed_language(completion, n, REWARD_LANG_EN), where, note);
         failures += !ok;

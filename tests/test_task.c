@@ -175,9 +175,9 @@ Test(task, generation_is_deterministic) {
  * sits in the split it was generated for, and the test share of distinct problems is plausible. */
 Test(task, train_and_test_are_disjoint) {
     enum { N = 3000 };
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 5; k++) {
         struct task_config c;
-        task_config_default(&c, k == 3 ? TASK_LINEAR : (enum task_kind)k);
+        task_config_default(&c, k == 3 ? TASK_LINEAR : k == 4 ? TASK_PLAIN : (enum task_kind)k);
         if (k == 3) c.linear.two_sided_share = 1, c.linear.max_const = 30; /* the two-sided tier */
         uint64_t *train = malloc(2 * N * sizeof *train), *test = malloc(2 * N * sizeof *test);
         for (int i = 0; i < 2 * N; i++) {
@@ -204,7 +204,7 @@ Test(task, train_and_test_are_disjoint) {
                 j++;
         }
         for (size_t j = 0; j < 2 * N; j++) distinct_test += j == 0 || test[j] != test[j - 1];
-        const char *name = k == 3 ? "two-sided linear" : task_kind_name((enum task_kind)k);
+        const char *name = k == 3 ? "two-sided linear" : task_kind_name(c.kind);
         cr_expect_eq(shared, 0, "%s: %zu train problems are also test problems", name, shared);
         cr_expect_gt(distinct_test, 50, "%s: only %zu distinct test problems", name, distinct_test);
         free(train);
@@ -371,7 +371,7 @@ Test(task, names_parse) {
     cr_expect_eq(task_kind_parse("countdown", &k), STATUS_OK);
     cr_expect_eq(k, TASK_COUNTDOWN);
     cr_expect_eq(task_kind_parse("gsm8k", &k), STATUS_INVALID);
-    cr_expect(strstr(err_msg(), "linear, arith, countdown, dataset"));
+    cr_expect(strstr(err_msg(), "linear, arith, countdown, plain, dataset"));
     enum task_split s;
     cr_expect_eq(task_split_parse("test", &s), STATUS_OK);
     cr_expect_eq(s, TASK_SPLIT_TEST);
@@ -606,4 +606,37 @@ Test(task, two_sided_linear_problems) {
         cr_expect(strchr(strchr(p.prompt, '=') + 1, 'x') == NULL, "one-sided by default: %s", p.prompt);
         task_problem_free(&p);
     }
+}
+
+/* Plain questions: the answer is what the question asks, the one-sentence reply states it, and a wrong word
+ * or number is refused. */
+Test(task, plain_questions) {
+    struct task_config c;
+    task_config_default(&c, TASK_PLAIN);
+    int forms[TASK_PLAIN_FORM_COUNT] = {0};
+    for (uint64_t i = 0; i < 300; i++) {
+        struct problem p;
+        cr_assert_eq(task_generate(&c, TASK_SPLIT_TRAIN, 1, i, &p), STATUS_OK);
+        forms[p.plain.form]++;
+        long long a, b, cc;
+        char reply[128];
+        task_plain_reply(&p, reply, sizeof reply);
+        if (sscanf(p.prompt, "Which is larger: %lld or %lld", &a, &b) == 2) {
+            cr_expect_eq(strtoll(p.answer, NULL, 10), a > b ? a : b, "%s", p.prompt);
+            cr_expect(!task_check_answer(&p, "1000", 4));
+        } else if (sscanf(p.prompt, "Is %lld even or odd", &a) == 1) {
+            cr_expect_str_eq(p.answer, a % 2 ? "odd" : "even");
+            cr_expect(task_check_answer(&p, a % 2 ? " ODD " : "Even", 4));
+            cr_expect(!task_check_answer(&p, a % 2 ? "even" : "odd", a % 2 ? 4 : 3));
+        } else {
+            cr_assert_eq(sscanf(p.prompt, "What is the coefficient of x in %lldx + %lld = %lld", &a, &b, &cc), 3, "%s",
+                         p.prompt);
+            cr_expect_eq(strtoll(p.answer, NULL, 10), a);
+            cr_expect_eq((cc - b) % a, 0, "%s has an integer solution", p.prompt);
+        }
+        cr_expect(strstr(reply, p.answer) != NULL, "%s: %s", p.prompt, reply);
+        cr_expect(task_check_answer(&p, p.answer, strlen(p.answer)));
+        task_problem_free(&p);
+    }
+    for (int f = 0; f < TASK_PLAIN_FORM_COUNT; f++) cr_expect_gt(forms[f], 50, "form %d: %d", f, forms[f]);
 }

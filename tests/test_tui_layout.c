@@ -17,9 +17,9 @@ static bool overlap(const struct rect *a, const struct rect *b) {
     return a->x < b->x + b->w && b->x < a->x + a->w && a->y < b->y + b->h && b->y < a->y + a->h;
 }
 
-static void check(int rows, int cols, int zoom) {
+static void check_with(int rows, int cols, int zoom, bool stages) {
     struct layout l;
-    struct layout_opts o = {zoom};
+    struct layout_opts o = {zoom, stages};
     layout_compute(rows, cols, &o, &l);
     cr_assert(!l.too_small, "%dx%d", cols, rows);
     long area = 0;
@@ -37,6 +37,8 @@ static void check(int rows, int cols, int zoom) {
     }
     cr_assert_eq(area, (long)rows * cols, "panels do not tile %dx%d (area %ld)", cols, rows, area);
     cr_assert(l.visible[PANEL_HEADER] && l.visible[PANEL_HEALTH] && l.visible[PANEL_FOOTER]);
+    cr_assert_eq(l.visible[PANEL_STAGES], stages, "the stage row is there exactly for a pipeline");
+    if (stages) cr_assert(l.r[PANEL_STAGES].y == 1 && l.r[PANEL_STAGES].h == 1 && l.r[PANEL_STAGES].w == cols);
     for (int p = PANEL_FIRST_BODY; p <= PANEL_LAST_BODY; p++) {
         cr_assert_eq(l.visible[p], zoom < 0 || zoom == p, "%s visibility at %dx%d zoom %d", layout_panel_name(p), cols,
                      rows, zoom);
@@ -46,6 +48,13 @@ static void check(int rows, int cols, int zoom) {
         cr_assert_geq(l.r[p].w, p == PANEL_TRACES ? 40 : 26, "%s too narrow at %dx%d", layout_panel_name(p), cols,
                       rows);
     }
+}
+
+static void check(int rows, int cols, int zoom) { check_with(rows, cols, zoom, false); }
+
+Test(layout, a_pipeline_row_still_tiles_every_size) {
+    for (int rows = LAYOUT_MIN_ROWS; rows <= 100; rows++)
+        for (int cols = LAYOUT_MIN_COLS; cols <= 300; cols += 3) check_with(rows, cols, rows % 5 == 0 ? PANEL_TRACES : -1, true);
 }
 
 Test(layout, tiles_every_size_from_the_minimum_to_300x100) {
@@ -155,8 +164,8 @@ static void expect_keys_listed(const char *page, const char *section) {
 }
 
 Test(keys, man_pages_list_every_key) {
-    const char *pages[] = {"man/r1lab-dash.1", "man/r1lab-train.1"};
-    for (int p = 0; p < 2; p++) {
+    const char *pages[] = {"man/r1lab-dash.1", "man/r1lab-train.1", "man/r1lab-pipeline.1"};
+    for (int p = 0; p < 3; p++) {
         char *text = read_man(pages[p]);
         const char *keys_sec = strstr(text, ".SH KEYS\n");
         cr_expect(keys_sec != NULL, "%s has no KEYS section", pages[p]);

@@ -7,9 +7,10 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "engine/run/pipeline.h"
 #include "tui/tui.h"
 
-enum { OPT_THEME = 256, OPT_COLOR, OPT_GRAPH, OPT_NO_MOUSE, OPT_ONCE, OPT_PLAIN };
+enum { OPT_THEME = 256, OPT_COLOR, OPT_GRAPH, OPT_NO_MOUSE, OPT_ONCE, OPT_PLAIN, OPT_STAGE };
 
 static const struct cli_option options[] = {
     {"theme", OPT_THEME, "NAME|PATH", "colour theme: default, light, tty, mono, or a .theme file (r1lab-theme(5))"},
@@ -18,16 +19,18 @@ static const struct cli_option options[] = {
     {"no-mouse", OPT_NO_MOUSE, NULL, "do not take the mouse (keeps the terminal's selection and scrollback)"},
     {"once", OPT_ONCE, NULL, "print a summary of the run as it is now and exit"},
     {"plain", OPT_PLAIN, NULL, "print one line per step instead of the full-screen dashboard"},
+    {"stage", OPT_STAGE, "NAME", "a pipeline: show this stage first (default: the running one, else the last)"},
 };
 
 static const struct cli_spec spec = {
     "dash",
-    "RUN_DIR [--theme NAME|PATH] [--color WHEN] [--no-mouse] [--once]",
+    "RUN_DIR|PIPELINE_DIR [--stage NAME] [--theme NAME|PATH] [--color WHEN] [--no-mouse] [--once]",
     "show the live dashboard of a training run (live, finished, or written by another process)",
     "Reads RUN_DIR (metrics.jsonl, samples.jsonl, status.json, events.jsonl) and shows reward curves, response\n"
     "length, the advantage histogram, sampled <think> traces and the run's health. On a live run, p pauses, s saves\n"
     "a checkpoint and e runs an evaluation through RUN_DIR/control.jsonl; q detaches or stops. Press ? for keys.\n"
-    "When stdout is not a terminal, or TERM is dumb, prints one line per step instead.",
+    "When stdout is not a terminal, or TERM is dumb, prints one line per step instead.\n"
+    "A pipeline's directory (r1lab pipeline) shows its stages in a row under the header; c and C switch stages.",
     options,
     sizeof options / sizeof options[0],
 };
@@ -79,6 +82,9 @@ int cmd_dash(int argc, char **argv) {
         case OPT_PLAIN:
             plain = true;
             break;
+        case OPT_STAGE:
+            o.stage = optarg;
+            break;
         default:
             return EXIT_USAGE;
         }
@@ -89,6 +95,9 @@ int cmd_dash(int argc, char **argv) {
     if (once || plain || !tui_available(&o)) {
         struct tui_plain_options po = tui_plain_options_default();
         po.once = once;
+        po.stage = o.stage;
+        if (o.stage && !pipeline_is_dir(dir))
+            return cli_usage_error(&spec, "--stage: %s is not a pipeline directory", dir);
         return cli_report(tui_follow_plain(dir, stdout, &po));
     }
     enum tui_exit how;

@@ -59,7 +59,7 @@ static const struct cli_spec WORLD_SPEC = {
     0};
 
 static const struct cli_option SAMPLE_OPTIONS[] = {
-    {"task", OPT_TASK, "TASK", "linear, arith, countdown or mix (by the world's task weights; the default)"},
+    {"task", OPT_TASK, "TASK", "linear, arith, countdown, plain or mix (by the world's task weights; the default)"},
     {"split", OPT_SPLIT, "SPLIT", "train (default) or test"},
     {"n", OPT_N, "N", "number of problems (default 10)"},
     {"start", OPT_START, "I", "index of the first problem (default 0)"},

@@ -14,5 +14,7 @@ int cmd_dash(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_pipeline(int argc, char **argv);
+int cmd_distill(int argc, char **argv);
 
 #endif

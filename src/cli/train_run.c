@@ -28,19 +28,28 @@ static void on_signal(int sig) {
 }
 
 struct job {
-    struct trainer *t;
+    train_job_fn fn;
+    void *user;
     enum status st;
     char err[2048], hint[1024];
 };
 
-static void *trainer_main(void *arg) {
+static void *job_main(void *arg) {
     struct job *j = arg;
-    j->st = trainer_run(j->t);
+    j->st = j->fn(j->user, &interrupt_flag);
     /* Errors are thread-local: carry the message back to the main thread. */
     snprintf(j->err, sizeof j->err, "%s", err_msg());
     snprintf(j->hint, sizeof j->hint, "%s", err_hint_text());
     trainer_done = 1;
     return NULL;
+}
+
+static void install_signals(void) {
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 void train_view_init(struct train_view *v) {
@@ -86,53 +95,56 @@ int train_view_option(struct train_view *v, const struct cli_spec *spec, int key
     }
 }
 
-int train_run_config(const struct config *cfg, const char *name, const struct train_view *view) {
-    bool headless = view->headless, quiet = view->quiet;
+enum status train_run_job(const char *dir, train_job_fn fn, void *user, const struct train_view *view) {
+    install_signals();
     struct tui_options topt = view->tui;
-    enum status st;
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    bool dashboard = !view->headless && tui_available(&topt);
+    struct job job = {.fn = fn, .user = user};
+    trainer_done = 0;
+    pthread_t th;
+    if (pthread_create(&th, NULL, job_main, &job) != 0) return err_set(STATUS_NOMEM, "cannot start the worker thread");
+    struct tui_plain_options po = tui_plain_options_default();
+    po.stop_flag = &trainer_done;
+    if (dashboard) {
+        enum tui_exit how = TUI_EXIT_DETACH;
+        enum status ui = tui_run(dir, &topt, &how);
+        if (ui != STATUS_OK) fprintf(stderr, "r1lab: warning: dashboard: %s\n", err_msg());
+        if (how == TUI_EXIT_TERMINATED) atomic_store(&interrupt_flag, 1);
+        /* Detached (or the dashboard failed): keep reporting plainly until the job finishes. */
+        if (!trainer_done) tui_follow_plain(dir, stdout, &po);
+    } else {
+        tui_follow_plain(dir, stdout, &po);
+    }
+    pthread_join(th, NULL);
+    err_set(job.st, "%s", job.err);
+    if (job.hint[0]) err_hint("%s", job.hint);
+    return job.st;
+}
 
+static enum status trainer_job(void *user, atomic_int *interrupt) {
+    (void)interrupt; /* trainer_open was given the same flag */
+    return trainer_run(user);
+}
+
+int train_run_config(const struct config *cfg, const char *name, const struct train_view *view) {
+    bool quiet = view->quiet;
+    install_signals();
     struct trainer t;
-    st = trainer_open(&t, cfg, stages_for(cfg->stage), name, &interrupt_flag);
+    enum status st = trainer_open(&t, cfg, stages_for(cfg->stage), name, &interrupt_flag);
     if (st != STATUS_OK) {
         int code = cli_report(st);
         trainer_close(&t);
         return code;
     }
-    bool dashboard = !headless && tui_available(&topt);
+    bool dashboard = !view->headless && tui_available(&view->tui);
     /* From here on engine messages go to events.jsonl; the dashboard or the plain follower shows them, so the
      * terminal gets one stream in either mode. */
     log_set_sink(runctl_log_sink, &t.ctl);
     if (!dashboard && !quiet) fprintf(stderr, "run directory %s (device %s)\n", t.run_dir, t.be->name);
-
-    struct job job = {.t = &t};
-    pthread_t th;
-    if (pthread_create(&th, NULL, trainer_main, &job) != 0) {
-        trainer_close(&t);
-        return cli_report(err_set(STATUS_NOMEM, "cannot start the trainer thread"));
-    }
-    struct tui_plain_options po = tui_plain_options_default();
-    po.stop_flag = &trainer_done;
-    if (dashboard) {
-        enum tui_exit how = TUI_EXIT_DETACH;
-        enum status ui = tui_run(t.run_dir, &topt, &how);
-        if (ui != STATUS_OK) fprintf(stderr, "r1lab: warning: dashboard: %s\n", err_msg());
-        if (how == TUI_EXIT_TERMINATED) atomic_store(&interrupt_flag, 1);
-        /* Detached (or the dashboard failed): keep reporting plainly until the trainer finishes. */
-        if (!trainer_done) tui_follow_plain(t.run_dir, stdout, &po);
-    } else {
-        tui_follow_plain(t.run_dir, stdout, &po);
-    }
-    pthread_join(th, NULL);
+    st = train_run_job(t.run_dir, trainer_job, &t, view);
     cli_install_log(quiet);
-    err_set(job.st, "%s", job.err);
-    if (job.hint[0]) err_hint("%s", job.hint);
-    int code = job.st == STATUS_OK ? EXIT_OK : cli_report(job.st);
-    if (job.st == STATUS_OK && !quiet)
+    int code = st == STATUS_OK ? EXIT_OK : cli_report(st);
+    if (st == STATUS_OK && !quiet)
         fprintf(stderr, "done: %lld steps in %s (latest checkpoint: %s/latest)\n", (long long)t.step, t.run_dir,
                 t.run_dir);
     trainer_close(&t);

@@ -7,6 +7,7 @@
 #ifndef R1LAB_TRAIN_RUN_H
 #define R1LAB_TRAIN_RUN_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "cli/cli.h"
@@ -20,13 +21,17 @@ struct train_view {
 };
 
 enum { TRAIN_OPT_HEADLESS = 300, TRAIN_OPT_THEME, TRAIN_OPT_COLOR, TRAIN_OPT_NO_MOUSE, TRAIN_OPT_DEVICE, TRAIN_OPT_THREADS };
-/* The option-table entries of the shared options, for a command's cli_option array. */
-#define TRAIN_RUN_OPTIONS                                                                                      \
+/* The option-table entries of the view options, for a command's cli_option array. */
+#define TRAIN_VIEW_OPTIONS                                                                                     \
     {"headless", TRAIN_OPT_HEADLESS, NULL, "no dashboard: one log line per step (automatic when stdout is not a terminal)"}, \
         {"theme", TRAIN_OPT_THEME, "NAME|PATH", "dashboard theme (see r1lab-theme(5))"},                       \
         {"color", TRAIN_OPT_COLOR, "WHEN", "auto, always or never"},                                           \
         {"no-mouse", TRAIN_OPT_NO_MOUSE, NULL, "leave the mouse to the terminal"},                             \
-        {"quiet", 'q', NULL, "no run-directory line at the start and no summary at the end"},                  \
+        {"quiet", 'q', NULL, "no run-directory line at the start and no summary at the end"}
+/* The view options plus --device and --threads, for the commands that run one training config (train, demo):
+ * they apply them through train_view_overrides. */
+#define TRAIN_RUN_OPTIONS                                                                                      \
+    TRAIN_VIEW_OPTIONS,                                                                                        \
         {"device", TRAIN_OPT_DEVICE, "DEV", "auto, cpu, cuda or cuda:N (the same as device=DEV)"},             \
         {"threads", TRAIN_OPT_THREADS, "N", "CPU threads, 0 = all cores (the same as threads=N)"}
 
@@ -38,6 +43,15 @@ int train_view_option(struct train_view *v, const struct cli_spec *spec, int key
  * Returns a malloc'd array of n + 2 pointers at most (into kv and v; the caller frees only the array), NULL when
  * out of memory; *n_out is its length. */
 char **train_view_overrides(const struct train_view *v, char *const *kv, int n, int *n_out);
+
+/* A job for the worker thread: returns its status, leaving the message for train_run_job to carry back. */
+typedef enum status (*train_job_fn)(void *user, atomic_int *interrupt);
+
+/* Runs job on a worker thread while the calling thread shows dir (a run directory, or a pipeline's: the dashboard
+ * then follows its stages) with the live dashboard or plain lines, as --headless and the terminal decide. SIGINT and
+ * SIGTERM set the interrupt flag the job receives (a second one kills). Returns the job's status, with its error
+ * message and hint restored on the calling thread. */
+enum status train_run_job(const char *dir, train_job_fn job, void *user, const struct train_view *view);
 
 /* Opens the run described by cfg (name: the default run directory name) and runs it to the end, showing it.
  * Returns the exit code (0, 1 after reporting the error, 3 when interrupted). */

@@ -199,7 +199,7 @@ static void draw_health(struct tui *t, const struct rect *r) {
     };
     static const struct health_item row3[] = {
         {"loss", M_LOSS},          {"r-std", M_REWARD_STD}, {"0-std", M_FRAC_ZERO_STD},
-        {"reflect", M_REFLECTION}, {"step s", M_TIME_STEP},
+        {"reflect", M_REFLECTION}, {"chk acc", M_REFL_ACC_WITH},
     };
     draw_health_row(t, r->y, r->x, r->w, row1, 5);
     if (r->h >= 3) draw_health_row(t, r->y + 2, r->x, r->w, row3, 5);
@@ -369,7 +369,7 @@ static void draw_too_small(struct tui *t) {
 }
 
 void draw_frame(struct tui *t) {
-    struct layout_opts lo = {t->zoom};
+    struct layout_opts lo = {t->zoom, t->pipe != NULL};
     layout_compute(t->rows, t->cols, &lo, &t->lay);
     erase();
     if (t->lay.too_small) {
@@ -377,6 +377,7 @@ void draw_frame(struct tui *t) {
     } else {
         const struct rect *r = t->lay.r;
         draw_header(t, &r[PANEL_HEADER]);
+        if (t->lay.visible[PANEL_STAGES]) draw_stages(t, &r[PANEL_STAGES]);
         draw_health(t, &r[PANEL_HEALTH]);
         if (t->lay.visible[PANEL_REWARD]) draw_reward(t, &r[PANEL_REWARD]);
         if (t->lay.visible[PANEL_LENGTH]) draw_length(t, &r[PANEL_LENGTH]);

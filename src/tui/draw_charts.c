@@ -275,8 +275,23 @@ void draw_length(struct tui *t, const struct rect *r) {
         x += ui_put(t, iy, x, end - x, COLOR_ROLE_MAIN, 0, line);
     }
     if (!series_empty(clip)) {
-        snprintf(line, sizeof line, "clipped %s%%", fmt_value(100.0 * clip->last_y, c2, sizeof c2));
+        snprintf(line, sizeof line, "clipped %s%%  ", fmt_value(100.0 * clip->last_y, c2, sizeof c2));
         x += ui_put(t, iy, x, end - x, COLOR_ROLE_LENGTH_CAP, 0, line);
+    }
+    /* Reflection and language mixing, on a 0-100% scale of their own: the paper's Figure 3 with the "aha"
+     * beside it. Each entry is drawn only where it fits whole. */
+    const struct series *refl = &rs->m[M_REFLECTION], *mixed = &rs->m[M_LANG_MIXED];
+    const struct {
+        const struct series *s;
+        const char *label;
+        enum color_role role;
+    } shares[] = {{refl, "checks", COLOR_ROLE_REFLECT}, {mixed, "mixed", COLOR_ROLE_REWARD_LANGUAGE}};
+    for (size_t i = 0; i < sizeof shares / sizeof shares[0]; i++) {
+        if (series_empty(shares[i].s)) continue;
+        snprintf(line, sizeof line, "%s%s %s%%  ", t->ascii ? ". " : "┄ ", shares[i].label,
+                 fmt_value(100.0 * shares[i].s->last_y, c2, sizeof c2));
+        if ((int)strlen(line) - (t->ascii ? 0 : 2) > end - x) break;
+        x += ui_put(t, iy, x, end - x, shares[i].role, 0, line);
     }
     int ph = ih - 2 - (series_empty(clip) ? 0 : 1), pw = iw - AXIS_W;
     if (ph < 1 || pw < 4) return;
@@ -306,6 +321,11 @@ void draw_length(struct tui *t, const struct rect *r) {
         plot_band(&c, &sc, lo->x, lo->y, hi->y, len, COLOR_ROLE_LENGTH_BAND);
     }
     if (show_cap) plot_hline(&c, &sc, cap, COLOR_ROLE_LENGTH_CAP, true);
+    struct plot_scale share_sc = {x0, x1, 0.0, 1.0, false};
+    for (size_t i = 0; i < sizeof shares / sizeof shares[0]; i++)
+        if (!series_empty(shares[i].s))
+            plot_line(&c, &share_sc, shares[i].s->x, shares[i].s->y, series_len(shares[i].s), (uint8_t)shares[i].role,
+                      true);
     draw_series(t, &c, &sc, &cs[n - 1], 1);
     cursor_line(t, &c, &sc);
     blit(t, &c, iy + 1, ix + AXIS_W);

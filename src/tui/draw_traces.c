@@ -14,7 +14,6 @@
 #include "fmt.h"
 #include "text/sanitize.h"
 
-
 long ui_find(const char *hay, size_t n, const char *needle, size_t from) {
     size_t m = strlen(needle);
     if (m == 0 || m > n) return -1;
@@ -220,6 +219,10 @@ size_t traces_layout(struct tui *t, const struct sample_group *g, int w) {
             fb_add(t, tmp, strlen(tmp), COLOR_ROLE_INACTIVE);
         }
         if (cp->clipped) fb_add(t, "  clipped", 9, COLOR_ROLE_LENGTH_CAP);
+        /* What the reflection and language metrics count, per completion. */
+        if (reward_has_reflection(cp->text, cp->text_len)) fb_add(t, "  checks", 8, COLOR_ROLE_REFLECT);
+        if (reward_mixed_language(cp->text, cp->text_len, REWARD_LANG_EN))
+            fb_add(t, "  mixed", 7, COLOR_ROLE_REWARD_LANGUAGE);
         wrap(&b, t->fbuf + at, t->fbuf_used - at, t->fsty + at, 0, 0);
         uint8_t *st = t->styles + i * UI_STYLE_BYTES;
         size_t tl = cp->text_len < UI_STYLE_BYTES ? cp->text_len : UI_STYLE_BYTES;

@@ -37,6 +37,8 @@ const struct key_binding keys_table[] = {
     {{'l'}, ACT_LOG, "l", "log scale for the focused chart"},
     {{'b'}, ACT_GRAPH, "b", "cycle plot symbols: braille, block, ASCII"},
     {{'t'}, ACT_THEME, "t", "cycle theme"},
+    {{'c'}, ACT_STAGE_NEXT, "c", "a pipeline: show the next stage"},
+    {{'C'}, ACT_STAGE_PREV, "C", "a pipeline: show the previous stage"},
     {{CTRL('l')}, ACT_REDRAW, "Ctrl-L", "redraw the screen"},
     {{27}, ACT_CLOSE, "Esc", "close the overlay or prompt"},
     {{KEY_MOUSE}, ACT_MOUSE, "wheel", "scroll traces or steps; click focuses (--no-mouse: off)"},
@@ -74,6 +76,8 @@ static const char *const action_names[ACT_COUNT] = {
     [ACT_CLOSE] = "close",
     [ACT_HELP] = "help",
     [ACT_MOUSE] = "mouse",
+    [ACT_STAGE_NEXT] = "stage-next",
+    [ACT_STAGE_PREV] = "stage-prev",
 };
 
 enum action keys_lookup(int key) {

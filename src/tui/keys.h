@@ -39,6 +39,8 @@ enum action {
     ACT_CLOSE,
     ACT_HELP,
     ACT_MOUSE,
+    ACT_STAGE_NEXT, /* a pipeline: show the next / previous stage */
+    ACT_STAGE_PREV,
     ACT_COUNT,
 };
 

@@ -6,7 +6,7 @@
 
 static const char *const names[PANEL_COUNT] = {
     [PANEL_HEADER] = "header",   [PANEL_HEALTH] = "health", [PANEL_REWARD] = "reward", [PANEL_LENGTH] = "length",
-    [PANEL_HIST] = "advantages", [PANEL_TRACES] = "traces", [PANEL_FOOTER] = "footer",
+    [PANEL_HIST] = "advantages", [PANEL_TRACES] = "traces", [PANEL_FOOTER] = "footer", [PANEL_STAGES] = "stages",
 };
 
 const char *layout_panel_name(enum panel p) {
@@ -26,11 +26,12 @@ void layout_compute(int rows, int cols, const struct layout_opts *opt, struct la
         out->need_cols = LAYOUT_MIN_COLS;
         return;
     }
-    int health_h = rows >= 36 ? 3 : 2;
+    int health_h = rows >= 36 ? 3 : 2, top = 1;
     place(out, PANEL_HEADER, 0, 0, 1, cols);
-    place(out, PANEL_HEALTH, 1, 0, health_h, cols);
+    if (opt && opt->stages) place(out, PANEL_STAGES, top++, 0, 1, cols);
+    place(out, PANEL_HEALTH, top, 0, health_h, cols);
     place(out, PANEL_FOOTER, rows - 1, 0, 1, cols);
-    int by = 1 + health_h;
+    int by = top + health_h;
     int bh = rows - 1 - by;
 
     int zoom = opt ? opt->zoom : -1;

@@ -1,6 +1,6 @@
 /* layout: where each dashboard panel goes, as a pure function of the terminal size and a few options.
  *
- * The screen is tiled without gaps or overlaps: a header row, the health strip (2 rows, 3 from 36 rows up), the
+ * The screen is tiled without gaps or overlaps: a header row, for a pipeline the stage row, the health strip (2 rows, 3 from 36 rows up), the
  * body, and a footer row. The body holds the four chart/trace panels: from 160 columns by 30 rows the charts
  * stack in a left column beside a full-height trace panel; otherwise reward and length charts share a top
  * band and the histogram sits beside the traces below. A zoomed panel takes the whole body. Below
@@ -24,6 +24,7 @@ enum panel {
     PANEL_HIST,
     PANEL_TRACES,
     PANEL_FOOTER,
+    PANEL_STAGES, /* a pipeline's stage list, under the header (only with layout_opts.stages) */
     PANEL_COUNT,
 };
 #define PANEL_FIRST_BODY PANEL_REWARD
@@ -34,7 +35,8 @@ struct rect {
 };
 
 struct layout_opts {
-    int zoom; /* a body panel to show alone, or -1 */
+    int zoom;    /* a body panel to show alone, or -1 */
+    bool stages; /* a row for the stage list of a pipeline, under the header */
 };
 
 struct layout {

@@ -46,6 +46,9 @@ enum metric {
     M_EVAL_FORMAT,
     M_EVAL_LEN,
     M_EVAL_K,
+    M_REFL_ACC_WITH,    /* accuracy of completions with a self-check */
+    M_REFL_ACC_WITHOUT, /* ... and without one */
+    M_LANG_MIXED,       /* share of completions whose CoT mixes languages */
     M_COUNT,
 };
 

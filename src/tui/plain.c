@@ -9,7 +9,9 @@
 #include <time.h>
 
 #include "alarms.h"
+#include "engine/run/pipeline.h"
 #include "fmt.h"
+#include "plain_pipeline.h"
 #include "run_source.h"
 #include "text/sanitize.h"
 
@@ -43,6 +45,7 @@ static void format_record(const struct run_source *rs, const struct metrics_rec 
         snprintf(line + n, cap - n, "  acc %s",
                  acc >= 0 && (r->reward_valid & (1u << acc)) ? fmt_value(r->reward[acc], v, sizeof v) : "n/a");
         field(line, cap, "len", r, M_LEN_MEAN);
+        if (metrics_has(r, M_REFLECTION)) field(line, cap, "checks", r, M_REFLECTION);
         field(line, cap, "kl", r, M_KL);
     } else {
         field(line, cap, "loss", r, M_LOSS);
@@ -129,6 +132,7 @@ static void summary(struct plain *p, const char *dir) {
 enum status tui_follow_plain(const char *run_dir, FILE *out, const struct tui_plain_options *opt_in) {
     struct tui_plain_options opt = opt_in ? *opt_in : tui_plain_options_default();
     if (opt.poll_ms <= 0) opt.poll_ms = 200;
+    if (pipeline_is_dir(run_dir)) return plain_pipeline_follow(run_dir, out, &opt);
     struct plain p = {out, NULL, RUNCTL_STATE_UNKNOWN, false};
     TRY(run_source_open(&p.rs, run_dir, MB_CUR_MAX > 1 ? 0 : SAN_ASCII));
     if (opt.once) {
@@ -147,12 +151,21 @@ enum status tui_follow_plain(const char *run_dir, FILE *out, const struct tui_pl
         unsigned ch = run_source_poll(p.rs, 0);
         note_state(&p);
         fflush(out);
-        if (opt.stop_flag && *opt.stop_flag) break;
-        if (ch & RS_BACKLOG) continue;
-        double now = runctl_now();
-        enum rs_liveness l = run_source_liveness(p.rs, now);
-        bool waiting = l == RS_NO_STATUS && now - start < opt.start_timeout_s;
-        if (!opt.follow || !(l == RS_LIVE || waiting)) break;
+        bool stop = opt.stop_flag && *opt.stop_flag;
+        if (!stop && (ch & RS_BACKLOG)) continue;
+        if (!stop) {
+            double now = runctl_now();
+            enum rs_liveness l = run_source_liveness(p.rs, now);
+            bool waiting = l == RS_NO_STATUS && now - start < opt.start_timeout_s;
+            stop = opt.keep_following ? !opt.keep_following(opt.user) : !opt.follow || !(l == RS_LIVE || waiting);
+        }
+        if (stop) {
+            /* what was written before the end still gets printed */
+            while (run_source_poll(p.rs, 0) & RS_BACKLOG) {
+            }
+            note_state(&p);
+            break;
+        }
         sleep_ms(opt.poll_ms);
     }
     fflush(out);

@@ -13,6 +13,7 @@
 
 #include "engine/util/utf8.h"
 #include "keys.h"
+#include "pipeview.h"
 #include "text/sanitize.h"
 
 const double ui_ema_steps[] = {0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99};
@@ -45,6 +46,7 @@ static void message(struct tui *t, bool warn, const char *fmt, ...) {
 static void tui_free(struct tui *t) {
     if (!t) return;
     run_source_free(t->src);
+    pipeview_free(t->pipe);
     free(t->cells);
     free(t->ema);
     free(t->vals);
@@ -55,6 +57,17 @@ static void tui_free(struct tui *t) {
     free(t->fsty);
     free(t->run_dir);
     free(t);
+}
+
+/* The run's name: the directory's last component. */
+static void set_run_name(struct tui *t) {
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", t->run_dir);
+    size_t l = strlen(tmp);
+    while (l > 1 && tmp[l - 1] == '/') tmp[--l] = '\0';
+    const char *base = strrchr(tmp, '/');
+    base = base && base[1] ? base + 1 : tmp;
+    san_text(base, strlen(base), 0, t->run_name, sizeof t->run_name, NULL);
 }
 
 static struct tui *tui_new(const char *run_dir, const struct tui_options *opt) {
@@ -76,14 +89,7 @@ static struct tui *tui_new(const char *run_dir, const struct tui_options *opt) {
         tui_free(t);
         return NULL;
     }
-    /* The run's name: the directory's last component. */
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", run_dir);
-    size_t l = strlen(tmp);
-    while (l > 1 && tmp[l - 1] == '/') tmp[--l] = '\0';
-    const char *base = strrchr(tmp, '/');
-    base = base && base[1] ? base + 1 : tmp;
-    san_text(base, strlen(base), 0, t->run_name, sizeof t->run_name, NULL);
+    set_run_name(t);
     t->focus = PANEL_REWARD;
     t->zoom = -1;
     t->ema_idx = EMA_DEFAULT;
@@ -99,8 +105,18 @@ static bool is_live(struct tui *t) {
     return l == RS_LIVE || (t->opt.in_process && l == RS_NO_STATUS);
 }
 
+/* The run shown, or the pipeline it belongs to, is live: leaving should ask, and stop stops the pipeline. */
+static bool any_live(struct tui *t) {
+    if (!t->pipe) return is_live(t);
+    /* a stage not started yet has no status.json: the pipeline's own state says whether anything runs */
+    return pipeview_live(t->pipe) || run_source_liveness(t->src, t->now) == RS_LIVE;
+}
+
 static void send_cmd(struct tui *t, enum runctl_cmd cmd) {
-    if (runctl_send(t->run_dir, cmd) != STATUS_OK) {
+    /* A pipeline's stop goes to the stage that runs, whichever stage is shown. */
+    char buf[PATH_MAX];
+    const char *dir = cmd == RUNCTL_CMD_STOP && t->pipe ? pipeview_running_dir(t->pipe, buf, sizeof buf) : NULL;
+    if (runctl_send(dir ? dir : t->run_dir, cmd) != STATUS_OK) {
         message(t, true, "could not send '%s': %s", runctl_cmd_name(cmd), err_msg());
         return;
     }
@@ -134,7 +150,7 @@ static void quit(struct tui *t, enum tui_exit how) {
 }
 
 static void on_interrupt(struct tui *t) {
-    if (!is_live(t)) {
+    if (!any_live(t)) {
         quit(t, t->stopping ? TUI_EXIT_STOP : TUI_EXIT_DETACH);
         return;
     }
@@ -170,6 +186,47 @@ static void update_pending(struct tui *t) {
         break;
     }
     if (done || t->now - t->pending_since > 15.0) t->pending = RUNCTL_CMD_NONE;
+}
+
+/* ---- pipeline stages ---- */
+
+/* Shows the run in dir instead of the current one (a pipeline's other stage); the view keeps its panels, zoom and
+ * smoothing, and starts following the new run's newest step. */
+static void switch_run(struct tui *t, const char *dir) {
+    struct run_source *src;
+    char *copy = strdup(dir);
+    if (!copy || run_source_open(&src, dir, t->ascii ? SAN_ASCII : 0) != STATUS_OK) {
+        message(t, true, "cannot show %s: %s", dir, copy ? err_msg() : "out of memory");
+        free(copy);
+        return;
+    }
+    run_source_free(t->src);
+    free(t->run_dir);
+    t->src = src;
+    t->run_dir = copy;
+    set_run_name(t);
+    t->follow = true;
+    t->sel_off = 0;
+    t->trace_scroll = 0;
+    t->pending = RUNCTL_CMD_NONE;
+    t->n_alarms = 0;
+}
+
+/* After the pipeline's state changed or the user picked a stage: show the pipeview's stage if it is not shown. */
+static void show_stage(struct tui *t) {
+    if (t->pipe && strcmp(t->pipe->stage_dir, t->run_dir) != 0) switch_run(t, t->pipe->stage_dir);
+}
+
+static void step_stage(struct tui *t, int delta) {
+    if (!t->pipe) {
+        message(t, false, "not a pipeline: no other stages");
+        return;
+    }
+    pipeview_step(t->pipe, delta);
+    show_stage(t);
+    const struct pipeline_stage_status *s = &t->pipe->st.stages[t->pipe->shown];
+    message(t, false, "stage %d/%zu %s: %s%s", t->pipe->shown + 1, t->pipe->st.n, s->name,
+            pipeline_state_name(s->state), t->pipe->follow ? " (following)" : "");
 }
 
 /* ---- navigation ---- */
@@ -329,7 +386,7 @@ static void on_action(struct tui *t, enum action a, int key) {
     case ACT_QUIT:
         if (t->stopping)
             quit(t, TUI_EXIT_STOP);
-        else if (is_live(t))
+        else if (any_live(t))
             t->overlay = UI_OVERLAY_QUIT;
         else
             quit(t, TUI_EXIT_DETACH);
@@ -429,6 +486,10 @@ static void on_action(struct tui *t, enum action a, int key) {
         break;
     case ACT_MOUSE:
         on_mouse(t);
+        break;
+    case ACT_STAGE_NEXT:
+    case ACT_STAGE_PREV:
+        step_stage(t, a == ACT_STAGE_NEXT ? 1 : -1);
         break;
     case ACT_NONE:
     case ACT_COUNT:
@@ -531,13 +592,17 @@ static void loop(struct tui *t, struct hooks *h) {
             dirty = true;
             if (t->quit) break;
         }
+        if (t->pipe && pipeview_poll(t->pipe)) {
+            show_stage(t);
+            dirty = true;
+        }
         unsigned ch = run_source_poll(t->src, 0);
         if (ch & ~(unsigned)RS_BACKLOG) {
             dirty = true;
             t->n_alarms = alarms_check(t->src, t->now, t->alarms, UI_MAX_ALARMS);
         }
         if (t->pending != RUNCTL_CMD_NONE) update_pending(t);
-        if (t->stopping && !is_live(t)) {
+        if (t->stopping && !any_live(t)) {
             quit(t, TUI_EXIT_STOP);
             break;
         }
@@ -574,12 +639,20 @@ enum status tui_run(const char *run_dir, const struct tui_options *opt_in, enum 
     struct tui_options opt = opt_in ? *opt_in : tui_options_default();
     const char *ctype = setlocale(LC_CTYPE, NULL);
     if (!ctype || strcmp(ctype, "C") == 0 || strcmp(ctype, "POSIX") == 0) setlocale(LC_CTYPE, "");
-    struct tui *t = tui_new(run_dir, &opt);
-    if (!t) return err_set(STATUS_NOMEM, "dashboard: out of memory");
+    struct pipeview *pipe;
+    enum status st = pipeview_open(&pipe, run_dir, opt.stage);
+    if (st != STATUS_OK) return st;
+    if (!pipe && opt.stage) return err_set(STATUS_INVALID, "%s is not a pipeline: it has no stages to pick", run_dir);
+    struct tui *t = tui_new(pipe ? pipe->stage_dir : run_dir, &opt);
+    if (!t) {
+        pipeview_free(pipe);
+        return err_set(STATUS_NOMEM, "dashboard: out of memory");
+    }
+    t->pipe = pipe;
     termcaps_from_env(&t->env);
     t->ascii = !t->env.utf8;
     t->mode = termcaps_plot_mode(opt.graph, &t->env);
-    enum status st = run_source_open(&t->src, run_dir, t->ascii ? SAN_ASCII : 0);
+    st = run_source_open(&t->src, t->run_dir, t->ascii ? SAN_ASCII : 0);
     if (st != STATUS_OK) {
         tui_free(t);
         return st;

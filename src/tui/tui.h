@@ -66,10 +66,11 @@ struct tui_options {
     bool in_process; /* the trainer runs in this process (r1lab train): a missing status.json means
                         "starting", so q and Ctrl-C still offer to stop it */
     int refresh_ms;  /* input poll interval, 0 = 100 ms */
+    const char *stage; /* a pipeline directory: the stage to show first (NULL: the running one, else the last) */
 };
 
 static inline struct tui_options tui_options_default(void) {
-    return (struct tui_options){NULL, TUI_COLOR_AUTO, TUI_GRAPH_AUTO, false, false, 0};
+    return (struct tui_options){NULL, TUI_COLOR_AUTO, TUI_GRAPH_AUTO, false, false, 0, NULL};
 }
 
 /* How tui_run() ended. */
@@ -84,7 +85,9 @@ enum tui_exit {
 bool tui_available(const struct tui_options *opt);
 
 /* Runs the dashboard on the calling thread until the user quits (q, Ctrl-C) or a signal ends it. A run that has
- * finished stays on screen until the user quits. Fails (terminal untouched) when run_dir is not a directory or the
+ * finished stays on screen until the user quits. run_dir may be a pipeline's directory (PIPE/pipeline.json) or one
+ * of its stages: a row under the header then lists the stages with their states, c / C show the next / previous
+ * stage, and the dashboard follows the running stage until the user picks another. Fails (terminal untouched) when run_dir is not a directory or the
  * terminal cannot be initialised; a bad --theme is reported the same way. */
 enum status tui_run(const char *run_dir, const struct tui_options *opt, enum tui_exit *how);
 
@@ -97,12 +100,20 @@ struct tui_plain_options {
     double start_timeout_s;           /* wait this long for status.json to appear before treating the run as recorded */
     int poll_ms;                      /* 0 = 200 ms */
     volatile sig_atomic_t *stop_flag; /* optional: return soon after it becomes non-zero */
+    /* optional: when set, follow for as long as it returns true, whatever the run's state (a pipeline stage whose
+     * status.json is still the previous attempt's) */
+    bool (*keep_following)(void *user);
+    void *user;
+    const char *stage; /* a pipeline directory: only this stage (NULL: every stage in turn) */
 };
 
 static inline struct tui_plain_options tui_plain_options_default(void) {
-    return (struct tui_plain_options){false, true, 0, 0, NULL};
+    return (struct tui_plain_options){false, true, 0, 0, NULL, NULL, NULL, NULL};
 }
 
+/* Follows run_dir; a pipeline's directory is followed stage by stage, with a "# stage ..." line as each starts and
+ * ends (with `once`: the stage list, then the summary of the stage the dashboard would show). Whenever it stops
+ * (stop_flag, keep_following, the run's end) it first prints what was already written. */
 enum status tui_follow_plain(const char *run_dir, FILE *out, const struct tui_plain_options *opt);
 
 #endif

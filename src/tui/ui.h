@@ -40,11 +40,14 @@ struct trace_line {
     uint8_t attr_bold;
 };
 
+struct pipeview;
+
 struct tui {
     char *run_dir;
     char run_name[64];
     struct tui_options opt;
     struct run_source *src;
+    struct pipeview *pipe; /* the pipeline run_dir is a stage of, or NULL (pipeview.h) */
 
     /* terminal */
     struct term_env env;
@@ -131,6 +134,9 @@ int ui_put(struct tui *t, int y, int x, int w, enum color_role role, attr_t extr
 int ui_putn(struct tui *t, int y, int x, int w, enum color_role role, attr_t extra, const char *s, size_t n);
 void ui_box(struct tui *t, const struct rect *r, bool focused);
 void ui_fill(struct tui *t, int y, int x, int w, attr_t a);
+
+/* draw_stages.c: the stage row of a pipeline */
+void draw_stages(struct tui *t, const struct rect *r);
 
 /* draw_charts.c */
 void draw_reward(struct tui *t, const struct rect *r);

@@ -163,7 +163,10 @@ static enum status world_settings(const struct config *cfg, struct corpus_config
 /* world:corpus / world:coldstart: documents generated from (world, seed, index), as r1lab world corpus writes. */
 static enum status lm_data_world(const struct config *cfg, bool sft, const struct tokenizer *tok, int32_t eos,
                                  int max_len, struct growing *g, struct ex_list *l) {
-    enum corpus_kind kind = strcmp(cfg->v.run.dataset, "world:corpus") == 0 ? CORPUS_PRETRAIN : CORPUS_COLDSTART;
+    const char *which = cfg->v.run.dataset + 6; /* lm_data_check: world:corpus, coldstart or nonreasoning */
+    enum corpus_kind kind = strcmp(which, "corpus") == 0      ? CORPUS_PRETRAIN
+                            : strcmp(which, "coldstart") == 0 ? CORPUS_COLDSTART
+                                                              : CORPUS_NONREASONING;
     int64_t n = cfg->v.lm.dataset_size;
     struct corpus_config cc;
     TRY(world_settings(cfg, &cc));
@@ -207,15 +210,16 @@ enum status lm_data_check(const struct config *cfg) {
     }
     if (strncmp(src, "world:", 6) == 0) {
         const char *which = src + 6;
-        if (strcmp(which, "corpus") != 0 && strcmp(which, "coldstart") != 0) {
+        if (strcmp(which, "corpus") != 0 && strcmp(which, "coldstart") != 0 && strcmp(which, "nonreasoning") != 0) {
             enum status st = err_set(STATUS_INVALID, "%s: dataset \"%s\" is not a built-in dataset of stage %s", where,
                                      src, config_stage_name(cfg->stage));
-            err_hint("%s", sft ? "world:coldstart, or a .jsonl file of prompt/completion records"
-                               : "world:corpus, world:coldstart, or a .txt / .jsonl file");
+            err_hint("%s", sft ? "world:coldstart, world:nonreasoning, or a .jsonl file of prompt/completion records"
+                               : "world:corpus, world:coldstart, world:nonreasoning, or a .txt / .jsonl file");
             return st;
         }
-        if (sft && strcmp(which, "coldstart") != 0)
-            return err_set(STATUS_INVALID, "%s: an sft stage needs prompt/completion pairs: use world:coldstart", where);
+        if (sft && strcmp(which, "corpus") == 0)
+            return err_set(STATUS_INVALID, "%s: an sft stage needs prompt/completion pairs: use world:coldstart or "
+                           "world:nonreasoning", where);
         struct corpus_config cc;
         return world_settings(cfg, &cc);
     }

@@ -48,6 +48,9 @@ void eval_result_to_json(const struct eval_result *r, cJSON *obj, bool bare) {
                   {METRIC_EVAL_CONS, r->cons},
                   {METRIC_EVAL_PASSK, r->passk},
                   {METRIC_EVAL_FORMAT, r->format},
+                  {METRIC_EVAL_FORMAT_R1, r->format_r1},
+                  {METRIC_EVAL_LANGUAGE, r->language},
+                  {METRIC_EVAL_READABILITY, r->readability},
                   {METRIC_EVAL_MEAN_LENGTH, r->mean_length},
                   {METRIC_EVAL_REFLECTION_RATE_WORDS, r->reflection},
                   {METRIC_EVAL_K, r->k},
@@ -72,7 +75,7 @@ enum status evaluate_run(struct rollout *r, const struct tokenizer *tok, struct 
     int *lens = calloc((size_t)per_batch, sizeof *lens);
     struct reward_result *sc = calloc((size_t)r->max_seqs, sizeof *sc);
     enum status st = (probs && ids && prompts && lens && sc) ? STATUS_OK : err_set(STATUS_NOMEM, "evaluation buffers");
-    double correct = 0, cons = 0, passk = 0, fmt = 0, len = 0, refl = 0;
+    double correct = 0, cons = 0, passk = 0, fmt = 0, fmt_r1 = 0, lang = 0, readable = 0, len = 0, refl = 0;
     struct reward_tally tally = {0};
     for (size_t start = 0; st == STATUS_OK && start < total; start += (size_t)per_batch) {
         int P = (int)(total - start < (size_t)per_batch ? total - start : (size_t)per_batch);
@@ -97,6 +100,9 @@ enum status evaluate_run(struct rollout *r, const struct tokenizer *tok, struct 
                              &sc[i]);
                 correct += sc[i].correct;
                 fmt += sc[i].format_ok;
+                fmt_r1 += sc[i].format_r1;
+                lang += reward_language(seqs[i].text, seqs[i].text_len, REWARD_LANG_EN);
+                readable += reward_helpfulness(seqs[i].text, seqs[i].text_len, REWARD_LANG_EN);
                 refl += sc[i].reflection;
                 reward_tally_add(&tally, &sc[i]);
                 len += seqs[i].n;
@@ -114,8 +120,17 @@ enum status evaluate_run(struct rollout *r, const struct tokenizer *tok, struct 
     free(probs), free(ids), free(prompts), free(lens), free(sc);
     if (st != STATUS_OK) return st;
     double n = (double)total, samples = n * k;
-    *out = (struct eval_result){.n_problems = (int)total, .k = k, .pass1 = correct / samples, .cons = cons / n,
-                                .passk = passk / n, .format = fmt / samples, .mean_length = len / samples,
-                                .reflection = refl / samples, .tally = tally};
+    *out = (struct eval_result){.n_problems = (int)total,
+                                .k = k,
+                                .pass1 = correct / samples,
+                                .cons = cons / n,
+                                .passk = passk / n,
+                                .format = fmt / samples,
+                                .format_r1 = fmt_r1 / samples,
+                                .language = lang / samples,
+                                .readability = readable / samples,
+                                .mean_length = len / samples,
+                                .reflection = refl / samples,
+                                .tally = tally};
     return STATUS_OK;
 }

@@ -11,6 +11,7 @@
 #include <utf8proc.h>
 
 #include "engine/run/metric.h"
+#include "engine/util/strbuf.h"
 #include "engine/util/utf8.h"
 
 static bool is_ws(char c) {
@@ -142,6 +143,27 @@ static struct format_checks format_r1(const char *t, size_t len) {
     bool has_summary = as == 1 ? !only_ws(s, first_tag) : true;
     f.d = f.c && tail_ok && has_summary;
     return f;
+}
+
+/* format_r1 with the think required to be empty. */
+static struct format_checks format_plain(const char *t, size_t len) {
+    size_t ts = find_tag(t, len, 0, "<think>"), te = find_tag(t, len, 0, "</think>");
+    bool empty = count_tag(t, len, "<think>") == 1 && count_tag(t, len, "</think>") == 1 && ts < te && only_ws(t, ts) &&
+                 only_ws(t + ts + 7, te - ts - 7);
+    if (!empty) return (struct format_checks){0};
+    /* Judge the rest as format_r1 would, with a placeholder reasoning. */
+    struct strbuf sb = {0};
+    strbuf_puts(&sb, "<think> . </think>");
+    strbuf_append(&sb, t + te + 8, len - te - 8);
+    struct format_checks f = sb.data ? format_r1(sb.data, sb.len) : (struct format_checks){0};
+    strbuf_free(&sb);
+    return f;
+}
+
+double reward_format_plain(const char *text, size_t len, bool soft) {
+    struct format_checks f = format_plain(text, len);
+    if (!soft) return f.d ? 1.0 : 0.0;
+    return 0.25 * (f.a + f.b + f.c + f.d);
 }
 
 double reward_format(const char *text, size_t len, enum reward_format_style style, bool soft) {
@@ -374,6 +396,8 @@ void reward_score(const struct reward_spec *spec, const struct problem *p, const
     out->has_answer = reward_find_answer(text, len, &out->answer);
     out->correct = out->has_answer && task_check_answer(p, text + out->answer.off, out->answer.len);
     out->format_ok = reward_format(text, len, REWARD_FORMAT_R1_ZERO, false) == 1.0;
+    out->format_r1 = (p->kind == TASK_PLAIN ? reward_format_plain(text, len, false)
+                                            : reward_format(text, len, REWARD_FORMAT_R1, false)) == 1.0;
     out->reflection = reward_has_reflection(text, len);
     out->answer_changed = (signed char)(out->reflection ? reward_reflection_changed(p, text, len) : -1);
     out->mixed_language = reward_mixed_language(text, len, REWARD_LANG_EN);
@@ -385,7 +409,11 @@ void reward_score(const struct reward_spec *spec, const struct problem *p, const
             v = out->correct ? 1.0 : 0.0;
             break;
         case REWARD_FORMAT:
-            v = reward_format(text, len, t->style, t->soft);
+            v = p->kind == TASK_PLAIN && t->style == REWARD_FORMAT_R1 ? reward_format_plain(text, len, t->soft)
+                                                                      : reward_format(text, len, t->style, t->soft);
+            break;
+        case REWARD_HELPFULNESS:
+            v = reward_helpfulness(text, len, t->lang);
             break;
         case REWARD_LANGUAGE:
             v = reward_language(text, len, t->lang);
@@ -399,6 +427,45 @@ void reward_score(const struct reward_spec *spec, const struct problem *p, const
         out->value[i] = v;
         out->total += t->weight * v;
     }
+}
+
+/* ---- helpfulness ------------------------------------------------------------------------------------- */
+
+static size_t count_words(const char *s, size_t n) {
+    size_t words = 0;
+    for (size_t i = 0; i < n;) {
+        while (i < n && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t')) i++;
+        if (i < n) words++;
+        while (i < n && !(s[i] == ' ' || s[i] == '\n' || s[i] == '\t')) i++;
+    }
+    return words;
+}
+
+static bool has_letters(const char *s, size_t n) {
+    for (size_t i = 0; i + 1 < n; i++)
+        if (isalpha((unsigned char)s[i]) && isalpha((unsigned char)s[i + 1])) return true;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] >= 0xE4 && (unsigned char)s[i] <= 0xE9) return true; /* a CJK ideograph */
+    return false;
+}
+
+double reward_helpfulness(const char *text, size_t len, enum reward_lang lang) {
+    size_t te = find_tag(text, len, 0, "</think>");
+    if (te == len) return 0.0; /* no summary without a closed think */
+    const char *s = text + te + 8;
+    size_t n = len - te - 8;
+    size_t as = find_tag(s, n, 0, "<answer>");
+    size_t prose = as; /* the summary's words before the answer tags */
+    while (prose > 0 && (s[prose - 1] == ' ' || s[prose - 1] == '\n')) prose--;
+    bool said = has_letters(s, prose);
+    bool one_language = reward_language_share(s, n, lang) == 1.0;
+    bool concise = count_words(s, n) <= 40;
+    bool ends = false;
+    if (as < n && count_tag(s, n, "<answer>") == 1 && count_tag(s, n, "</answer>") == 1) {
+        size_t ae = find_tag(s, n, 0, "</answer>");
+        ends = ae > as && only_ws(s + ae + 9, n - ae - 9) && prose > 0 && strchr(".!?", s[prose - 1]) != NULL;
+    }
+    return 0.25 * (said + one_language + concise + ends);
 }
 
 /* ---- tallies ----------------------------------------------------------------------------------------- */

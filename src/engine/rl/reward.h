@@ -23,6 +23,14 @@
  *            the other language's words and runs of other letters (Cyrillic, kana …) against the share.
  *            Single Latin letters are math variables ("2x = 4"), not words, and digits and symbols are
  *            nothing. A CoT with no words scores 1 (nothing off-language); a completion without <think> 0.
+ *            Plain questions (task.h: non-reasoning data) are answered without a CoT: for them the "r1" style
+ *            asks for an empty think ("<think> </think> 12 is larger than 7 . <answer> 12 </answer>") instead.
+ * helpfulness R1's rule-based stand-in for a preference score, on the final summary only (the text after
+ *            </think>), as the paper judges helpfulness: the mean of four checks — (a) there is a summary
+ *            that says something in words besides the answer tags, (b) it is all in the target language
+ *            ("target", default "en"), (c) it is concise (at most 40 words: it does not replay the CoT), (d) it
+ *            ends with the answer in one <answer> pair, after a sentence that ends with '.', '!' or '?'.
+ *            R1-Zero's bare "</think> <answer> 5 </answer>" scores 0.5; a cold-start summary 1.
  * length     "overlong" (default, DAPO's soft overlong punishment, in [-1, 0]): 0 up to max_tokens -
  *            buffer_tokens, then falling linearly to -1 at max_tokens. "cosine" (Yeo et al. 2025, "Demystifying
  *            Long Chain-of-Thought Reasoning"): a cosine schedule over the length t in [0, max_tokens] from
@@ -52,7 +60,14 @@
 #include "engine/util/status.h"
 #include "engine/world/task.h"
 
-enum reward_kind { REWARD_ACCURACY, REWARD_FORMAT, REWARD_LANGUAGE, REWARD_LENGTH, REWARD_KIND_COUNT };
+enum reward_kind {
+    REWARD_ACCURACY,
+    REWARD_FORMAT,
+    REWARD_LANGUAGE,
+    REWARD_LENGTH,
+    REWARD_HELPFULNESS,
+    REWARD_KIND_COUNT
+};
 enum reward_format_style { REWARD_FORMAT_R1_ZERO, REWARD_FORMAT_R1 };
 enum reward_lang { REWARD_LANG_EN, REWARD_LANG_ZH };
 enum reward_length_mode { REWARD_LENGTH_OVERLONG, REWARD_LENGTH_COSINE };
@@ -99,6 +114,10 @@ bool reward_find_think(const char *text, size_t len, struct reward_span *out);
 
 double reward_accuracy(const struct problem *p, const char *text, size_t len);
 double reward_format(const char *text, size_t len, enum reward_format_style style, bool soft);
+/* The "r1" format for a plain question: an empty think, then the summary (with or without the strictness of
+ * reward_format's r1 style otherwise). */
+double reward_format_plain(const char *text, size_t len, bool soft);
+double reward_helpfulness(const char *text, size_t len, enum reward_lang lang);
 /* Of a completion (its CoT); reward_language_share measures any text. */
 double reward_language(const char *text, size_t len, enum reward_lang lang);
 double reward_language_share(const char *s, size_t n, enum reward_lang lang);
@@ -124,6 +143,7 @@ struct reward_result {
     double value[REWARD_MAX_TERMS]; /* per term of the spec, in spec order, unweighted */
     bool correct;                   /* the accuracy verdict, computed whatever the spec (for pass@1) */
     bool format_ok;                 /* strict r1-zero format, whatever the spec (for eval/format) */
+    bool format_r1;                 /* R1's format (plain questions: with an empty think), for eval/format_r1 */
     bool reflection;                /* reward_has_reflection (for reflection_rate) */
     signed char answer_changed;     /* reward_reflection_changed (for reflection/answer_changed) */
     bool mixed_language;            /* reward_mixed_language against English (for language/mixed_rate) */

@@ -6,11 +6,11 @@
 
 #include "engine/rl/reward.h"
 
-static const char *const KIND_NAMES[REWARD_KIND_COUNT] = {"accuracy", "format", "language", "length"};
+static const char *const KIND_NAMES[REWARD_KIND_COUNT] = {"accuracy", "format", "language", "length", "helpfulness"};
 /* The options each reward takes besides "name" and "weight". */
 static const char *const KIND_OPTIONS[REWARD_KIND_COUNT] = {
     "", "style, soft", "target",
-    "mode, max_tokens, buffer_tokens, correct_short, correct_long, wrong_short, wrong_long, exceed"};
+    "mode, max_tokens, buffer_tokens, correct_short, correct_long, wrong_short, wrong_long, exceed", "target"};
 
 const char *reward_kind_name(enum reward_kind kind) {
     ASSERT(kind >= 0 && kind < REWARD_KIND_COUNT);
@@ -89,7 +89,7 @@ static enum status parse_option(struct reward_term *t, const cJSON *v, const cha
         if (!cJSON_IsBool(v))
             return err_set(STATUS_INVALID, "%s: reward %zu: \"soft\" must be true or false", where, i);
         t->soft = cJSON_IsTrue(v);
-    } else if (t->kind == REWARD_LANGUAGE && strcmp(key, "target") == 0) {
+    } else if ((t->kind == REWARD_LANGUAGE || t->kind == REWARD_HELPFULNESS) && strcmp(key, "target") == 0) {
         TRY(get_choice(v, where, i, key, LANGS, &choice));
         t->lang = (enum reward_lang)choice;
     } else if (t->kind == REWARD_LENGTH && strcmp(key, "mode") == 0) {
@@ -133,8 +133,8 @@ static enum status parse_term(struct reward_term *t, const cJSON *item, const ch
         if (strcmp(name, KIND_NAMES[k]) == 0) kind = k;
     if (kind < 0)
         return err_set(STATUS_INVALID,
-                       "%s: reward %zu: unknown reward \"%s\" (valid: accuracy, format, language, length)", where, i,
-                       name);
+                       "%s: reward %zu: unknown reward \"%s\" (valid: accuracy, format, language, length, helpfulness)",
+                       where, i, name);
     term_default(t, (enum reward_kind)kind);
     if (cJSON_IsObject(item))
         for (const cJSON *v = item->child; v; v = v->next)
@@ -190,7 +190,7 @@ cJSON *reward_spec_to_json(const struct reward_spec *spec) {
         if (t->kind == REWARD_FORMAT) {
             cJSON_AddStringToObject(o, "style", STYLES[t->style]);
             cJSON_AddBoolToObject(o, "soft", t->soft);
-        } else if (t->kind == REWARD_LANGUAGE) {
+        } else if (t->kind == REWARD_LANGUAGE || t->kind == REWARD_HELPFULNESS) {
             cJSON_AddStringToObject(o, "target", LANGS[t->lang]);
         } else if (t->kind == REWARD_LENGTH) {
             cJSON_AddStringToObject(o, "mode", MODES[t->mode]);

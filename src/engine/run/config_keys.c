@@ -143,7 +143,7 @@ const struct config_key config_keys[] = {
     KEY(grpo, stop_strings, ARR, "[\"</answer>\"]", GR, ANY_VALUE, NULL, NULL,
         "a completion ends after any of these strings"),
     KEY(grpo, reward_funcs, ARR, "[\"accuracy\", \"format\"]", GR, ANY_VALUE, NULL, NULL,
-        "reward functions: accuracy, format, language, length"),
+        "reward functions: accuracy, format, language, length, helpfulness"),
     KEY(grpo, reward_weights, ARR, "null", GR, ANY_VALUE, NULL, NULL,
         "weight of each reward function (default: all 1)"),
     KEY(grpo, log_completions, INT, "4", GR, AT_LEAST(0), NULL, NULL,

@@ -12,6 +12,7 @@
 #define LM METRIC_BY_LM
 #define GRPO METRIC_BY_GRPO
 #define EVAL METRIC_BY_EVAL
+#define REJ METRIC_BY_REJECTION
 #define SOMETIMES METRIC_SOMETIMES
 #define PATTERN METRIC_PATTERN
 
@@ -22,9 +23,9 @@
 #define CHANGE_KNOWN "some reflecting completion stated an answer before its check"
 
 static const struct metric_info table[METRIC_COUNT] = {
-    [METRIC_STEP] = {"step", "step", TRAINER, 0, NULL, "the step number, 1-based (0: the evaluation of the starting model)"},
-    [METRIC_TIME] = {"time", "Unix seconds", TRAINER, 0, NULL, "wall-clock time the record was written"},
-    [METRIC_STAGE] = {"stage", "", TRAINER, 0, NULL, "\"pretrain\", \"sft\" or \"grpo\""},
+    [METRIC_STEP] = {"step", "step", TRAINER | REJ, 0, NULL, "the step number, 1-based (0: the evaluation of the starting model; rejection sampling: the batch)"},
+    [METRIC_TIME] = {"time", "Unix seconds", TRAINER | REJ, 0, NULL, "wall-clock time the record was written"},
+    [METRIC_STAGE] = {"stage", "", TRAINER | REJ, 0, NULL, "\"pretrain\", \"sft\", \"grpo\" or \"rejection\""},
     [METRIC_EPOCH] = {"epoch", "epochs", LM, 0, NULL, "fractional pass over the data"},
     [METRIC_LOSS] = {"loss", "", LM | GRPO, 0, NULL,
                      "the optimised loss (next-token stages: mean negative log-likelihood per scored token; GRPO: the "
@@ -36,19 +37,20 @@ static const struct metric_info table[METRIC_COUNT] = {
     [METRIC_LEARNING_RATE] = {"learning_rate", "", LM | GRPO, 0, NULL, "learning rate used for this step"},
     [METRIC_SKIPPED_STEPS] = {"skipped_steps", "steps", TRAINER, 0, NULL,
                               "cumulative count of steps skipped for non-finite gradients"},
-    [METRIC_REWARD] = {"reward", "reward", GRPO, 0, NULL, "mean total reward over the step's completions"},
+    [METRIC_REWARD] = {"reward", "reward", GRPO | REJ, 0, NULL, "mean total reward over the step's completions (rejection sampling: the share kept)"},
     [METRIC_REWARD_STD] = {"reward_std", "reward", GRPO, 0, NULL, "mean over groups of the within-group std of the reward"},
-    [METRIC_REWARD_FUNC_MEAN] = {"rewards/<name>/mean", "reward", GRPO, PATTERN, NULL,
+    [METRIC_REWARD_FUNC_MEAN] = {"rewards/<name>/mean", "reward", GRPO | REJ, PATTERN, NULL,
                                  "mean of one reward function (`accuracy`, `format`, `language`, `length`) over the "
-                                 "step's completions"},
+                                 "step's completions (rejection sampling: accuracy, format in its style, language "
+                                 "share)"},
     [METRIC_REWARD_FUNC_STD] = {"rewards/<name>/std", "reward", GRPO, PATTERN, NULL,
                                 "std of one reward function over the step's completions"},
     [METRIC_FRAC_REWARD_ZERO_STD] = {"frac_reward_zero_std", "share", GRPO, 0, NULL,
                                      "share of groups whose rewards are all equal (they contribute no gradient)"},
-    [METRIC_COMPLETIONS_MEAN_LENGTH] = {"completions/mean_length", "tokens", GRPO, 0, NULL, "mean completion length"},
-    [METRIC_COMPLETIONS_MIN_LENGTH] = {"completions/min_length", "tokens", GRPO, 0, NULL, "shortest completion"},
-    [METRIC_COMPLETIONS_MAX_LENGTH] = {"completions/max_length", "tokens", GRPO, 0, NULL, "longest completion"},
-    [METRIC_COMPLETIONS_CLIPPED_RATIO] = {"completions/clipped_ratio", "share", GRPO, 0, NULL,
+    [METRIC_COMPLETIONS_MEAN_LENGTH] = {"completions/mean_length", "tokens", GRPO | REJ, 0, NULL, "mean completion length"},
+    [METRIC_COMPLETIONS_MIN_LENGTH] = {"completions/min_length", "tokens", GRPO | REJ, 0, NULL, "shortest completion"},
+    [METRIC_COMPLETIONS_MAX_LENGTH] = {"completions/max_length", "tokens", GRPO | REJ, 0, NULL, "longest completion"},
+    [METRIC_COMPLETIONS_CLIPPED_RATIO] = {"completions/clipped_ratio", "share", GRPO | REJ, 0, NULL,
                                           "share of completions that hit `max_completion_length`"},
     [METRIC_ACCURACY] = {"accuracy", "share", GRPO, 0, NULL, "share of the step's completions whose answer is correct"},
     [METRIC_FORMAT_RATE] = {"format_rate", "share", GRPO, 0, NULL,
@@ -61,7 +63,7 @@ static const struct metric_info table[METRIC_COUNT] = {
     [METRIC_CLIP_RATIO_HIGH] = {"clip_ratio/high_mean", "share", GRPO, 0, NULL, "share of tokens whose ratio was clipped above"},
     [METRIC_CLIP_RATIO_REGION] = {"clip_ratio/region_mean", "share", GRPO, 0, NULL,
                                   "share of tokens whose ratio was clipped on either side"},
-    [METRIC_REFLECTION_RATE_WORDS] = {"reflection_rate", "share", GRPO, 0, NULL,
+    [METRIC_REFLECTION_RATE_WORDS] = {"reflection_rate", "share", GRPO | REJ, 0, NULL,
                                       "the share `reflection/rate` holds, under the name earlier runs used"},
     [METRIC_REFLECTION_RATE] = {"reflection/rate", "share", GRPO, 0, NULL,
                                 "share of completions with a verification or redo step (a reflection word in the "
@@ -79,12 +81,12 @@ static const struct metric_info table[METRIC_COUNT] = {
     [METRIC_TRAINED_SEQUENCES] = {"trained_sequences", "sequences", GRPO, 0, NULL,
                                   "completions that took part in the update (zero-advantage ones are skipped when "
                                   "beta = 0)"},
-    [METRIC_TOKENS_PER_SECOND_ROLLOUT] = {"tokens_per_second/rollout", "tokens/s", GRPO, 0, NULL,
+    [METRIC_TOKENS_PER_SECOND_ROLLOUT] = {"tokens_per_second/rollout", "tokens/s", GRPO | REJ, 0, NULL,
                                           "throughput of generation"},
     [METRIC_TOKENS_PER_SECOND_TRAIN] = {"tokens_per_second/train", "tokens/s", LM | GRPO, 0, NULL,
                                         "throughput of the optimisation passes"},
-    [METRIC_TIME_STEP] = {"time/step", "seconds", TRAINER, 0, NULL, "seconds spent in the step"},
-    [METRIC_TIME_ROLLOUT] = {"time/rollout", "seconds", GRPO, 0, NULL, "seconds spent generating"},
+    [METRIC_TIME_STEP] = {"time/step", "seconds", TRAINER | REJ, 0, NULL, "seconds spent in the step"},
+    [METRIC_TIME_ROLLOUT] = {"time/rollout", "seconds", GRPO | REJ, 0, NULL, "seconds spent generating"},
     [METRIC_TIME_SCORE] = {"time/score", "seconds", GRPO, 0, NULL,
                            "seconds spent on rewards, advantages and the reference / old-policy scoring passes"},
     [METRIC_TIME_TRAIN] = {"time/train", "seconds", GRPO, 0, NULL, "seconds spent in the optimisation passes"},
@@ -101,6 +103,12 @@ static const struct metric_info table[METRIC_COUNT] = {
                           "share of problems whose majority answer over k samples is correct"},
     [METRIC_EVAL_PASSK] = {"eval/pass@k", "share", EVAL, 0, NULL, "share of problems with at least one correct sample"},
     [METRIC_EVAL_FORMAT] = {"eval/format", "share", EVAL, 0, NULL, "share of samples in the strict Table 1 format"},
+    [METRIC_EVAL_FORMAT_R1] = {"eval/format_r1", "share", EVAL, 0, NULL,
+                               "share of samples in R1's format: reasoning, then a summary with the answer"},
+    [METRIC_EVAL_LANGUAGE] = {"eval/language", "share", EVAL, 0, NULL,
+                              "language consistency: mean share of English words in the samples' CoT"},
+    [METRIC_EVAL_READABILITY] = {"eval/readability", "score", EVAL, 0, NULL,
+                                 "mean helpfulness score of the samples' final summaries (reward.h)"},
     [METRIC_EVAL_MEAN_LENGTH] = {"eval/mean_length", "tokens", EVAL, 0, NULL, "mean sample length"},
     [METRIC_EVAL_REFLECTION_RATE_WORDS] = {"eval/reflection_rate", "share", EVAL, 0, NULL,
                                            "the share `eval/reflection/rate` holds, under the name earlier runs used"},
@@ -118,6 +126,13 @@ static const struct metric_info table[METRIC_COUNT] = {
                                          "share of samples whose CoT contains off-language words"},
     [METRIC_EVAL_K] = {"eval/k", "samples", EVAL, 0, NULL, "samples per problem"},
     [METRIC_EVAL_PROBLEMS] = {"eval/problems", "problems", EVAL, 0, NULL, "held-out problems evaluated"},
+    [METRIC_REJECTION_PROMPTS] = {"rejection/prompts", "problems", REJ, 0, NULL, "problems sampled so far"},
+    [METRIC_REJECTION_SAMPLES] = {"rejection/samples", "completions", REJ, 0, NULL, "completions sampled so far"},
+    [METRIC_REJECTION_KEPT] = {"rejection/kept", "completions", REJ, 0, NULL, "completions kept so far"},
+    [METRIC_REJECTION_KEPT_RATE] = {"rejection/kept_rate", "share", REJ, 0, NULL, "share of the completions so far that were kept"},
+    [METRIC_REJECTION_DROPPED] = {"rejection/dropped/<name>", "completions", REJ, PATTERN, NULL,
+                                  "completions dropped so far for one reason (`truncated`, `wrong`, `format`, "
+                                  "`language`, `duplicate`, `over_limit`)"},
 };
 
 const struct metric_info *metric_info(enum metric_id id) {
@@ -128,7 +143,7 @@ const struct metric_info *metric_info(enum metric_id id) {
 const char *metric_name(enum metric_id id) { return metric_info(id)->name; }
 
 void metric_writers_text(unsigned writers, char *out, size_t cap) {
-    static const char *const names[] = {"trainer", "pretrain, sft", "grpo", "grpo eval"};
+    static const char *const names[] = {"trainer", "pretrain, sft", "grpo", "grpo eval", "rejection_sample"};
     size_t n = 0;
     if (cap) out[0] = '\0';
     for (unsigned b = 0; b < sizeof names / sizeof names[0]; b++) {

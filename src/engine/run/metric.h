@@ -68,6 +68,9 @@ enum metric_id {
     METRIC_EVAL_CONS,
     METRIC_EVAL_PASSK,
     METRIC_EVAL_FORMAT,
+    METRIC_EVAL_FORMAT_R1,
+    METRIC_EVAL_LANGUAGE,
+    METRIC_EVAL_READABILITY,
     METRIC_EVAL_MEAN_LENGTH,
     METRIC_EVAL_REFLECTION_RATE_WORDS,
     METRIC_EVAL_REFLECTION_RATE,
@@ -77,6 +80,11 @@ enum metric_id {
     METRIC_EVAL_LANGUAGE_MIXED_RATE,
     METRIC_EVAL_K,
     METRIC_EVAL_PROBLEMS,
+    METRIC_REJECTION_PROMPTS,
+    METRIC_REJECTION_SAMPLES,
+    METRIC_REJECTION_KEPT,
+    METRIC_REJECTION_KEPT_RATE,
+    METRIC_REJECTION_DROPPED,
     METRIC_COUNT,
 };
 
@@ -86,6 +94,7 @@ enum metric_writer {
     METRIC_BY_LM = 1u << 1,      /* src/engine/lm/train_lm.c: pretrain and sft */
     METRIC_BY_GRPO = 1u << 2,    /* src/engine/rl/grpo.c */
     METRIC_BY_EVAL = 1u << 3,    /* a GRPO run's held-out evaluations (grpo.c through evaluate.c) */
+    METRIC_BY_REJECTION = 1u << 4, /* a pipeline's rejection_sample stage (src/engine/rl/rejection_run.c) */
 };
 
 enum metric_flag {

@@ -16,13 +16,14 @@
 
 static const char *const QUALITY_NAMES[CORPUS_QUALITY_COUNT] = {"clean",    "slip",       "reflect", "mixed_lang",
                                                                 "no_think", "bad_format", "plain",   "verify"};
-static const char *const TASK_KEYS[CORPUS_TASKS] = {"linear", "arith", "countdown"};
+static const char *const TASK_KEYS[CORPUS_TASKS] = {"linear", "arith", "countdown", "plain"};
 
 /* Salts that separate the streams of one seed. */
 #define SALT_PRETRAIN 0x7072657472616e31ULL
 #define SALT_COLDSTART 0x636f6c6473746172ULL
 #define SALT_PROBLEM 0x70726f626c656d31ULL
 #define SALT_EXTRA 0x6578747261707262ULL
+#define SALT_NONREASONING 0x6e6f6e7265617331ULL
 
 const char *corpus_quality_name(enum corpus_quality q) {
     ASSERT(q >= 0 && q < CORPUS_QUALITY_COUNT);
@@ -30,7 +31,7 @@ const char *corpus_quality_name(enum corpus_quality q) {
 }
 
 const char *corpus_kind_name(enum corpus_kind k) {
-    return k == CORPUS_COLDSTART ? "coldstart" : "pretrain";
+    return k == CORPUS_COLDSTART ? "coldstart" : k == CORPUS_NONREASONING ? "nonreasoning" : "pretrain";
 }
 
 enum status corpus_kind_parse(const char *name, enum corpus_kind *out) {
@@ -38,8 +39,10 @@ enum status corpus_kind_parse(const char *name, enum corpus_kind *out) {
         *out = CORPUS_PRETRAIN;
     else if (strcmp(name, "coldstart") == 0)
         *out = CORPUS_COLDSTART;
+    else if (strcmp(name, "nonreasoning") == 0)
+        *out = CORPUS_NONREASONING;
     else
-        return err_set(STATUS_INVALID, "unknown corpus kind \"%s\" (valid: pretrain, coldstart)", name);
+        return err_set(STATUS_INVALID, "unknown corpus kind \"%s\" (valid: pretrain, coldstart, nonreasoning)", name);
     return STATUS_OK;
 }
 
@@ -47,7 +50,8 @@ void corpus_config_default(struct corpus_config *c) {
     memset(c, 0, sizeof *c);
     c->seed = 0;
     c->template = TEMPLATE_R1_ZERO;
-    static const double TASKS[CORPUS_TASKS] = {0.60, 0.25, 0.15};
+    /* plain comes last with weight 0, so a world that does not ask for it draws what it always drew. */
+    static const double TASKS[CORPUS_TASKS] = {0.60, 0.25, 0.15, 0.0};
     /* verify comes last with weight 0, so a world that does not ask for it draws what it always drew. */
     static const double QUALITY[CORPUS_QUALITY_COUNT] = {0.28, 0.22, 0.05, 0.08, 0.07, 0.22, 0.08, 0.0};
     memcpy(c->task_weight, TASKS, sizeof TASKS);
@@ -113,7 +117,7 @@ enum status corpus_config_set(struct corpus_config *c, const cJSON *obj, const c
                 if (k == CORPUS_TASKS)
                     return err_set(STATUS_INVALID,
                                    "%s: task_params: unknown task \"%s\" (valid: linear, arith, "
-                                   "countdown)",
+                                   "countdown, plain)",
                                    where, t->string);
                 TRY(task_config_set(&tmp.task[k], t, where));
             }
@@ -189,9 +193,15 @@ static enum status write_completion(const struct corpus_config *c, struct rng *r
             /* Catch a slip and redo the steps. */
             cot_steps(&w, p, true, &claim);
             if (!self_check(&w, p, &claim, zh_check)) {
-                cot_steps(&w, p, false, &claim);
-                /* Multi-step problems check the redone steps too. */
-                if (task_linear_two_sided(p)) self_check(&w, p, &claim, zh_check);
+                if (task_linear_two_sided(p) && rat_is_int(p->linear.x)) {
+                    /* Multi-step problems search from the failed claim with checked tries. */
+                    double saved = w.zh;
+                    if (zh_check) w.zh = 1.0;
+                    cot_search(&w, p, &claim);
+                    w.zh = saved;
+                } else {
+                    cot_steps(&w, p, false, &claim);
+                }
             }
         } else {
             cot_steps(&w, p, false, &claim);
@@ -315,15 +325,20 @@ enum status corpus_pretrain_doc(const struct corpus_config *c, uint64_t index, s
     return st;
 }
 
-enum status corpus_coldstart_doc(const struct corpus_config *c, uint64_t index, struct corpus_doc *out) {
+/* A cold-start or non-reasoning document: readable reasoning (none for plain questions), then a summary. */
+static enum status reply_doc(const struct corpus_config *c, enum corpus_kind kind, uint64_t index,
+                             struct corpus_doc *out) {
     memset(out, 0, sizeof *out);
-    out->kind = CORPUS_COLDSTART;
+    out->kind = kind;
     out->quality = CORPUS_CLEAN;
     struct rng r;
-    rng_seed_stream(&r, c->seed ^ SALT_COLDSTART, index);
-    enum task_kind task = (enum task_kind)rng_choose_weighted(&r, c->task_weight, CORPUS_TASKS);
+    uint64_t salt = kind == CORPUS_NONREASONING ? SALT_NONREASONING : SALT_COLDSTART;
+    rng_seed_stream(&r, c->seed ^ salt, index);
+    enum task_kind task = kind == CORPUS_NONREASONING
+                              ? TASK_PLAIN
+                              : (enum task_kind)rng_choose_weighted(&r, c->task_weight, CORPUS_TASKS);
     struct problem p;
-    TRY(doc_problem(c, task, SALT_COLDSTART, index, &p));
+    TRY(doc_problem(c, task, salt, index, &p));
     struct strbuf prompt = {0}, completion = {0}, text = {0};
     char *rendered = NULL;
     enum status st = template_render_prompt(c->template, p.prompt, &rendered);
@@ -331,13 +346,14 @@ enum status corpus_coldstart_doc(const struct corpus_config *c, uint64_t index, 
         strbuf_puts(&prompt, rendered);
         strbuf_puts(&completion, " <think> ");
         cot_readable(&completion, &r, &p);
-        strbuf_puts(&completion, " </think> ");
+        strbuf_puts(&completion, task == TASK_PLAIN ? "</think> " : " </think> ");
         cot_summary(&completion, &p);
         strbuf_putc(&completion, ' ');
         put_answer_tags(&completion, p.answer);
         strbuf_append(&text, prompt.data, prompt.len);
         strbuf_append(&text, completion.data, completion.len);
-        out->correct = out->format_ok = out->reflection = true;
+        out->correct = out->format_ok = true;
+        out->reflection = task != TASK_PLAIN; /* plain questions get no CoT, hence no verification */
         st = finish_doc(out, &p, &prompt, &completion, &text);
     }
     free(rendered);
@@ -349,8 +365,16 @@ enum status corpus_coldstart_doc(const struct corpus_config *c, uint64_t index, 
     return st;
 }
 
+enum status corpus_coldstart_doc(const struct corpus_config *c, uint64_t index, struct corpus_doc *out) {
+    return reply_doc(c, CORPUS_COLDSTART, index, out);
+}
+
+enum status corpus_nonreasoning_doc(const struct corpus_config *c, uint64_t index, struct corpus_doc *out) {
+    return reply_doc(c, CORPUS_NONREASONING, index, out);
+}
+
 enum status corpus_doc(const struct corpus_config *c, enum corpus_kind kind, uint64_t index, struct corpus_doc *out) {
-    return kind == CORPUS_COLDSTART ? corpus_coldstart_doc(c, index, out) : corpus_pretrain_doc(c, index, out);
+    return kind == CORPUS_PRETRAIN ? corpus_pretrain_doc(c, index, out) : reply_doc(c, kind, index, out);
 }
 
 enum status corpus_doc_json(const struct corpus_doc *d, char **out) {

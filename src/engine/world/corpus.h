@@ -73,9 +73,11 @@ enum corpus_quality {
     CORPUS_QUALITY_COUNT
 };
 
-enum corpus_kind { CORPUS_PRETRAIN, CORPUS_COLDSTART };
+/* nonreasoning: R1's non-reasoning SFT data — plain questions (task.h) answered without a chain of thought,
+ * " <think> </think> 12 is larger than 7 . <answer> 12 </answer>", whatever the task weights say. */
+enum corpus_kind { CORPUS_PRETRAIN, CORPUS_COLDSTART, CORPUS_NONREASONING };
 
-#define CORPUS_TASKS 3 /* linear, arith, countdown: the built-in kinds, indexed by enum task_kind */
+#define CORPUS_TASKS 4 /* linear, arith, countdown, plain: the built-in kinds, indexed by enum task_kind */
 
 struct corpus_config {
     uint64_t seed;
@@ -115,6 +117,7 @@ enum status corpus_config_set(struct corpus_config *c, const cJSON *obj, const c
 /* Document `index` (any uint64). Fails only for lack of memory or impossible task settings. */
 enum status corpus_pretrain_doc(const struct corpus_config *c, uint64_t index, struct corpus_doc *out);
 enum status corpus_coldstart_doc(const struct corpus_config *c, uint64_t index, struct corpus_doc *out);
+enum status corpus_nonreasoning_doc(const struct corpus_config *c, uint64_t index, struct corpus_doc *out);
 enum status corpus_doc(const struct corpus_config *c, enum corpus_kind kind, uint64_t index, struct corpus_doc *out);
 void corpus_doc_free(struct corpus_doc *d); /* accepts a zeroed struct */
 

@@ -8,10 +8,32 @@
 
 #include "engine/world/corpus_impl.h"
 
-static const char *const WORD_EN[WORD_COUNT] = {"subtract", "add",       "divide by",           "so",   "try",  "yes",
-                                                "no",       "not equal", "wait , let me check", "left", "right"};
-static const char *const WORD_ZH[WORD_COUNT] = {
-    "减去", "加上", "除以", "所以", "试试", "对", "不对", "不相等", "等等 , 让我检查", "左边", "右边"};
+static const char *const WORD_EN[WORD_COUNT] = {"subtract",
+                                                "add",
+                                                "divide by",
+                                                "so",
+                                                "try",
+                                                "yes",
+                                                "no",
+                                                "not equal",
+                                                "wait , let me check",
+                                                "left",
+                                                "right",
+                                                "left is larger , so x is smaller",
+                                                "left is smaller , so x is larger"};
+static const char *const WORD_ZH[WORD_COUNT] = {"减去",
+                                                "加上",
+                                                "除以",
+                                                "所以",
+                                                "试试",
+                                                "对",
+                                                "不对",
+                                                "不相等",
+                                                "等等 , 让我检查",
+                                                "左边",
+                                                "右边",
+                                                "左边更大 , 所以 x 更小",
+                                                "左边更小 , 所以 x 更大"};
 
 void corpus_word(struct cot_writer *w, enum corpus_word word) {
     bool zh = w->force_zh || (w->zh > 0 && rng_bernoulli(w->r, w->zh));
@@ -120,7 +142,9 @@ static void linear_steps(struct cot_writer *w, const struct problem *p, bool sli
     struct rat x;
     if (slip_div) {
         /* The division itself goes wrong: "x = 4 / 2 = 3". */
-        x = rat_int(p->linear.x.num + (rng_bernoulli(w->r, 0.5) ? 1 : -1));
+        /* Two-sided problems slip by one or two (a search then needs one or two tries). */
+        int64_t d = task_linear_two_sided(p) ? rng_range(w->r, 1, 2) : 1;
+        x = rat_int(p->linear.x.num + (rng_bernoulli(w->r, 0.5) ? d : -d));
         strbuf_printf(w->sb, "x = %lld / %lld = %lld", (long long)m, (long long)a, (long long)x.num);
     } else {
         x = linear_divide(w->sb, m, a);
@@ -347,9 +371,38 @@ static void countdown_steps(struct cot_writer *w, const struct problem *p, bool 
     strbuf_puts(w->sb, " . ");
 }
 
+/* ---- plain ------------------------------------------------------------------------------------------- */
+
+/* A wrong answer to a plain question: the smaller number, the other parity, the constant for the coefficient. */
+static void plain_wrong(const struct problem *p, struct cot_claim *claim) {
+    long long a = p->plain.a, b = p->plain.b;
+    if (p->plain.form == TASK_PLAIN_LARGER)
+        snprintf(claim->text, sizeof claim->text, "%lld", a < b ? a : b);
+    else if (p->plain.form == TASK_PLAIN_PARITY)
+        snprintf(claim->text, sizeof claim->text, "%s", a % 2 ? "even" : "odd");
+    else
+        snprintf(claim->text, sizeof claim->text, "%lld", b);
+    claim->correct = false;
+}
+
+/* The "reasoning" of a plain question is its one-sentence answer; a slip answers it wrongly. */
+static void plain_steps(struct cot_writer *w, const struct problem *p, bool slip, struct cot_claim *claim) {
+    char reply[128];
+    task_plain_reply(p, reply, sizeof reply);
+    if (slip) {
+        plain_wrong(p, claim);
+        strbuf_printf(w->sb, "the answer is %s . ", claim->text);
+        return;
+    }
+    strbuf_printf(w->sb, "%s ", reply);
+    snprintf(claim->text, sizeof claim->text, "%s", p->answer);
+    claim->correct = true;
+}
+
 /* ---- dispatch ---------------------------------------------------------------------------------------- */
 
 void cot_restate(struct cot_writer *w, const struct problem *p, bool always) {
+    if (p->kind == TASK_PLAIN) return; /* the question is its own statement */
     if (p->kind == TASK_LINEAR)
         linear_equation(w->sb, p);
     else if (!always)
@@ -371,6 +424,9 @@ void cot_steps(struct cot_writer *w, const struct problem *p, bool slip, struct 
         break;
     case TASK_COUNTDOWN:
         countdown_steps(w, p, slip, claim);
+        break;
+    case TASK_PLAIN:
+        plain_steps(w, p, slip, claim);
         break;
     default:
         ASSERTF(0, "cot_steps: no worked solutions for %s", task_kind_name(p->kind));
@@ -402,6 +458,13 @@ bool cot_check(struct cot_writer *w, const struct problem *p, const struct cot_c
         }
         ok = linear_substitute(w->sb, p, x);
         want = rat_is_int(x) ? p->linear.c : linear_moved(p);
+    } else if (p->kind == TASK_PLAIN) {
+        char reply[128];
+        task_plain_reply(p, reply, sizeof reply);
+        ok = claim->correct;
+        strbuf_printf(w->sb, "%s %s", reply, ok ? ". yes . " : ", not ");
+        if (!ok) strbuf_printf(w->sb, "%s . ", claim->text);
+        return ok;
     } else if (p->kind == TASK_ARITH) {
         long long v = strtoll(claim->text, NULL, 10);
         ok = arith_verify(w->sb, p, v);
@@ -426,6 +489,27 @@ bool cot_check(struct cot_writer *w, const struct problem *p, const struct cot_c
     return ok;
 }
 
+void cot_search(struct cot_writer *w, const struct problem *p, struct cot_claim *claim) {
+    ASSERT(task_linear_two_sided(p) && rat_is_int(p->linear.x));
+    struct rat x;
+    bool syntax;
+    ASSERT(rat_parse(claim->text, strlen(claim->text), &x, &syntax) == RAT_OK && syntax && rat_is_int(x));
+    long long truth = p->linear.x.num, v = x.num;
+    /* left - right = (a - e) (x - truth) with a > e: a larger left side means x is too large. */
+    corpus_word(w, v > truth ? WORD_LEFT_LARGER : WORD_LEFT_SMALLER);
+    strbuf_puts(w->sb, " . ");
+    while (v != truth) {
+        v += v > truth ? -1 : 1;
+        corpus_word(w, WORD_TRY);
+        strbuf_printf(w->sb, " x = %lld : ", v);
+        bool ok = linear_substitute_sides(w, w->sb, p, v);
+        strbuf_puts(w->sb, ok ? " . " : " , ");
+        corpus_word(w, ok ? WORD_YES : WORD_NOT_EQUAL);
+        strbuf_puts(w->sb, " . ");
+    }
+    claim_rat(claim, rat_int(v), p->linear.x);
+}
+
 void cot_guess(struct rng *r, const struct problem *p, struct cot_claim *claim) {
     if (p->kind == TASK_LINEAR) {
         struct rat g;
@@ -434,6 +518,8 @@ void cot_guess(struct rng *r, const struct problem *p, struct cot_claim *claim) 
         claim_rat(claim, g, p->linear.x);
     } else if (p->kind == TASK_ARITH) {
         claim_int(claim, p->arith.value + slip_delta(r), p->arith.value);
+    } else if (p->kind == TASK_PLAIN) {
+        plain_wrong(p, claim);
     } else {
         struct cd_try t;
         if (cd_random_try(r, p, &t)) {
@@ -448,15 +534,23 @@ void cot_guess(struct rng *r, const struct problem *p, struct cot_claim *claim) 
 /* ---- cold start: readable solutions ------------------------------------------------------------------ */
 
 void cot_readable(struct strbuf *sb, struct rng *r, const struct problem *p) {
+    if (p->kind == TASK_PLAIN) return; /* non-reasoning: answered without a chain of thought */
     if (p->kind == TASK_LINEAR) {
-        long long a = p->linear.a, b = p->linear.b, c = p->linear.c, m = linear_moved(p);
-        bool minus = p->linear.form == TASK_LINEAR_AX_MINUS_B;
+        long long a = linear_net(p), b = p->linear.b, c = p->linear.c, m = linear_moved(p);
+        bool minus = linear_minus(p);
+        bool two = task_linear_two_sided(p);
         strbuf_puts(sb, "We need to solve ");
         linear_equation(sb, p);
+        if (two) {
+            strbuf_puts(sb, " . First , subtract ");
+            put_term(sb, p->linear.e);
+            strbuf_printf(sb, " from both sides : %lldx %c %lld = %lld", a, minus ? '-' : '+', b, c);
+        }
         strbuf_printf(sb,
-                      " . First , %s %lld %s both sides : %lldx = %lld %c %lld = %lld . Then divide both sides "
+                      " . %s , %s %lld %s both sides : %lldx = %lld %c %lld = %lld . Then divide both sides "
                       "by %lld : ",
-                      minus ? "add" : "subtract", b, minus ? "to" : "from", a, c, minus ? '+' : '-', b, m, a);
+                      two ? "Next" : "First", minus ? "add" : "subtract", b, minus ? "to" : "from", a, c,
+                      minus ? '+' : '-', b, m, a);
         linear_divide(sb, (int64_t)m, (int64_t)a);
         strbuf_puts(sb, " . Let me verify : ");
         linear_substitute(sb, p, p->linear.x);
@@ -502,7 +596,18 @@ void cot_readable(struct strbuf *sb, struct rng *r, const struct problem *p) {
 }
 
 void cot_summary(struct strbuf *sb, const struct problem *p) {
-    if (p->kind == TASK_LINEAR) {
+    if (p->kind == TASK_PLAIN) {
+        char reply[128];
+        task_plain_reply(p, reply, sizeof reply);
+        strbuf_puts(sb, reply);
+    } else if (p->kind == TASK_LINEAR && task_linear_two_sided(p)) {
+        strbuf_puts(sb, "Moving ");
+        put_term(sb, p->linear.e);
+        strbuf_printf(sb, " to the left , %s %lld and dividing by %lld gives x = ",
+                      linear_minus(p) ? "adding" : "subtracting", (long long)p->linear.b, (long long)linear_net(p));
+        put_rat(sb, p->linear.x);
+        strbuf_puts(sb, " .");
+    } else if (p->kind == TASK_LINEAR) {
         strbuf_printf(sb, "%s %lld and dividing by %lld gives x = ",
                       p->linear.form == TASK_LINEAR_AX_MINUS_B ? "Adding" : "Subtracting", (long long)p->linear.b,
                       (long long)p->linear.a);
@@ -531,6 +636,10 @@ void cot_plain(struct strbuf *sb, struct rng *r, const struct problem *p) {
             strbuf_printf(sb, " , so x = %s .", p->answer);
         } else if (p->kind == TASK_ARITH) {
             strbuf_printf(sb, "%s = %s", p->prompt + strlen("Compute: "), p->answer);
+        } else if (p->kind == TASK_PLAIN) {
+            char reply[128];
+            task_plain_reply(p, reply, sizeof reply);
+            strbuf_printf(sb, "%s ? %s", p->prompt, reply);
         } else {
             strbuf_printf(sb, "%s = %lld", p->answer, (long long)p->countdown.target);
         }

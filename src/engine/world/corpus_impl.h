@@ -22,6 +22,8 @@ enum corpus_word {
     WORD_WAIT_CHECK, /* the opening of a self-check */
     WORD_LEFT,
     WORD_RIGHT,
+    WORD_LEFT_LARGER,  /* "left is larger , so x is smaller" */
+    WORD_LEFT_SMALLER, /* "left is smaller , so x is larger" */
     WORD_COUNT
 };
 
@@ -48,6 +50,11 @@ void cot_restate(struct cot_writer *w, const struct problem *p, bool always);
 void cot_steps(struct cot_writer *w, const struct problem *p, bool slip, struct cot_claim *claim);
 /* "wait , let me check : … . yes ." or "… , not 7 ." for the claim; returns whether the check passed. */
 bool cot_check(struct cot_writer *w, const struct problem *p, const struct cot_claim *claim);
+/* Two-sided problems, after a check of claim that failed: which way x must move, then tries one step at a time,
+ * each checked by substitution ("left is larger , so x is smaller . try x = 7 : left … , right … . yes ."),
+ * until the right value; the claim becomes it. The search uses only the forward arithmetic of the check,
+ * so it finds the answer even when the division that produced the claim keeps going wrong. */
+void cot_search(struct cot_writer *w, const struct problem *p, struct cot_claim *claim);
 /* A wrong but plausible final answer (for no_think guesses). */
 void cot_guess(struct rng *r, const struct problem *p, struct cot_claim *claim);
 /* Cold start: the readable CoT (without tags) and the one-sentence summary. */

@@ -13,7 +13,7 @@
 #include "engine/world/answer.h"
 #include "engine/world/task_impl.h"
 
-static const char *const KIND_NAMES[TASK_KIND_COUNT] = {"linear", "arith", "countdown", "dataset"};
+static const char *const KIND_NAMES[TASK_KIND_COUNT] = {"linear", "arith", "countdown", "plain", "dataset"};
 
 const char *task_kind_name(enum task_kind kind) {
     ASSERT(kind >= 0 && kind < TASK_KIND_COUNT);
@@ -26,7 +26,7 @@ enum status task_kind_parse(const char *name, enum task_kind *out) {
             *out = (enum task_kind)k;
             return STATUS_OK;
         }
-    return err_set(STATUS_INVALID, "unknown task \"%s\" (valid: linear, arith, countdown, dataset)", name);
+    return err_set(STATUS_INVALID, "unknown task \"%s\" (valid: linear, arith, countdown, plain, dataset)", name);
 }
 
 const char *task_split_name(enum task_split split) {
@@ -147,7 +147,7 @@ enum task_split task_split_of(uint64_t key) {
 
 enum status task_generate(const struct task_config *c, enum task_split split, uint64_t seed, uint64_t index,
                           struct problem *out) {
-    ASSERT(c->kind == TASK_LINEAR || c->kind == TASK_ARITH || c->kind == TASK_COUNTDOWN);
+    ASSERT(c->kind == TASK_LINEAR || c->kind == TASK_ARITH || c->kind == TASK_COUNTDOWN || c->kind == TASK_PLAIN);
     memset(out, 0, sizeof *out);
     /* The stream depends on (kind, split, seed, index) only; the retries continue the same stream. */
     struct rng r;
@@ -158,6 +158,7 @@ enum status task_generate(const struct task_config *c, enum task_split split, ui
         struct problem p = {.kind = c->kind};
         bool ok = c->kind == TASK_LINEAR  ? task_linear_draw(c, &r, &p, key)
                   : c->kind == TASK_ARITH ? task_arith_draw(c, &r, &p, key)
+                  : c->kind == TASK_PLAIN ? task_plain_draw(c, &r, &p, key)
                                           : task_countdown_draw(c, &r, &p, key);
         if (ok) p.key = rng_hash_bytes(key, strlen(key));
         if (!ok || task_split_of(p.key) != split) {
@@ -166,6 +167,7 @@ enum status task_generate(const struct task_config *c, enum task_split split, ui
         }
         enum status st = c->kind == TASK_LINEAR  ? task_linear_render(&p)
                          : c->kind == TASK_ARITH ? task_arith_render(&p)
+                         : c->kind == TASK_PLAIN ? task_plain_render(&p)
                                                  : task_countdown_render(&p);
         if (st != STATUS_OK) {
             task_problem_free(&p);

@@ -9,15 +9,18 @@
  *                                            precedence; the answer is an integer.
  *   countdown  "Using the numbers 3, 5, 7, make 22. Use + - * / and each number exactly once"
  *                                            the answer is an expression (see task_countdown_check).
+ *   plain      "Which is larger: 12 or 7"     trivial queries that need no reasoning (which is larger, even or odd,
+ *                                            the coefficient of x): R1's non-reasoning data, answered plainly
+ *                                            without a CoT. Answers are a number or a word ("even").
  *   dataset    user problems (dataset.h) with a gold answer string; also what task_problem_from_answer makes.
  * The prompt is the question only (no template) and never ends in punctuation, because the R1-Zero
  * template appends '.' right after it ("User: {prompt}. Assistant:").
  *
  * Held-out split. Problem `index` of (config, split, seed) is a pure function of those values. Whether a
  * problem belongs to "train" or "test" is decided by a hash of its canonical key (linear: a, signed b, c;
- * two-sided: a, e, signed b, c; arith: the expression with the two operands of a lone + or * sorted; countdown: the sorted numbers and the
- * target) — not by the seed, the index or the difficulty. The generator draws candidates from a stream seeded
- * by (kind, split, seed, index) until one falls in the requested split. So train and test never share a
+ * two-sided: a, e, signed b, c; arith: the expression with the two operands of a lone + or * sorted; countdown: the
+ * sorted numbers and the target) — not by the seed, the index or the difficulty. The generator draws candidates from a
+ * stream seeded by (kind, split, seed, index) until one falls in the requested split. So train and test never share a
  * problem, for any seeds and any difficulty settings; about TASK_TEST_PERMILLE / 1000 of every problem space
  * is held out. Problems may repeat within a split (small difficulty settings have few distinct problems).
  *
@@ -36,7 +39,7 @@
 #include "engine/util/rational.h"
 #include "engine/util/status.h"
 
-enum task_kind { TASK_LINEAR, TASK_ARITH, TASK_COUNTDOWN, TASK_DATASET, TASK_KIND_COUNT };
+enum task_kind { TASK_LINEAR, TASK_ARITH, TASK_COUNTDOWN, TASK_PLAIN, TASK_DATASET, TASK_KIND_COUNT };
 enum task_split { TASK_SPLIT_TRAIN, TASK_SPLIT_TEST };
 
 #define TASK_TEST_PERMILLE 100 /* share of each problem space held out for "test", in 1/1000 */
@@ -53,15 +56,17 @@ enum task_linear_form {
     TASK_LINEAR_TWO_SIDED_MINUS,
 };
 
+enum task_plain_form { TASK_PLAIN_LARGER, TASK_PLAIN_PARITY, TASK_PLAIN_COEFFICIENT, TASK_PLAIN_FORM_COUNT };
+
 /* Difficulty knobs. task_config_default gives the defaults below; the reasons for them are in corpus.h. */
 struct task_config {
     enum task_kind kind;
     struct {
-        int max_coef;          /* a in [2, max_coef]                         default 9  (2..1000) */
-        int max_solution;      /* |x| in [1, max_solution] for integer x     default 12 (1..100000) */
-        int max_const;         /* b in [1, max_const]                        default 20 (1..100000) */
-        double negative_share; /* share of problems with x < 0               default 0.15 */
-        double fraction_share; /* share with a non-integer x ("7/3")         default 0 */
+        int max_coef;           /* a in [2, max_coef]                         default 9  (2..1000) */
+        int max_solution;       /* |x| in [1, max_solution] for integer x     default 12 (1..100000) */
+        int max_const;          /* b in [1, max_const]                        default 20 (1..100000) */
+        double negative_share;  /* share of problems with x < 0               default 0.15 */
+        double fraction_share;  /* share with a non-integer x ("7/3")         default 0 */
         double two_sided_share; /* share with x on both sides ("5x + 3 = 2x + 18") default 0; their
                                  * right-side coefficient e is in [1, a - 2], a in [3, max_coef] */
     } linear;
@@ -90,6 +95,10 @@ struct problem {
             struct rat x; /* the solution */
         } linear;
         struct {
+            enum task_plain_form form;
+            int64_t a, b, c; /* larger: a vs b; parity: a; coefficient: a x + b = c */
+        } plain;
+        struct {
             int n;                          /* operands */
             int64_t v[TASK_MAX_OPERANDS];   /* operands, left to right */
             char op[TASK_MAX_OPERANDS - 1]; /* op[i] sits between v[i] and v[i+1] */
@@ -104,7 +113,7 @@ struct problem {
 };
 
 const char *task_kind_name(enum task_kind kind);
-/* "linear", "arith", "countdown", "dataset"; an unknown name is STATUS_INVALID listing the valid ones. */
+/* "linear", "arith", "countdown", "plain", "dataset"; an unknown name is STATUS_INVALID listing the valid ones. */
 enum status task_kind_parse(const char *name, enum task_kind *out);
 const char *task_split_name(enum task_split split);
 enum status task_split_parse(const char *name, enum task_split *out);
@@ -135,6 +144,8 @@ void task_problem_free(struct problem *p); /* accepts a zeroed struct */
 
 /* "x" for coefficient 1, else "5x": how a linear term is written in prompts and worked solutions. */
 void task_linear_term(char *out, size_t cap, int64_t coef);
+/* A plain problem's answer as one plain sentence ("12 is larger than 7 ."). */
+void task_plain_reply(const struct problem *p, char *out, size_t cap);
 /* Linear problems with x on both sides. */
 bool task_linear_two_sided(const struct problem *p);
 

@@ -17,6 +17,8 @@ bool task_linear_draw(const struct task_config *c, struct rng *r, struct problem
 enum status task_linear_render(struct problem *p);
 bool task_arith_draw(const struct task_config *c, struct rng *r, struct problem *p, char key[TASK_KEY_MAX]);
 enum status task_arith_render(struct problem *p);
+bool task_plain_draw(const struct task_config *c, struct rng *r, struct problem *p, char key[TASK_KEY_MAX]);
+enum status task_plain_render(struct problem *p);
 bool task_countdown_draw(const struct task_config *c, struct rng *r, struct problem *p, char key[TASK_KEY_MAX]);
 enum status task_countdown_render(struct problem *p);
 
