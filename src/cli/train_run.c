@@ -13,6 +13,7 @@
 #include "engine/run/trainer.h"
 #include "engine/stages/stages.h"
 #include "engine/util/log.h"
+#include "engine/util/sighandle.h"
 
 static atomic_int interrupt_flag;
 static volatile sig_atomic_t trainer_done;
@@ -45,11 +46,8 @@ static void *job_main(void *arg) {
 }
 
 static void install_signals(void) {
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    static const int sigs[] = {SIGINT, SIGTERM};
+    sighandle_install(sigs, 2, on_signal, 0, NULL);
 }
 
 void train_view_init(struct train_view *v) {

@@ -11,6 +11,7 @@
 #include "engine/rl/reward.h"
 #include "engine/util/fsutil.h"
 #include "engine/util/rng.h"
+#include "engine/util/sighandle.h"
 #include "engine/util/strbuf.h"
 #include "repl_impl.h"
 #include "votes.h"
@@ -374,11 +375,9 @@ int compare_run(const struct compare_options *o) {
         compare_items_free(items, n_items);
         return 1;
     }
-    struct sigaction sa, old_int;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
+    static const int sigint[] = {SIGINT};
+    struct sigaction old_int;
+    sighandle_install(sigint, 1, on_sigint, 0, &old_int);
     repl_stop_flag = 0;
 
     FILE *vote_in = o->blind ? stdin : NULL;
@@ -498,7 +497,7 @@ int compare_run(const struct compare_options *o) {
         }
         for (int m = 0; m < 2; m++) gen_result_free(&c.res[m]);
     }
-    sigaction(SIGINT, &old_int, NULL);
+    sighandle_restore(sigint, 1, &old_int);
     if (o->json) {
         cJSON *root = cJSON_CreateObject();
         cJSON *jm = cJSON_AddArrayToObject(root, "models");

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/util/fsutil.h"
 #include "engine/util/log.h"
 
 #ifndef R1LAB_LIB_DIR
@@ -55,8 +56,9 @@ static bool file_exists(const char *path) { return access(path, R_OK) == 0; }
 
 /* Writes dir/R1LAB_CUDA_LIBNAME into out; false when it does not fit. */
 static bool lib_in_dir(char *out, size_t cap, const char *dir) {
-    int n = snprintf(out, cap, "%s/%s", dir, R1LAB_CUDA_LIBNAME);
-    return n > 0 && (size_t)n < cap;
+    if (fs_join(out, cap, dir, R1LAB_CUDA_LIBNAME) == STATUS_OK) return true;
+    err_clear(); /* a directory too long to hold the library is simply not a candidate */
+    return false;
 }
 
 /* Candidate paths in search order; returns how many. */

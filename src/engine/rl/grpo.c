@@ -374,11 +374,8 @@ static void add_reward_metrics(struct grpo_stage *s, cJSON *m, int zero_std) {
     double sum = 0, std_sum = 0;
     for (int i = 0; i < s->B; i++) sum += s->rewards[i];
     for (int p = 0; p < s->P; p++) {
-        double mean = 0, var = 0;
-        for (int g = 0; g < s->G; g++) mean += s->rewards[p * s->G + g];
-        mean /= s->G;
-        for (int g = 0; g < s->G; g++) var += pow(s->rewards[p * s->G + g] - mean, 2);
-        std_sum += s->G > 1 ? sqrt(var / (s->G - 1)) : 0.0;
+        double mean;
+        std_sum += grpo_group_std(s->rewards + (size_t)p * s->G, s->G, &mean);
     }
     metric_put(m, METRIC_REWARD, sum / s->B);
     metric_put(m, METRIC_REWARD_STD, std_sum / s->P);
