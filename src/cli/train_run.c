@@ -11,7 +11,9 @@
 
 #include "engine/run/runctl.h"
 #include "engine/run/trainer.h"
+#include "engine/stages/stages.h"
 #include "engine/util/log.h"
+#include "engine/util/sighandle.h"
 
 static atomic_int interrupt_flag;
 static volatile sig_atomic_t trainer_done;
@@ -44,11 +46,8 @@ static void *job_main(void *arg) {
 }
 
 static void install_signals(void) {
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    static const int sigs[] = {SIGINT, SIGTERM};
+    sighandle_install(sigs, 2, on_signal, 0, NULL);
 }
 
 void train_view_init(struct train_view *v) {
@@ -57,12 +56,33 @@ void train_view_init(struct train_view *v) {
     v->tui.in_process = true;
 }
 
+char **train_view_overrides(const struct train_view *v, char *const *kv, int n, int *n_out) {
+    char **out = malloc(sizeof *out * (size_t)(n + 2));
+    if (!out) return NULL;
+    int k = 0;
+    for (int i = 0; i < n; i++) out[k++] = kv[i];
+    if (v->device[0]) out[k++] = (char *)v->device;
+    if (v->threads[0]) out[k++] = (char *)v->threads;
+    *n_out = k;
+    return out;
+}
+
 int train_view_option(struct train_view *v, const struct cli_spec *spec, int key, const char *arg) {
     switch (key) {
     case TRAIN_OPT_HEADLESS: v->headless = true; return 1;
     case TRAIN_OPT_THEME: v->tui.theme = arg; return 1;
     case TRAIN_OPT_NO_MOUSE: v->tui.no_mouse = true; return 1;
     case 'q': v->quiet = true; return 1;
+    case TRAIN_OPT_DEVICE:
+        if (snprintf(v->device, sizeof v->device, "device=%s", arg) >= (int)sizeof v->device)
+            return cli_usage_error(spec, "--device: '%.40s...' is too long", arg), -1;
+        return 1;
+    case TRAIN_OPT_THREADS: {
+        long long n;
+        if (cli_parse_int(spec, "--threads", arg, 0, 1024, &n)) return -1;
+        snprintf(v->threads, sizeof v->threads, "threads=%lld", n);
+        return 1;
+    }
     case TRAIN_OPT_COLOR:
         if (strcmp(arg, "auto") == 0) v->tui.color = TUI_COLOR_AUTO;
         else if (strcmp(arg, "always") == 0) v->tui.color = TUI_COLOR_ALWAYS;
@@ -112,7 +132,7 @@ int train_run_config(const struct config *cfg, const char *name, const struct tr
     bool quiet = view->quiet;
     install_signals();
     struct trainer t;
-    enum status st = trainer_open(&t, cfg, name, &interrupt_flag);
+    enum status st = trainer_open(&t, cfg, stages_for(cfg->stage), name, &interrupt_flag);
     if (st != STATUS_OK) {
         int code = cli_report(st);
         trainer_close(&t);

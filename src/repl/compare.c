@@ -10,6 +10,7 @@
 #include "duo.h"
 #include "engine/util/fsutil.h"
 #include "engine/util/rng.h"
+#include "engine/util/sighandle.h"
 #include "engine/util/strbuf.h"
 #include "repl_impl.h"
 #include "scorecard.h"
@@ -491,11 +492,9 @@ int compare_run(const struct compare_options *o) {
             logs[i].sc[m] = scores + (i * 2 + (size_t)m) * k;
             logs[i].failed[m] = failed + (i * 2 + (size_t)m) * k;
         }
-    struct sigaction sa, old_int;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
+    static const int sigint[] = {SIGINT};
+    struct sigaction old_int;
+    sighandle_install(sigint, 1, on_sigint, 0, &old_int);
     repl_stop_flag = 0;
 
     FILE *vote_in = o->blind ? stdin : NULL;
@@ -583,7 +582,7 @@ int compare_run(const struct compare_options *o) {
         }
     }
     if (progress) fputs("\r\033[K", stderr);
-    sigaction(SIGINT, &old_int, NULL);
+    sighandle_restore(sigint, 1, &old_int);
     struct scorecard_row rows[2];
     for (int m = 0; m < 2; m++) scorecard_row_of(&sum[m], &rows[m]);
     /* The examples, among the prompts both models finished. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/util/editdist.h"
 #include "engine/util/fsutil.h"
 #include "engine/util/utf8.h"
 #include "scorecard.h"
@@ -187,27 +188,11 @@ static int cmd_report(struct repl *r, const char *args) {
     return 0;
 }
 
-/* Edit distance, for "did you mean". */
-static size_t distance(const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 32 || lb > 32) return 99;
-    size_t d[33][33];
-    for (size_t i = 0; i <= la; i++) d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++) d[0][j] = j;
-    for (size_t i = 1; i <= la; i++)
-        for (size_t j = 1; j <= lb; j++) {
-            size_t sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            size_t del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
-            d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-        }
-    return d[la][lb];
-}
-
 static const char *closest(const char *word, const char *const *names, size_t n) {
     const char *best = NULL;
     size_t best_d = 3;
     for (size_t i = 0; i < n; i++) {
-        size_t d = distance(word, names[i]);
+        size_t d = editdist(word, names[i]);
         if (strncmp(names[i], word, strlen(word)) == 0 && word[0]) d = 1;
         if (d < best_d) best_d = d, best = names[i];
     }

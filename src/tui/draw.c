@@ -329,10 +329,10 @@ static void draw_help(struct tui *t) {
     int rows = r.h - 3;
     int max_scroll = (int)keys_table_len - rows;
     if (max_scroll < 0) max_scroll = 0;
-    if (t->help_scroll > max_scroll) t->help_scroll = max_scroll;
-    if (t->help_scroll < 0) t->help_scroll = 0;
-    for (int i = 0; i < rows && (size_t)(i + t->help_scroll) < keys_table_len; i++) {
-        size_t k = (size_t)(i + t->help_scroll);
+    if (t->view.help_scroll > max_scroll) t->view.help_scroll = max_scroll;
+    if (t->view.help_scroll < 0) t->view.help_scroll = 0;
+    for (int i = 0; i < rows && (size_t)(i + t->view.help_scroll) < keys_table_len; i++) {
+        size_t k = (size_t)(i + t->view.help_scroll);
         keys_label(k, t->ascii, t->linebuf, 4096);
         ui_put(t, r.y + 1 + i, r.x + 2, 12, COLOR_ROLE_HI, 0, t->linebuf);
         ui_put(t, r.y + 1 + i, r.x + 2 + 13, r.w - 4 - 13, COLOR_ROLE_MAIN, 0, keys_table[k].help);
@@ -369,7 +369,7 @@ static void draw_too_small(struct tui *t) {
 }
 
 void draw_frame(struct tui *t) {
-    struct layout_opts lo = {t->zoom, t->pipe != NULL};
+    struct layout_opts lo = {t->view.zoom, t->pipe != NULL};
     layout_compute(t->rows, t->cols, &lo, &t->lay);
     erase();
     if (t->lay.too_small) {

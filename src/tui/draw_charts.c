@@ -71,7 +71,7 @@ static void blit(struct tui *t, const struct plot_canvas *c, int y, int x) {
 /* Title on the top border: " N Name " then extra info. */
 static void chart_title(struct tui *t, const struct rect *r, int num, const char *name, const char *extra) {
     char buf[128];
-    bool focused = t->focus == PANEL_REWARD + num - 1;
+    bool focused = t->view.focus == PANEL_REWARD + num - 1;
     snprintf(buf, sizeof buf, " %d %s ", num, name);
     int x = r->x + 2;
     x += ui_put(t, r->y, x, r->w - 4, focused ? COLOR_ROLE_BORDER_FOCUS : COLOR_ROLE_TITLE, A_BOLD, buf);
@@ -160,7 +160,7 @@ static void canvas_for(struct tui *t, struct plot_canvas *c, int *pw, int ph) {
 
 static void draw_series(struct tui *t, struct plot_canvas *c, const struct plot_scale *sc, struct chart_series *cs,
                         int n) {
-    double w = ui_ema_weight(t);
+    double w = viewstate_ema_weight(&t->view);
     for (int i = 0; i < n; i++) /* raw points first, faint, so the smoothed lines sit on top */
         if (cs[i].smooth && w > 0)
             plot_line(c, sc, cs[i].s->x, cs[i].s->y, series_len(cs[i].s), (uint8_t)cs[i].role, true);
@@ -176,10 +176,8 @@ static void draw_series(struct tui *t, struct plot_canvas *c, const struct plot_
 }
 
 static void cursor_line(struct tui *t, struct plot_canvas *c, const struct plot_scale *sc) {
-    if (t->follow) return;
-    size_t i = ui_selected_index(t);
-    if (i >= t->src->n_idx) return;
-    plot_vline(c, sc, (double)t->src->idx[i].step, COLOR_ROLE_CURSOR);
+    int64_t step;
+    if (viewstate_cursor_step(&t->view, t->src, &step)) plot_vline(c, sc, (double)step, COLOR_ROLE_CURSOR);
 }
 
 static void empty_note(struct tui *t, const struct rect *r, const char *msg) {
@@ -189,8 +187,8 @@ static void empty_note(struct tui *t, const struct rect *r, const char *msg) {
 void draw_reward(struct tui *t, const struct rect *r) {
     struct run_source *rs = t->src;
     char extra[64];
-    snprintf(extra, sizeof extra, "ema %.2f%s ", ui_ema_weight(t), t->logy[0] ? " log" : "");
-    ui_box(t, r, t->focus == PANEL_REWARD);
+    snprintf(extra, sizeof extra, "ema %.2f%s ", viewstate_ema_weight(&t->view), t->view.logy[0] ? " log" : "");
+    ui_box(t, r, t->view.focus == PANEL_REWARD);
     chart_title(t, r, 1, "Reward", extra);
     struct chart_series cs[METRICS_MAX_REWARDS + 2];
     int n = 0;
@@ -238,22 +236,22 @@ void draw_reward(struct tui *t, const struct rect *r) {
     if (ph < 1 || pw < 4) return;
     double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
     x_range(cs, n, &x0, &x1);
-    if (!y_range(cs, n, x0, x1, t->logy[0], &y0, &y1)) return;
+    if (!y_range(cs, n, x0, x1, t->view.logy[0], &y0, &y1)) return;
     struct plot_canvas c;
     canvas_for(t, &c, &pw, ph);
-    struct plot_scale sc = {x0, x1, y0, y1, t->logy[0]};
+    struct plot_scale sc = {x0, x1, y0, y1, t->view.logy[0]};
     draw_series(t, &c, &sc, cs, n);
     cursor_line(t, &c, &sc);
     blit(t, &c, iy + 1, ix + AXIS_W);
-    y_labels(t, iy + 1, ix, ph, y0, y1, t->logy[0]);
+    y_labels(t, iy + 1, ix, ph, y0, y1, t->view.logy[0]);
     x_labels(t, iy + 1 + ph, ix + AXIS_W, pw, x0, x1);
 }
 
 void draw_length(struct tui *t, const struct rect *r) {
     struct run_source *rs = t->src;
     char extra[64], line[256], a[32], b[32], c2[32];
-    snprintf(extra, sizeof extra, "tokens%s ", t->logy[1] ? " log" : "");
-    ui_box(t, r, t->focus == PANEL_LENGTH);
+    snprintf(extra, sizeof extra, "tokens%s ", t->view.logy[1] ? " log" : "");
+    ui_box(t, r, t->view.focus == PANEL_LENGTH);
     chart_title(t, r, 2, "Length", extra);
     int ix = r->x + 1, iy = r->y + 1, iw = r->w - 2, ih = r->h - 2;
     const struct series *mean = &rs->m[M_LEN_MEAN], *lo = &rs->m[M_LEN_MIN], *hi = &rs->m[M_LEN_MAX],
@@ -305,17 +303,17 @@ void draw_length(struct tui *t, const struct rect *r) {
     cs[n++] = (struct chart_series){mean, COLOR_ROLE_LENGTH, true, "mean", 0, false};
     double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
     x_range(cs, n, &x0, &x1);
-    if (!y_range(cs, n, x0, x1, t->logy[1], &y0, &y1)) return;
+    if (!y_range(cs, n, x0, x1, t->view.logy[1], &y0, &y1)) return;
     double cap = (double)rs->cfg_max_completion_length;
     bool show_cap = cap > 0 && y1 >= 0.5 * cap;
     if (show_cap && cap > y1) {
         y1 = cap;
         double lo_ = y0;
-        plot_nice_range(&lo_, &y1, t->logy[1]);
+        plot_nice_range(&lo_, &y1, t->view.logy[1]);
     }
     struct plot_canvas c;
     canvas_for(t, &c, &pw, ph);
-    struct plot_scale sc = {x0, x1, y0, y1, t->logy[1]};
+    struct plot_scale sc = {x0, x1, y0, y1, t->view.logy[1]};
     if (band) {
         size_t len = series_len(lo) < series_len(hi) ? series_len(lo) : series_len(hi);
         plot_band(&c, &sc, lo->x, lo->y, hi->y, len, COLOR_ROLE_LENGTH_BAND);
@@ -329,7 +327,7 @@ void draw_length(struct tui *t, const struct rect *r) {
     draw_series(t, &c, &sc, &cs[n - 1], 1);
     cursor_line(t, &c, &sc);
     blit(t, &c, iy + 1, ix + AXIS_W);
-    y_labels(t, iy + 1, ix, ph, y0, y1, t->logy[1]);
+    y_labels(t, iy + 1, ix, ph, y0, y1, t->view.logy[1]);
     int yy = iy + 1 + ph;
     if (!series_empty(clip)) {
         /* clipped ratio strip: one sparkline cell per plot column, at the step under it, scale 0..1 */
@@ -368,8 +366,8 @@ void draw_spark(struct tui *t, int y, int x, int w, const struct series *s) {
 
 void draw_hist(struct tui *t, const struct rect *r) {
     struct run_source *rs = t->src;
-    ui_box(t, r, t->focus == PANEL_HIST);
-    size_t sel = ui_selected_index(t);
+    ui_box(t, r, t->view.focus == PANEL_HIST);
+    size_t sel = viewstate_selected(&t->view, t->src);
     char extra[64], line[256];
     int ix = r->x + 1, iy = r->y + 1, iw = r->w - 2, ih = r->h - 2;
     if (sel >= rs->n_idx) {

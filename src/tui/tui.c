@@ -16,14 +16,6 @@
 #include "pipeview.h"
 #include "text/sanitize.h"
 
-const double ui_ema_steps[] = {0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99};
-const int ui_ema_nsteps = sizeof ui_ema_steps / sizeof ui_ema_steps[0];
-#define EMA_DEFAULT 3 /* 0.6, TensorBoard's default */
-
-double ui_ema_weight(const struct tui *t) {
-    return ui_ema_steps[t->ema_idx];
-}
-
 bool tui_available(const struct tui_options *opt) {
     (void)opt;
     struct term_env e;
@@ -90,10 +82,7 @@ static struct tui *tui_new(const char *run_dir, const struct tui_options *opt) {
         return NULL;
     }
     set_run_name(t);
-    t->focus = PANEL_REWARD;
-    t->zoom = -1;
-    t->ema_idx = EMA_DEFAULT;
-    t->follow = true;
+    viewstate_init(&t->view);
     return t;
 }
 
@@ -205,9 +194,7 @@ static void switch_run(struct tui *t, const char *dir) {
     t->src = src;
     t->run_dir = copy;
     set_run_name(t);
-    t->follow = true;
-    t->sel_off = 0;
-    t->trace_scroll = 0;
+    viewstate_reset_selection(&t->view);
     t->pending = RUNCTL_CMD_NONE;
     t->n_alarms = 0;
 }
@@ -231,81 +218,43 @@ static void step_stage(struct tui *t, int delta) {
 
 /* ---- navigation ---- */
 
-static void select_index(struct tui *t, size_t i) {
-    if (i >= t->src->n_idx) return;
-    t->follow = false;
-    t->sel_off = t->src->idx[i].off;
-    t->trace_scroll = 0;
-}
-
 static void nav(struct tui *t, enum action a) {
-    struct run_source *rs = t->src;
-    if (rs->n_idx == 0) return;
-    size_t sel = ui_selected_index(t);
-    int64_t step = rs->idx[sel].step;
-    size_t b = run_source_step_begin(rs, step), e = b + run_source_step_count(rs, step);
-    switch (a) {
-    case ACT_GROUP_PREV:
-        if (sel > 0) select_index(t, sel - 1);
-        break;
-    case ACT_GROUP_NEXT:
-        if (sel + 1 < rs->n_idx) select_index(t, sel + 1);
-        break;
-    case ACT_STEP_PREV:
-        if (b > 0)
-            select_index(t, run_source_step_begin(rs, rs->idx[b - 1].step));
-        else
-            select_index(t, 0);
-        break;
-    case ACT_STEP_NEXT:
-        if (e < rs->n_idx) select_index(t, e);
-        break;
-    case ACT_FIRST:
-        select_index(t, 0);
-        break;
-    case ACT_LATEST:
-        t->follow = true;
-        t->trace_scroll = 0;
-        break;
-    default:
-        break;
-    }
+    static const struct {
+        enum action act;
+        enum viewstate_move move;
+    } moves[] = {{ACT_GROUP_PREV, VIEWSTATE_GROUP_PREV}, {ACT_GROUP_NEXT, VIEWSTATE_GROUP_NEXT},
+                 {ACT_STEP_PREV, VIEWSTATE_STEP_PREV},   {ACT_STEP_NEXT, VIEWSTATE_STEP_NEXT},
+                 {ACT_FIRST, VIEWSTATE_FIRST},           {ACT_LATEST, VIEWSTATE_LATEST}};
+    for (size_t i = 0; i < sizeof moves / sizeof moves[0]; i++)
+        if (moves[i].act == a) viewstate_move(&t->view, t->src, moves[i].move);
 }
 
 static void search(struct tui *t, int dir) {
-    struct run_source *rs = t->src;
-    if (!t->search[0]) {
-        message(t, false, "no search yet: press / to search the traces");
-        return;
-    }
-    if (rs->n_idx == 0) return;
-    size_t sel = ui_selected_index(t);
-    long i = (long)sel + dir;
-    for (int k = 0; k < UI_SEARCH_BUDGET && i >= 0 && i < (long)rs->n_idx; k++, i += dir) {
-        const struct sample_group *g = run_source_group(rs, (size_t)i);
-        if (g && ui_group_matches(g, t->search)) {
-            select_index(t, (size_t)i);
-            t->scroll_to_match = true;
-            message(t, false, "'%s' found at step %lld, group %lld", t->search, (long long)g->step,
-                    (long long)g->group);
-            return;
-        }
-    }
-    if (i >= 0 && i < (long)rs->n_idx)
-        message(t, true, "'%s' not in the next %d groups (%s continues)", t->search, UI_SEARCH_BUDGET,
+    const struct sample_group *g;
+    switch (viewstate_search(&t->view, t->src, dir, &g)) {
+    case VIEWSTATE_FOUND:
+        message(t, false, "'%s' found at step %lld, group %lld", t->view.search, (long long)g->step,
+                (long long)g->group);
+        break;
+    case VIEWSTATE_NO_SEARCH: message(t, false, "no search yet: press / to search the traces"); break;
+    case VIEWSTATE_NOT_YET:
+        message(t, true, "'%s' not in the next %d groups (%s continues)", t->view.search, VIEWSTATE_SEARCH_BUDGET,
                 dir > 0 ? "n" : "N");
-    else
-        message(t, true, "no %s match for '%s'", dir > 0 ? "later" : "earlier", t->search);
+        break;
+    case VIEWSTATE_NO_MATCH:
+        if (t->src->n_idx > 0) message(t, true, "no %s match for '%s'", dir > 0 ? "later" : "earlier", t->view.search);
+        break;
+    }
 }
 
 static void commit_search(struct tui *t) {
     t->prompt_active = false;
-    snprintf(t->search, sizeof t->search, "%.*s", (int)t->prompt_len, t->prompt);
-    if (!t->search[0]) return;
-    size_t sel = ui_selected_index(t);
+    viewstate_set_search(&t->view, t->prompt, t->prompt_len);
+    if (!t->view.search[0]) return;
+    size_t sel = viewstate_selected(&t->view, t->src);
     const struct sample_group *g = sel < t->src->n_idx ? run_source_group(t->src, sel) : NULL;
-    if (g && ui_group_matches(g, t->search)) {
-        t->scroll_to_match = true;
+    if (g && viewstate_group_matches(&t->view, g)) {
+        t->view.scroll_to_match = true;
         return;
     }
     search(t, +1);
@@ -371,13 +320,13 @@ static void on_mouse(struct tui *t) {
     if (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
         int dir = (ev.bstate & BUTTON4_PRESSED) ? -1 : 1;
         if (t->overlay == UI_OVERLAY_HELP)
-            t->help_scroll += dir * 3;
+            t->view.help_scroll += dir * 3;
         else if (p == PANEL_TRACES)
-            t->trace_scroll += dir * 3;
+            t->view.trace_scroll += dir * 3;
         else if (p >= PANEL_FIRST_BODY && p <= PANEL_LAST_BODY)
             nav(t, dir < 0 ? ACT_STEP_PREV : ACT_STEP_NEXT);
     } else if (ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) {
-        if (p >= PANEL_FIRST_BODY && p <= PANEL_LAST_BODY) t->focus = p;
+        if (p >= PANEL_FIRST_BODY && p <= PANEL_LAST_BODY) t->view.focus = p;
     }
 }
 
@@ -407,19 +356,19 @@ static void on_action(struct tui *t, enum action a, int key) {
         request(t, RUNCTL_CMD_EVAL, "evaluation");
         break;
     case ACT_FOCUS_NEXT:
-        t->focus = t->focus >= PANEL_LAST_BODY ? PANEL_FIRST_BODY : t->focus + 1;
-        if (t->zoom >= 0) t->zoom = t->focus;
+        t->view.focus = t->view.focus >= PANEL_LAST_BODY ? PANEL_FIRST_BODY : t->view.focus + 1;
+        if (t->view.zoom >= 0) t->view.zoom = t->view.focus;
         break;
     case ACT_FOCUS_PREV:
-        t->focus = t->focus <= PANEL_FIRST_BODY ? PANEL_LAST_BODY : t->focus - 1;
-        if (t->zoom >= 0) t->zoom = t->focus;
+        t->view.focus = t->view.focus <= PANEL_FIRST_BODY ? PANEL_LAST_BODY : t->view.focus - 1;
+        if (t->view.zoom >= 0) t->view.zoom = t->view.focus;
         break;
     case ACT_FOCUS_PANEL:
-        t->focus = PANEL_FIRST_BODY + (key - '1');
-        if (t->zoom >= 0) t->zoom = t->focus;
+        t->view.focus = PANEL_FIRST_BODY + (key - '1');
+        if (t->view.zoom >= 0) t->view.zoom = t->view.focus;
         break;
     case ACT_ZOOM:
-        t->zoom = t->zoom >= 0 ? -1 : t->focus;
+        t->view.zoom = t->view.zoom >= 0 ? -1 : t->view.focus;
         break;
     case ACT_GROUP_PREV:
     case ACT_GROUP_NEXT:
@@ -430,10 +379,10 @@ static void on_action(struct tui *t, enum action a, int key) {
         nav(t, a);
         break;
     case ACT_SCROLL_UP:
-        t->trace_scroll--;
+        t->view.trace_scroll--;
         break;
     case ACT_SCROLL_DOWN:
-        t->trace_scroll++;
+        t->view.trace_scroll++;
         break;
     case ACT_SEARCH:
         t->prompt_active = true;
@@ -446,18 +395,18 @@ static void on_action(struct tui *t, enum action a, int key) {
         search(t, -1);
         break;
     case ACT_SMOOTH_MORE:
-        if (t->ema_idx + 1 < ui_ema_nsteps) t->ema_idx++;
-        message(t, false, "smoothing %.2f", ui_ema_weight(t));
+        viewstate_smoother(&t->view);
+        message(t, false, "smoothing %.2f", viewstate_ema_weight(&t->view));
         break;
     case ACT_SMOOTH_LESS:
-        if (t->ema_idx > 0) t->ema_idx--;
-        message(t, false, "smoothing %.2f", ui_ema_weight(t));
+        viewstate_rougher(&t->view);
+        message(t, false, "smoothing %.2f", viewstate_ema_weight(&t->view));
         break;
     case ACT_LOG:
-        if (t->focus == PANEL_REWARD || t->focus == PANEL_LENGTH) {
-            bool *l = &t->logy[t->focus - PANEL_REWARD];
+        if (t->view.focus == PANEL_REWARD || t->view.focus == PANEL_LENGTH) {
+            bool *l = &t->view.logy[t->view.focus - PANEL_REWARD];
             *l = !*l;
-            message(t, false, "%s chart: %s scale", t->focus == PANEL_REWARD ? "reward" : "length",
+            message(t, false, "%s chart: %s scale", t->view.focus == PANEL_REWARD ? "reward" : "length",
                     *l ? "log" : "linear");
         } else {
             message(t, false, "focus a chart first (1: reward, 2: length)");
@@ -475,14 +424,14 @@ static void on_action(struct tui *t, enum action a, int key) {
     case ACT_CLOSE:
         if (t->overlay != UI_OVERLAY_NONE)
             t->overlay = UI_OVERLAY_NONE;
-        else if (t->search[0])
-            t->search[0] = '\0';
-        else if (t->zoom >= 0)
-            t->zoom = -1;
+        else if (t->view.search[0])
+            t->view.search[0] = '\0';
+        else if (t->view.zoom >= 0)
+            t->view.zoom = -1;
         break;
     case ACT_HELP:
         t->overlay = t->overlay == UI_OVERLAY_HELP ? UI_OVERLAY_NONE : UI_OVERLAY_HELP;
-        t->help_scroll = 0;
+        t->view.help_scroll = 0;
         break;
     case ACT_MOUSE:
         on_mouse(t);
@@ -528,11 +477,11 @@ static void on_key(struct tui *t, int r, wint_t wc) {
         return;
     case UI_OVERLAY_HELP:
         if (!is_char && (key == KEY_UP || key == KEY_PPAGE))
-            t->help_scroll -= key == KEY_UP ? 1 : 10;
+            t->view.help_scroll -= key == KEY_UP ? 1 : 10;
         else if (!is_char && (key == KEY_DOWN || key == KEY_NPAGE))
-            t->help_scroll += key == KEY_DOWN ? 1 : 10;
+            t->view.help_scroll += key == KEY_DOWN ? 1 : 10;
         else if (is_char && (key == 'k' || key == 'j'))
-            t->help_scroll += key == 'j' ? 1 : -1;
+            t->view.help_scroll += key == 'j' ? 1 : -1;
         else if ((is_char && (key == 27 || key == '?' || key == 'q')) || (!is_char && key == KEY_F(1)))
             t->overlay = UI_OVERLAY_NONE;
         else if (!is_char && key == KEY_MOUSE)
@@ -565,7 +514,7 @@ struct hooks {
 static void run_bench(struct tui *t, struct hooks *h) {
     for (long i = 0; i < h->bench_frames; i++) {
         double t0 = mono_now();
-        t->ema_idx = (int)(i % ui_ema_nsteps); /* vary something so every frame really redraws */
+        t->view.ema_idx = (int)(i % viewstate_ema_nsteps); /* vary something so every frame really redraws */
         draw_frame(t);
         double dt = mono_now() - t0;
         h->bench_total += dt;

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/util/fsutil.h"
 #include "engine/util/log.h"
 
 #ifndef R1LAB_LIB_DIR
@@ -56,8 +57,9 @@ static bool file_exists(const char *path) { return access(path, R_OK) == 0; }
 
 /* Writes dir/R1LAB_CUDA_LIBNAME into out; false when it does not fit. */
 static bool lib_in_dir(char *out, size_t cap, const char *dir) {
-    int n = snprintf(out, cap, "%s/%s", dir, R1LAB_CUDA_LIBNAME);
-    return n > 0 && (size_t)n < cap;
+    if (fs_join(out, cap, dir, R1LAB_CUDA_LIBNAME) == STATUS_OK) return true;
+    err_clear(); /* a directory too long to hold the library is simply not a candidate */
+    return false;
 }
 
 /* Candidate paths in search order; returns how many. */
@@ -159,8 +161,22 @@ static enum status open_cuda(struct backend **out, int index) {
     return st;
 }
 
+enum status backend_check_name(const char *device) {
+    if (!device || strcmp(device, "auto") == 0 || strcmp(device, "cpu") == 0) return STATUS_OK;
+    if (strncmp(device, "cuda", 4) == 0 && (device[4] == '\0' || device[4] == ':')) {
+        if (cuda_index(device) >= 0) return STATUS_OK;
+        enum status st = err_set(STATUS_INVALID, "device \"%s\": expected cuda or cuda:N", device);
+        err_hint("N is the 0-based CUDA device index, as nvidia-smi lists them");
+        return st;
+    }
+    enum status st = err_set(STATUS_INVALID, "unknown device \"%s\"", device);
+    err_hint("use auto, cpu, cuda or cuda:N");
+    return st;
+}
+
 enum status backend_open(struct backend **out, const char *device, int threads) {
     *out = NULL;
+    TRY(backend_check_name(device));
     if (!device || strcmp(device, "auto") == 0) {
         if (open_cuda(out, 0) == STATUS_OK) {
             log_info("device auto: using %s", (*out)->name);
@@ -178,18 +194,7 @@ enum status backend_open(struct backend **out, const char *device, int threads) 
         return backend_cpu_open(out, threads);
     }
     if (strcmp(device, "cpu") == 0) return backend_cpu_open(out, threads);
-    if (strncmp(device, "cuda", 4) == 0 && (device[4] == '\0' || device[4] == ':')) {
-        int index = cuda_index(device);
-        if (index < 0) {
-            enum status st = err_set(STATUS_INVALID, "device \"%s\": expected cuda or cuda:N", device);
-            err_hint("N is the 0-based CUDA device index, as nvidia-smi lists them");
-            return st;
-        }
-        return open_cuda(out, index);
-    }
-    enum status st = err_set(STATUS_INVALID, "unknown device \"%s\"", device);
-    err_hint("use auto, cpu, cuda or cuda:N");
-    return st;
+    return open_cuda(out, cuda_index(device)); /* cuda or cuda:N, checked above */
 }
 
 void backend_close(struct backend *be) {

@@ -123,7 +123,7 @@ enum status corpus_config_set(struct corpus_config *c, const cJSON *obj, const c
             }
         } else {
             return err_set(STATUS_INVALID,
-                           "%s: unknown corpus setting \"%s\" (valid: seed, template, tasks, quality, "
+                           "%s: unknown world setting \"%s\" (valid: seed, template, tasks, quality, "
                            "task_params, reflect_zh)",
                            where, key);
         }
