@@ -264,6 +264,11 @@ Test(dash_tmux, recorded_run_shows_its_panels_and_numbers) {
     cJSON_Delete(j);
     free(dir);
     free(s);
+    /* requests to a finished run are refused, in words */
+    keys(&x, "e");
+    cr_expect(wait_for(&x, "cannot run an evaluation: the run is over", 5));
+    keys(&x, "s");
+    cr_expect(wait_for(&x, "cannot save a checkpoint: the run is over", 5));
     keys(&x, "q");
     cr_expect(wait_for(&x, "DONE rc=0", 5));
     expect_stty_restored(&x);
@@ -601,6 +606,9 @@ Test(dash_tmux, real_training_run_pause_save_and_stop) {
     bool saved = false;
     for (double end = th_now() + th_wait_limit(10); !saved && th_now() < end; sleep_ms(50)) saved = checkpoint_exists(run);
     cr_expect(saved, "s did not write a checkpoint");
+    /* the request is cleared from the header once the trainer has taken it, though "saving" lasted too short a
+     * time to be seen (the trainer's request line in events.jsonl says so) */
+    cr_expect(wait_gone(&x, "(save requested)", 3), "'(save requested)' stays in the header after the save");
     keys(&x, "q");
     cr_expect(wait_for(&x, "Leave the dashboard how?", 5));
     keys(&x, "s");

@@ -75,8 +75,9 @@ struct tui {
     bool message_alarm;
 
     /* control */
-    enum runctl_cmd pending; /* a request sent and not yet reflected in status.json */
+    enum runctl_cmd pending; /* a request sent and not yet taken by the trainer */
     double pending_since;
+    uint64_t pending_after; /* the run_source's event count when it was sent: its acknowledgement comes later */
     bool stopping;  /* "stop" sent: leave when the run ends */
     int interrupts; /* Ctrl-C count while the interrupt dialog is up */
 
