@@ -227,8 +227,9 @@ install: $(BIN) $(CUDA_TARGET)
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/r1lab
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5
-	install -d $(DESTDIR)$(PREFIX)/share/r1lab/themes
+	install -d $(DESTDIR)$(PREFIX)/share/r1lab/themes $(DESTDIR)$(PREFIX)/share/r1lab/models/base
 	install -m 644 $(wildcard themes/*.theme) $(DESTDIR)$(PREFIX)/share/r1lab/themes
+	install -m 644 $(wildcard models/base/*) $(DESTDIR)$(PREFIX)/share/r1lab/models/base
 	$(if $(CUDA_TARGET),install -d $(DESTDIR)$(PREFIX)/lib/r1lab && install -m 755 $(CUDA_LIB) $(DESTDIR)$(PREFIX)/lib/r1lab)
 
 clean:

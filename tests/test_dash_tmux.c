@@ -772,3 +772,32 @@ Test(dash_tmux, narrow_terminals_never_cut_a_number) {
     }
     fs_remove_tree(run);
 }
+
+/* r1lab demo(1): Ctrl-C in the dashboard is an interruption like Ctrl-C in a headless run — the trainer saves a
+ * checkpoint and the exit status is 3; leaving with q and stopping there is a chosen end (0, tested above). */
+Test(dash_tmux, demo_stopped_with_ctrl_c_exits_3) {
+    static struct tmx x;
+    tmx_start(&x, 120, 40, NULL);
+    char run[4200], cmd[12000];
+    snprintf(run, sizeof run, "%s/runs/demo", x.tmp);
+    char *root = th_path("");
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && R1LAB_HOME='%s' '%s' demo max_steps=100000 save_steps=100000 eval_steps=0 prompts_per_step=4 "
+             "num_generations=4",
+             x.tmp, root, th_bin());
+    free(root);
+    run_wrapped(&x, cmd);
+    cr_assert(wait_for(&x, "● running", 30), "the dashboard did not come up");
+    bool stepping = false;
+    for (double end = th_now() + th_wait_limit(30); !stepping && th_now() < end; sleep_ms(50))
+        stepping = count_lines(run, "metrics.jsonl") >= 1;
+    cr_assert(stepping, "no steps");
+    keys(&x, "C-c");
+    cr_expect(wait_for(&x, "Save a checkpoint and stop training?", 5));
+    keys(&x, "C-c");
+    cr_expect(wait_for(&x, "DONE rc=3", 30), "demo(1): 3 when it was interrupted");
+    cr_expect(status_has(run, "\"stopped\"", 5));
+    cr_expect(checkpoint_exists(run), "a checkpoint is saved first");
+    expect_stty_restored(&x);
+    tmx_stop(&x);
+}

@@ -103,5 +103,6 @@ int cmd_dash(int argc, char **argv) {
     enum tui_exit how;
     enum status st = tui_run(dir, &o, &how);
     if (st != STATUS_OK) return cli_report(st);
+    /* Stopping a run from an attached dashboard, with q or with Ctrl-C, is what the user came to do: 0. */
     return how == TUI_EXIT_TERMINATED ? EXIT_ABORTED : EXIT_OK;
 }

@@ -35,7 +35,8 @@ static const struct cli_spec spec = {
 
 /* The shipped base checkpoint: $R1LAB_HOME/models/base when R1LAB_HOME is set (and nowhere else, so that a
  * user who points it somewhere is never silently given another copy); otherwise the first of the working
- * directory, the binary's directory and the install's share directory. */
+ * directory, the binary's directory (the source tree), ../share/r1lab beside the binary (where `make install`
+ * puts it, whatever PREFIX was) and the share directory compiled in. */
 static bool find_base(char *out, size_t cap) {
     char exe[PATH_MAX], exe_dir[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -48,13 +49,18 @@ static bool find_base(char *out, size_t cap) {
 #ifndef R1LAB_SHARE_DIR
 #define R1LAB_SHARE_DIR "/usr/local/share/r1lab"
 #endif
-    const char *roots[3];
+    const char *roots[4];
     size_t n_roots = 0;
+    char beside[PATH_MAX + 32];
     if (home && *home) {
         roots[n_roots++] = home;
     } else {
         roots[n_roots++] = ".";
-        if (exe_dir[0]) roots[n_roots++] = exe_dir;
+        if (exe_dir[0]) {
+            roots[n_roots++] = exe_dir;
+            snprintf(beside, sizeof beside, "%s/../share/r1lab", exe_dir);
+            roots[n_roots++] = beside;
+        }
         roots[n_roots++] = R1LAB_SHARE_DIR;
     }
     for (size_t i = 0; i < n_roots; i++) {

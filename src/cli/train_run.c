@@ -103,8 +103,8 @@ enum status train_run_job(const char *dir, train_job_fn fn, void *user, const st
     if (pthread_create(&th, NULL, job_main, &job) != 0) return err_set(STATUS_NOMEM, "cannot start the worker thread");
     struct tui_plain_options po = tui_plain_options_default();
     po.stop_flag = &trainer_done;
+    enum tui_exit how = TUI_EXIT_DETACH;
     if (dashboard) {
-        enum tui_exit how = TUI_EXIT_DETACH;
         enum status ui = tui_run(dir, &topt, &how);
         if (ui != STATUS_OK) fprintf(stderr, "r1lab: warning: dashboard: %s\n", err_msg());
         if (how == TUI_EXIT_TERMINATED) atomic_store(&interrupt_flag, 1);
@@ -114,6 +114,10 @@ enum status train_run_job(const char *dir, train_job_fn fn, void *user, const st
         tui_follow_plain(dir, stdout, &po);
     }
     pthread_join(th, NULL);
+    /* Ctrl-C in the dashboard stops the run the way it stops a headless one (the trainer saves first) and is
+     * reported the same way: an interruption, exit status 3. A stop chosen with q is a normal end. */
+    if (job.st == STATUS_OK && how == TUI_EXIT_INTERRUPT)
+        return err_set(STATUS_ABORTED, "stopped with Ctrl-C in the dashboard (the last completed step is saved)");
     err_set(job.st, "%s", job.err);
     if (job.hint[0]) err_hint("%s", job.hint);
     return job.st;

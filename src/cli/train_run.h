@@ -50,7 +50,8 @@ typedef enum status (*train_job_fn)(void *user, atomic_int *interrupt);
 /* Runs job on a worker thread while the calling thread shows dir (a run directory, or a pipeline's: the dashboard
  * then follows its stages) with the live dashboard or plain lines, as --headless and the terminal decide. SIGINT and
  * SIGTERM set the interrupt flag the job receives (a second one kills). Returns the job's status, with its error
- * message and hint restored on the calling thread. */
+ * message and hint restored on the calling thread; STATUS_ABORTED when the user stopped it with Ctrl-C in the
+ * dashboard (an interruption, as Ctrl-C is headless; a stop chosen with q returns the job's own status). */
 enum status train_run_job(const char *dir, train_job_fn job, void *user, const struct train_view *view);
 
 /* Opens the run described by cfg (name: the default run directory name) and runs it to the end, showing it.

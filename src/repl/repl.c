@@ -208,13 +208,17 @@ static void prompt_interrupt(struct repl *r) {
     bool had_text = rl_end > 0 || r->in_ml;
     rl_point = rl_end;
     rl_redisplay();
+    /* The ^C goes after the dropped text, before readline lets go of the terminal: removing the handler ends
+     * bracketed paste with a carriage return, and anything written after that would overwrite the prompt. */
+    if (had_text) fputs("^C", stdout);
+    fflush(stdout);
     rl_replace_line("", 0);
     rl_callback_handler_remove();
     g_rl_installed = false;
     r->in_ml = false;
     strbuf_clear(&r->ml);
     if (had_text)
-        fputs("^C\n", stdout);
+        fputs("\n", stdout);
     else
         fputs("\n(to leave, press Ctrl-D or type /quit)\n", stdout);
     prompt_install(r);

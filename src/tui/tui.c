@@ -138,7 +138,7 @@ static void start_stop(struct tui *t) {
 
 static void quit(struct tui *t, enum tui_exit how) {
     t->quit = true;
-    t->how = how;
+    t->how = how == TUI_EXIT_STOP && t->by_ctrl_c ? TUI_EXIT_INTERRUPT : how;
 }
 
 static void on_interrupt(struct tui *t) {
@@ -147,7 +147,7 @@ static void on_interrupt(struct tui *t) {
         return;
     }
     if (t->overlay == UI_OVERLAY_INTERRUPT || t->stopping) {
-        if (!t->stopping) send_cmd(t, RUNCTL_CMD_STOP);
+        if (!t->stopping) send_cmd(t, RUNCTL_CMD_STOP), t->by_ctrl_c = true;
         quit(t, TUI_EXIT_STOP);
         return;
     }
@@ -472,9 +472,10 @@ static void on_key(struct tui *t, int r, wint_t wc) {
             t->overlay = UI_OVERLAY_NONE;
         return;
     case UI_OVERLAY_INTERRUPT:
-        if (is_char && (key == 'y' || key == 'Y'))
+        if (is_char && (key == 'y' || key == 'Y')) {
             start_stop(t);
-        else if (is_char && (key == 'n' || key == 'N' || key == 27 || key == 'q'))
+            t->by_ctrl_c = true;
+        } else if (is_char && (key == 'n' || key == 'N' || key == 27 || key == 'q'))
             t->overlay = UI_OVERLAY_NONE;
         else if (is_char && key == 3)
             on_interrupt(t);

@@ -77,6 +77,7 @@ static inline struct tui_options tui_options_default(void) {
 enum tui_exit {
     TUI_EXIT_DETACH,     /* the user left; a live trainer was not asked anything and keeps running */
     TUI_EXIT_STOP,       /* the user chose to stop training: "stop" was sent through control.jsonl */
+    TUI_EXIT_INTERRUPT,  /* the same, asked for with Ctrl-C (the in-process trainer reports an interruption) */
     TUI_EXIT_TERMINATED, /* SIGTERM or SIGHUP: the UI left without asking the trainer anything */
 };
 

@@ -79,6 +79,7 @@ struct tui {
     double pending_since;
     uint64_t pending_after; /* the run_source's event count when it was sent: its acknowledgement comes later */
     bool stopping;  /* "stop" sent: leave when the run ends */
+    bool by_ctrl_c; /* ... and it was Ctrl-C that asked for it (an interruption, not a chosen stop) */
     int interrupts; /* Ctrl-C count while the interrupt dialog is up */
 
     /* derived */

@@ -48,6 +48,7 @@ static struct {
     backend_cuda_open_fn open;
     char path[PATH_MAX];
     char why[1024]; /* why it could not be loaded */
+    bool missing;   /* ... because no candidate file exists (a CPU-only build or install) */
 } cuda_lib;
 
 const char *backend_cuda_library(void) { return cuda_lib.handle ? cuda_lib.path : ""; }
@@ -101,6 +102,7 @@ static bool load_cuda_lib(void) {
     for (int i = 0; i < n && !found; i++)
         if (file_exists(paths[i])) found = paths[i];
     if (!found) {
+        cuda_lib.missing = true;
         /* Name the directories looked in, so that a misplaced library is easy to spot. */
         size_t used =
             (size_t)snprintf(cuda_lib.why, sizeof cuda_lib.why, "%s not found (looked in", R1LAB_CUDA_LIBNAME);
@@ -180,7 +182,14 @@ enum status backend_open(struct backend **out, const char *device, int threads) 
             log_info("device auto: using %s", (*out)->name);
             return STATUS_OK;
         }
-        log_info("device auto: %s; using the CPU", err_msg());
+        /* A CPU-only build has no library anywhere: a few words, at every start, are enough. The directories
+         * searched matter to whoever asked for CUDA — with R1LAB_CUDA_LIB here, or --device cuda, whose error
+         * names them. A library that is there but fails (no driver, no device) is news: its message in full. */
+        const char *env = getenv("R1LAB_CUDA_LIB");
+        if (cuda_lib.missing && !(env && env[0]))
+            log_info("device auto: the CPU (no CUDA backend: %s not found)", R1LAB_CUDA_LIBNAME);
+        else
+            log_info("device auto: %s; using the CPU", err_msg());
         err_clear();
         return backend_cpu_open(out, threads);
     }
