@@ -801,3 +801,44 @@ Test(dash_tmux, demo_stopped_with_ctrl_c_exits_3) {
     expect_stty_restored(&x);
     tmx_stop(&x);
 }
+
+/* Detaching from `r1lab train`'s dashboard: the run goes on headless and prints plain lines for the steps that come
+ * after, not the whole history the dashboard already showed (which, appended to a log, would repeat it). */
+Test(dash_tmux, detached_training_prints_only_the_steps_after) {
+    static struct tmx x;
+    tmx_start(&x, 120, 40, NULL);
+    char run[4200], cmd[12000];
+    snprintf(run, sizeof run, "%s/run", x.tmp);
+    char *config = th_path("tests/fixtures/grpo/tiny.json");
+    char *model = th_path("tests/fixtures/models/qwen2_tiny");
+    snprintf(cmd, sizeof cmd, "'%s' train '%s' output_dir='%s' model_name_or_path='%s' max_steps=100000 save_steps=100000",
+             th_bin(), config, run, model);
+    free(config);
+    free(model);
+    run_wrapped(&x, cmd);
+    cr_assert(wait_for(&x, "● running", 30), "the dashboard did not come up");
+    bool stepping = false;
+    for (double end = th_now() + th_wait_limit(30); !stepping && th_now() < end; sleep_ms(50))
+        stepping = count_lines(run, "metrics.jsonl") >= 3;
+    cr_assert(stepping, "no steps");
+    keys(&x, "q");
+    cr_assert(wait_for(&x, "Leave the dashboard how?", 5));
+    keys(&x, "d");
+    cr_assert(wait_for(&x, "/100000  reward", 30), "no plain step line after detaching");
+    keys(&x, "C-c");
+    cr_expect(wait_for(&x, "DONE rc=3", 30), "Ctrl-C on the headless run: saved and interrupted");
+    char *s = capture(&x);
+    cr_expect(strstr(s, "step 1/100000 ") == NULL && strstr(s, "step 2/100000 ") == NULL,
+              "steps the dashboard showed are printed again after detaching:\n%s", s);
+    int last = 0;
+    for (const char *p = s; (p = strstr(p, "step ")) != NULL; p++) {
+        int step, max;
+        if (sscanf(p, "step %d/%d", &step, &max) != 2 || max != 100000) continue;
+        cr_expect_gt(step, last, "step %d after step %d:\n%s", step, last, s);
+        last = step;
+    }
+    cr_expect_geq(last, 3);
+    free(s);
+    expect_stty_restored(&x);
+    tmx_stop(&x);
+}
