@@ -343,10 +343,10 @@ Test(man_pages, usage_lines_name_every_option_or_say_options) {
         cr_assert(opts, "r1lab %s --help has no option list", name);
         for (const char *o = strchr(opts + 1, '\n') + 1; strncmp(o, "  ", 2) == 0; o = strchr(o, '\n') + 1) {
             char shortopt[8] = "", longopt[64] = "";
-            if (sscanf(o, " -%1[a-zA-Z], --%62[a-z0-9-]", shortopt + 1, longopt + 2) == 2) {
+            if (sscanf(o, " -%1[a-zA-Z], --%61[a-z0-9-]", shortopt + 1, longopt + 2) == 2) {
                 shortopt[0] = '-';
                 longopt[0] = longopt[1] = '-';
-            } else if (sscanf(o, " --%62[a-z0-9-]", longopt + 2) == 1) {
+            } else if (sscanf(o, " --%61[a-z0-9-]", longopt + 2) == 1) {
                 longopt[0] = longopt[1] = '-';
             } else {
                 continue;

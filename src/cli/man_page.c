@@ -34,7 +34,8 @@ static int run_viewer(char *const argv[]) {
 }
 
 /* The page's file: R1LAB_HOME when set (and nowhere else, as for models/base), else beside the binary (a source
- * tree: ./r1lab and man/ share a directory), else the installed manual. */
+ * tree: ./r1lab and man/ share a directory), else the source tree the binary was built in (a build in a
+ * directory of its own, build/san/r1lab), else the installed manual. */
 static bool find_page(const char *file, int section, char *out, size_t cap) {
     const char *home = getenv("R1LAB_HOME");
     if (home && *home) return snprintf(out, cap, "%s/man/%s", home, file) < (int)cap && fs_exists(out);
@@ -45,6 +46,9 @@ static bool find_page(const char *file, int section, char *out, size_t cap) {
         fs_dirname(dir, sizeof dir, exe);
         if (snprintf(out, cap, "%s/man/%s", dir, file) < (int)cap && fs_exists(out)) return true;
     }
+#ifdef R1LAB_SOURCE_MAN_DIR
+    if (snprintf(out, cap, "%s/%s", R1LAB_SOURCE_MAN_DIR, file) < (int)cap && fs_exists(out)) return true;
+#endif
     return snprintf(out, cap, "%s/man%d/%s", R1LAB_MAN_DIR, section, file) < (int)cap && fs_exists(out);
 }
 

@@ -203,7 +203,7 @@ static void draw_health_row(struct tui *t, int y, int x, int w, const struct hea
     }
 }
 
-/* A field of the health line: its text in full and in a shorter form (NULL: none), and how it is drawn. */
+/* A field of the health line: its text in full and in a shorter form ("": none), and how it is drawn. */
 struct health_field {
     char full[160], brief[64];
     enum color_role role;
