@@ -51,6 +51,7 @@ GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # backend.c looks for libr1lab-cuda.so in the install lib directory and in this build directory too.
 CPPFLAGS += -D_GNU_SOURCE -DR1LAB_VERSION='"$(VERSION)"' -DR1LAB_GIT_REV='"$(GIT_REV)"' -Isrc \
             -DR1LAB_SHARE_DIR='"$(PREFIX)/share/r1lab"' -DR1LAB_LIB_DIR='"$(PREFIX)/lib/r1lab"' \
+            -DR1LAB_MAN_DIR='"$(PREFIX)/share/man"' -DR1LAB_SOURCE_MAN_DIR='"$(CURDIR)/man"' \
             -DR1LAB_BUILD_LIB_DIR='"$(abspath $(BUILD))"'
 # -fno-math-errno and -fno-trapping-math change no result (nothing reads errno after maths or traps on FP
 # exceptions); they let gcc vectorise loops with sqrtf and with comparisons (src/engine/backend/vexp.h).

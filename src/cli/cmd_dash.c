@@ -24,7 +24,7 @@ static const struct cli_option options[] = {
 
 static const struct cli_spec spec = {
     "dash",
-    "RUN_DIR|PIPELINE_DIR [--stage NAME] [--theme NAME|PATH] [--color WHEN] [--no-mouse] [--once]",
+    "RUN_DIR|PIPELINE_DIR [--stage NAME] [--theme NAME|PATH] [--color WHEN] [--graph KIND] [--no-mouse] [--once] [--plain]",
     "show the live dashboard of a training run (live, finished, or written by another process)",
     "Reads RUN_DIR (metrics.jsonl, samples.jsonl, status.json, events.jsonl) and shows reward curves, response\n"
     "length, the advantage histogram, sampled <think> traces and the run's health. On a live run, p pauses, s saves\n"

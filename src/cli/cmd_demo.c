@@ -23,7 +23,7 @@ static const struct cli_option options[] = {
 };
 static const struct cli_spec spec = {
     .name = "demo",
-    .synopsis = "[key=value ...] [--headless] [--device DEV] [--threads N]",
+    .synopsis = "[key=value ...] [--headless] [--device DEV] [--threads N] [options]",
     .summary = "Watch a tiny model learn to reason with GRPO, live (the R1-Zero recipe on the built-in world).",
     .details = "Starts from the base model that ships with r1lab and trains it on the built-in linear equations\n"
                "with accuracy and format rewards, in runs/demo (replaced each time). Keys of configs/r1-zero.json\n"

@@ -48,7 +48,7 @@ static const struct cli_option options[] = {
 };
 static const struct cli_spec spec = {
     .name = "eval",
-    .synopsis = "CKPT [--task NAME|FILE] [--k 16] [--problems N] [--json]",
+    .synopsis = "CKPT [--task NAME|FILE] [--k K] [--problems N] [--json] [options]",
     .summary = "Evaluate a checkpoint on held-out problems: pass@1 (mean over k samples), cons@k, pass@k.",
     .details = "The built-in tasks use the test split, which training never sees. A checkpoint r1lab trained carries\n"
                "its training config: the task, world settings, template, seed and completion length default to it,\n"

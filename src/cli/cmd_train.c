@@ -19,7 +19,7 @@ static const struct cli_option options[] = {
 };
 static const struct cli_spec spec = {
     .name = "train",
-    .synopsis = "CONFIG [key=value ...] [--headless] [--device DEV] [--threads N] [--print-config]",
+    .synopsis = "CONFIG [key=value ...] [--headless] [--device DEV] [--threads N] [--print-config] [options]",
     .summary = "Run a training stage (pretrain, sft or grpo) described by a JSON config.",
     .details = "Any config key can be overridden on the command line as key=value (the value is read as JSON,\n"
                "else as a string): r1lab train configs/r1-zero.json max_steps=50 output_dir=runs/try.\n"

@@ -54,6 +54,7 @@ void train_view_init(struct train_view *v) {
     memset(v, 0, sizeof *v);
     v->tui = tui_options_default();
     v->tui.in_process = true;
+    v->started = runctl_now();
 }
 
 char **train_view_overrides(const struct train_view *v, char *const *kv, int n, int *n_out) {
@@ -101,14 +102,19 @@ enum status train_run_job(const char *dir, train_job_fn fn, void *user, const st
     trainer_done = 0;
     pthread_t th;
     if (pthread_create(&th, NULL, job_main, &job) != 0) return err_set(STATUS_NOMEM, "cannot start the worker thread");
+    /* Plain lines are this command's own: what the run directory held before it began (the steps a resumed run
+     * already took, which an earlier command printed to the same log) is not printed again. */
     struct tui_plain_options po = tui_plain_options_default();
     po.stop_flag = &trainer_done;
+    po.since = view->started > 0 ? view->started : runctl_now();
     enum tui_exit how = TUI_EXIT_DETACH;
     if (dashboard) {
         enum status ui = tui_run(dir, &topt, &how);
         if (ui != STATUS_OK) fprintf(stderr, "r1lab: warning: dashboard: %s\n", err_msg());
         if (how == TUI_EXIT_TERMINATED) atomic_store(&interrupt_flag, 1);
-        /* Detached (or the dashboard failed): keep reporting plainly until the job finishes. */
+        /* Detached (or the dashboard failed): keep reporting plainly until the job finishes, from now on when the
+         * dashboard has shown what came before. */
+        if (ui == STATUS_OK) po.since = runctl_now();
         if (!trainer_done) tui_follow_plain(dir, stdout, &po);
     } else {
         tui_follow_plain(dir, stdout, &po);

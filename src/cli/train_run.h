@@ -18,6 +18,7 @@ struct train_view {
     bool headless, quiet;
     struct tui_options tui;
     char device[96], threads[48]; /* "device=DEV" / "threads=N" from --device / --threads, or "" */
+    double started;               /* when the command began (train_view_init): plain lines start from here */
 };
 
 enum { TRAIN_OPT_HEADLESS = 300, TRAIN_OPT_THEME, TRAIN_OPT_COLOR, TRAIN_OPT_NO_MOUSE, TRAIN_OPT_DEVICE, TRAIN_OPT_THREADS };

@@ -250,6 +250,7 @@ static void on_events_line(void *user, const char *line, size_t len, off_t off) 
         at = (rs->ev_head + rs->ev_n++) % RS_EVENTS;
     }
     struct rs_event *e = &rs->ev[at];
+    e->seq = ++rs->ev_seq;
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "time");
     const cJSON *lv = cJSON_GetObjectItemCaseSensitive(j, "level");
     e->time = cJSON_IsNumber(t) ? t->valuedouble : 0;
@@ -266,6 +267,15 @@ static void on_events_line(void *user, const char *line, size_t len, off_t off) 
 const struct rs_event *run_source_last_event(const struct run_source *rs) {
     if (rs->ev_n == 0) return NULL;
     return &rs->ev[(rs->ev_head + rs->ev_n - 1) % RS_EVENTS];
+}
+
+bool run_source_acked(const struct run_source *rs, uint64_t after, enum runctl_cmd cmd) {
+    for (int k = rs->ev_n - 1; k >= 0; k--) {
+        const struct rs_event *e = &rs->ev[(rs->ev_head + k) % RS_EVENTS];
+        if (e->seq <= after) break;
+        if (runctl_ack_parse(e->msg) == cmd) return true;
+    }
+    return false;
 }
 
 /* ---- status, config, checkpoints ---- */

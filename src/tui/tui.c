@@ -111,19 +111,22 @@ static void send_cmd(struct tui *t, enum runctl_cmd cmd) {
     }
     t->pending = cmd;
     t->pending_since = t->now;
+    t->pending_after = t->src->ev_seq;
 }
 
-static void request(struct tui *t, enum runctl_cmd cmd, const char *what) {
+/* verb: what the request does ("save a checkpoint"), for the refusal; noun: what it asks for ("checkpoint"),
+ * for the acknowledgement. */
+static void request(struct tui *t, enum runctl_cmd cmd, const char *verb, const char *noun) {
     enum rs_liveness l = run_source_liveness(t->src, t->now);
     if (!is_live(t)) {
-        message(t, true, "cannot %s: the run is %s", what,
+        message(t, true, "cannot %s: the run is %s", verb,
                 l == RS_NO_STATUS ? "a recording (no status.json)"
                 : l == RS_STALE   ? "stale (no trainer)"
                                   : "over");
         return;
     }
     send_cmd(t, cmd);
-    if (t->pending == cmd) message(t, false, "%s requested", what);
+    if (t->pending == cmd) message(t, false, "%s requested", noun);
 }
 
 static void start_stop(struct tui *t) {
@@ -151,25 +154,27 @@ static void on_interrupt(struct tui *t) {
     t->overlay = UI_OVERLAY_INTERRUPT;
 }
 
-/* Clears a pending request once status.json shows its effect (or after a while). */
+/* Clears a pending request once the trainer has taken it: it says so in events.jsonl (runctl_ack) before acting,
+ * and status.json then shows the effect ("saving", "paused") for as long as it lasts, which for a small model's
+ * checkpoint is shorter than a poll. A trainer that never answers (not r1lab's, or gone) times out. */
 static void update_pending(struct tui *t) {
     const struct runctl_status *s = &t->src->status;
-    bool done = false;
+    bool done = run_source_acked(t->src, t->pending_after, t->pending);
     switch (t->pending) {
     case RUNCTL_CMD_PAUSE:
-        done = s->state == RUNCTL_STATE_PAUSED;
+        done |= s->state == RUNCTL_STATE_PAUSED;
         break;
     case RUNCTL_CMD_RESUME:
-        done = s->state == RUNCTL_STATE_RUNNING;
+        done |= s->state == RUNCTL_STATE_RUNNING;
         break;
     case RUNCTL_CMD_SAVE:
-        done = s->state == RUNCTL_STATE_SAVING;
+        done |= s->state == RUNCTL_STATE_SAVING;
         break;
     case RUNCTL_CMD_EVAL:
-        done = s->state == RUNCTL_STATE_EVALUATING;
+        done |= s->state == RUNCTL_STATE_EVALUATING;
         break;
     case RUNCTL_CMD_STOP:
-        done = !runctl_state_active(s->state);
+        done |= !runctl_state_active(s->state);
         break;
     default:
         break;
@@ -345,15 +350,15 @@ static void on_action(struct tui *t, enum action a, int key) {
         break;
     case ACT_PAUSE:
         if (t->src->status.state == RUNCTL_STATE_PAUSED)
-            request(t, RUNCTL_CMD_RESUME, "resume");
+            request(t, RUNCTL_CMD_RESUME, "resume", "resume");
         else
-            request(t, RUNCTL_CMD_PAUSE, "pause");
+            request(t, RUNCTL_CMD_PAUSE, "pause", "pause");
         break;
     case ACT_SAVE:
-        request(t, RUNCTL_CMD_SAVE, "checkpoint");
+        request(t, RUNCTL_CMD_SAVE, "save a checkpoint", "checkpoint");
         break;
     case ACT_EVAL:
-        request(t, RUNCTL_CMD_EVAL, "evaluation");
+        request(t, RUNCTL_CMD_EVAL, "run an evaluation", "evaluation");
         break;
     case ACT_FOCUS_NEXT:
         t->view.focus = t->view.focus >= PANEL_LAST_BODY ? PANEL_FIRST_BODY : t->view.focus + 1;

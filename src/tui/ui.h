@@ -75,8 +75,9 @@ struct tui {
     bool message_alarm;
 
     /* control */
-    enum runctl_cmd pending; /* a request sent and not yet reflected in status.json */
+    enum runctl_cmd pending; /* a request sent and not yet taken by the trainer */
     double pending_since;
+    uint64_t pending_after; /* the run_source's event count when it was sent: its acknowledgement comes later */
     bool stopping;  /* "stop" sent: leave when the run ends */
     bool by_ctrl_c; /* ... and it was Ctrl-C that asked for it (an interruption, not a chosen stop) */
     int interrupts; /* Ctrl-C count while the interrupt dialog is up */
@@ -119,6 +120,9 @@ attr_t ui_attr(const struct tui *t, enum color_role role);
  * must be sanitised (our own strings, or sanitize.h output). */
 int ui_put(struct tui *t, int y, int x, int w, enum color_role role, attr_t extra, const char *s);
 int ui_putn(struct tui *t, int y, int x, int w, enum color_role role, attr_t extra, const char *s, size_t n);
+/* Like ui_put, but all of s or nothing: returns its width when it fits in w columns, 0 (drawing nothing) when not.
+ * For fields holding numbers, which must never be cut (a cut number reads as another number). */
+int ui_put_whole(struct tui *t, int y, int x, int w, enum color_role role, attr_t extra, const char *s);
 void ui_box(struct tui *t, const struct rect *r, bool focused);
 void ui_fill(struct tui *t, int y, int x, int w, attr_t a);
 

@@ -60,6 +60,28 @@ void eval_result_to_json(const struct eval_result *r, cJSON *obj, bool bare) {
     reward_tally_to_json(&r->tally, obj, bare ? REWARD_TALLY_EVAL_BARE : REWARD_TALLY_EVAL);
 }
 
+/* A problem whose rendered prompt leaves no room for the completion, said in the evaluation's terms: which problem,
+ * which template, and that the raw template (the problem with nothing around it) is the shortest prompt there is. */
+static enum status check_fits(const struct rollout *r, const struct eval_options *opt, size_t index, int prompt_len) {
+    int context = r->model->cfg.max_position_embeddings, want = opt->ro.max_new_tokens;
+    if (prompt_len + want <= context) return STATUS_OK;
+    const char *tmpl = template_name(opt->tmpl);
+    enum status st = err_set(STATUS_INVALID,
+                             "problem %zu: its prompt is %d tokens with the %s template; with %d new tokens that "
+                             "exceeds the model's context of %d positions",
+                             index, prompt_len, tmpl, want, context);
+    /* The options as eval(1) spells them and as a training config does (the in-run evaluation shares this). */
+    if (prompt_len < context)
+        err_hint("ask for at most %d new tokens (--max-tokens; max_completion_length in a config)%s",
+                 context - prompt_len, opt->tmpl == TEMPLATE_RAW ? "" : ", or the raw template (--template raw)");
+    else if (opt->tmpl != TEMPLATE_RAW)
+        err_hint("use the raw template, which adds nothing to the problem (--template raw; template=raw in a config), "
+                 "or a model with a longer context");
+    else
+        err_hint("the problem alone fills the context: use a model with a longer context (max_position_embeddings)");
+    return st;
+}
+
 enum status evaluate_run(struct rollout *r, const struct tokenizer *tok, struct problem_source *src,
                          const struct eval_options *opt, eval_problem_fn on_problem, void *user,
                          rollout_abort_fn should_abort, struct eval_result *out) {
@@ -89,6 +111,7 @@ enum status evaluate_run(struct rollout *r, const struct tokenizer *tok, struct 
             prompts[p] = ids[p].ids;
             lens[p] = (int)ids[p].n;
         }
+        for (int p = 0; p < P && st == STATUS_OK; p++) st = check_fits(r, opt, start + (size_t)p, lens[p]);
         struct rollout_options ro = opt->ro;
         ro.seed = opt->ro.seed + start; /* problem-indexed streams: results do not depend on the batch size */
         if (st == STATUS_OK) st = rollout_run(r, prompts, lens, P, k, &ro, NULL, should_abort, user, NULL);

@@ -277,6 +277,17 @@ enum status runctl_event(struct runctl *rc, enum log_level level, const char *fm
     return append_line(rc->events_path, line, (size_t)n);
 }
 
+#define ACK_PREFIX "request: "
+
+enum status runctl_ack(struct runctl *rc, enum runctl_cmd cmd) {
+    return runctl_event(rc, LOG_INFO, ACK_PREFIX "%s", runctl_cmd_name(cmd));
+}
+
+enum runctl_cmd runctl_ack_parse(const char *msg) {
+    size_t n = strlen(ACK_PREFIX);
+    return strncmp(msg, ACK_PREFIX, n) == 0 ? runctl_cmd_parse(msg + n) : RUNCTL_CMD_NONE;
+}
+
 void runctl_log_sink(enum log_level level, const char *msg, void *user) {
     struct runctl *rc = user;
     if (rc && rc->events_path) runctl_event(rc, level, "%s", msg);

@@ -342,7 +342,7 @@ static enum status handle_control(struct trainer *t, bool *eval_now, bool *stop)
             nanosleep(&ts, NULL);
             continue;
         }
-        runctl_event(&t->ctl, LOG_INFO, "request: %s", runctl_cmd_name(cmd));
+        runctl_ack(&t->ctl, cmd);
         switch (cmd) {
         case RUNCTL_CMD_PAUSE:
             t->paused = true;
