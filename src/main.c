@@ -1,5 +1,7 @@
 /* r1lab: argument parsing and subcommand dispatch, nothing else. One table maps each subcommand to its
- * handler and one-line summary; `r1lab --help` and `r1lab help NAME` are generated from it. */
+ * handler and one-line summary; `r1lab --help` and `r1lab help NAME` are generated from it. A second table names
+ * the file formats, whose manual pages (section 5) `r1lab help NAME` shows. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +9,8 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/man_page.h"
+#include "engine/util/editdist.h"
 
 struct command {
     const char *name;
@@ -32,11 +36,22 @@ static const struct command commands[] = {
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0] - 1;
 
+/* Formats with a manual page of their own, r1lab-NAME(5). */
+static const struct topic {
+    const char *name, *summary;
+} topics[] = {
+    {"config", "training configuration files: every key, its type, default and allowed values"},
+    {"theme", "dashboard colour themes"},
+};
+static const size_t n_topics = sizeof topics / sizeof topics[0];
+
 static void print_usage(FILE *out) {
     fprintf(out, "usage: r1lab COMMAND [ARGS...]\n\n"
                  "r1lab trains language models with GRPO the way DeepSeek-R1 was trained, shows the run live,\n"
                  "and lets you chat with and compare checkpoints.\n\ncommands:\n");
     for (size_t i = 0; i < n_commands; i++) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nfile formats ('r1lab help NAME' shows the manual page r1lab-NAME(5)):\n");
+    for (size_t i = 0; i < n_topics; i++) fprintf(out, "  %-10s %s\n", topics[i].name, topics[i].summary);
     fprintf(out, "\n'r1lab help COMMAND' or 'r1lab COMMAND --help' describes one command; see r1lab(1).\n"
                  "options: --help, --version\n");
 }
@@ -47,14 +62,18 @@ static const struct command *find_command(const char *name) {
     return NULL;
 }
 
-static int unknown_command(const char *name) {
-    fprintf(stderr, "r1lab: '%s' is not a command.", name);
-    /* Suggest a command sharing the first two letters: catches the common typos cheaply. */
-    for (size_t i = 0; i < n_commands; i++)
-        if (strncmp(commands[i].name, name, 2) == 0) {
-            fprintf(stderr, " Did you mean '%s'?", commands[i].name);
-            break;
-        }
+static int unknown_command(const char *name, bool with_topics) {
+    fprintf(stderr, "r1lab: '%s' is not a command%s.", name, with_topics ? " or a file format" : "");
+    /* The nearest name by edit distance, else one sharing the first two letters: catches the common typos. */
+    const char *names[sizeof commands / sizeof commands[0] + sizeof topics / sizeof topics[0]];
+    size_t n = 0;
+    for (size_t i = 0; i < n_commands; i++) names[n++] = commands[i].name;
+    if (with_topics)
+        for (size_t i = 0; i < n_topics; i++) names[n++] = topics[i].name;
+    const char *best = editdist_closest(name, names, n, 3);
+    for (size_t i = 0; i < n && !best; i++)
+        if (strncmp(names[i], name, 2) == 0) best = names[i];
+    if (best) fprintf(stderr, " Did you mean '%s'?", best);
     fprintf(stderr, "\nSee 'r1lab --help'.\n");
     return EXIT_USAGE;
 }
@@ -90,12 +109,18 @@ int main(int argc, char **argv) {
             print_usage(stdout);
             return EXIT_OK;
         }
+        for (size_t i = 0; i < n_topics; i++)
+            if (strcmp(topics[i].name, argv[2]) == 0) {
+                char page[64];
+                snprintf(page, sizeof page, "r1lab-%s", topics[i].name);
+                return man_page_show(page, 5);
+            }
         const struct command *c = find_command(argv[2]);
-        if (!c) return unknown_command(argv[2]);
+        if (!c) return unknown_command(argv[2], true);
         char *help_argv[] = {(char *)c->name, "--help", NULL};
         return c->run(2, help_argv);
     }
     const struct command *c = find_command(name);
-    if (!c) return unknown_command(name);
+    if (!c) return unknown_command(name, false);
     return c->run(argc - 1, argv + 1);
 }

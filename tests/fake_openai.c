@@ -161,6 +161,38 @@ static void json_response(int fd, const char *status, const char *extra_headers,
     send_str(fd, body);
 }
 
+/* FAKE_SCRIPTED: the reply the prompt scripts for the request's model and seed (malloc'd). */
+static char *scripted_reply(const struct request *rq, const char *prompt) {
+    cJSON *o = cJSON_Parse(rq->body);
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(o, "model");
+    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(o, "seed");
+    char name[128];
+    snprintf(name, sizeof name, "%s", cJSON_IsString(model) ? model->valuestring : "");
+    unsigned long long sv = cJSON_IsNumber(seed) ? (unsigned long long)seed->valuedouble : 0;
+    cJSON_Delete(o);
+    size_t nl = strlen(name);
+    for (const char *sec = prompt; sec && *sec;) {
+        while (*sec == ' ') sec++;
+        const char *end = strstr(sec, " ;; ");
+        size_t len = end ? (size_t)(end - sec) : strlen(sec);
+        if (len > nl && strncmp(sec, name, nl) == 0 && sec[nl] == '=') {
+            const char *alts = sec + nl + 1, *alts_end = sec + len;
+            size_t count = 1;
+            for (const char *q = alts; (q = strstr(q, " || ")) && q < alts_end; q += 4) count++;
+            size_t want = (size_t)(sv % count);
+            const char *a = alts;
+            for (size_t i = 0; i < want; i++) a = strstr(a, " || ") + 4;
+            const char *b = strstr(a, " || ");
+            if (!b || b > alts_end) b = alts_end;
+            return strndup(a, (size_t)(b - a));
+        }
+        sec = end ? end + 4 : NULL;
+    }
+    char *s = malloc(nl + 32);
+    sprintf(s, "(no script for %s)", name);
+    return s;
+}
+
 static void serve(int fd, enum fake_mode mode, int port, int request_no, const struct request *rq) {
     char *user = last_user(rq);
     char echo[4096];
@@ -189,6 +221,15 @@ static void serve(int fd, enum fake_mode mode, int port, int request_no, const s
         const char *v[] = {"<thi", "nk>reason", "ing here</th", "ink>\n\nFinal: ", "<answer>4</answer>"};
         send_str(fd, SSE_HEAD_CHUNKED);
         send_events_chunked(fd, f, v, 5);
+        break;
+    }
+    case FAKE_SCRIPTED: {
+        char *reply = scripted_reply(rq, echo);
+        const char *f[] = {"content"};
+        const char *v[] = {reply};
+        send_str(fd, SSE_HEAD_CHUNKED);
+        send_events_chunked(fd, f, v, 1);
+        free(reply);
         break;
     }
     case FAKE_ESCAPES: {

@@ -33,6 +33,9 @@ enum fake_mode {
     FAKE_REDIRECT_OTHER,  /* 307 to another host */
     FAKE_SPLIT_UTF8,      /* content whose multi-byte characters straddle chunk boundaries in the byte stream */
     FAKE_HTML,            /* 200 with an HTML page (a captive portal, a wrong URL) */
+    FAKE_SCRIPTED,        /* the reply is written in the prompt: "NAME=R0 || R1 ;; NAME2=R0" gives the model
+                           * NAME the reply R[seed % count] (the request's "model" and "seed"), streamed as
+                           * content; a model the prompt does not name gets "(no script for NAME)" */
 };
 
 struct fake_server {

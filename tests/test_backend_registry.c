@@ -58,6 +58,25 @@ Test(backend_registry, auto_without_library_uses_cpu_with_one_line) {
     backend_close(be);
 }
 
+/* Every start of a CPU-only build says it uses the CPU: in a few words, not the search path (which
+ * --device cuda and R1LAB_CUDA_LIB still name). */
+Test(backend_registry, auto_on_a_cpu_only_build_is_one_short_line) {
+    unsetenv("R1LAB_CUDA_LIB");
+    capture_logs();
+    struct backend *be;
+    cr_assert_eq(backend_open(&be, "auto", 1), STATUS_OK, "%s", err_msg());
+    if (be->kind != BACKEND_CPU || !strstr(log_text, "not found")) {
+        cr_log_info("a CUDA library was found here (%s): nothing to check", log_text);
+        backend_close(be);
+        return;
+    }
+    cr_expect_eq(log_lines, 1, "%s", log_text);
+    cr_expect_leq(strlen(log_text), 80, "fits a line of an 80-column terminal: %s", log_text);
+    cr_expect(strstr(log_text, "CPU") != NULL && strstr(log_text, "libr1lab-cuda.so") != NULL, "%s", log_text);
+    cr_expect(strstr(log_text, "looked in") == NULL, "%s", log_text);
+    backend_close(be);
+}
+
 Test(backend_registry, cuda_without_library_is_a_clear_error) {
     setenv("R1LAB_CUDA_LIB", "/nonexistent/r1lab-lib-dir", 1);
     struct backend *be = (struct backend *)1;

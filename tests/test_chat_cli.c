@@ -254,15 +254,17 @@ Test(compare_cli, report_and_summary) {
                            "just a plain prompt\n");
     char *a = qwen(), *b = llama();
     struct th_run r = th_r1lab(NULL, (const char *[]){"compare", a, b, "--prompts", prompts, "--template", "raw", "-n",
-                                                      "10", "--seed", "3", "--width", "90", NULL});
+                                                      "10", "--seed", "3", "--width", "90", "--examples", "0", NULL});
     cr_expect_eq(r.exit_code, 0, "%s", r.err);
     cr_expect(strstr(r.out, "A = qwen2_tiny, B = llama_tiny; 4 prompts") != NULL, "%s", r.out);
     cr_expect(strstr(r.out, "[1/4] Solve: 2x + 3 = 7  (answer: 2)") != NULL, "%s", r.out);
     cr_expect(strstr(r.out, "[3/4] Using the numbers 3, 5, make 8  (answer: 8)") != NULL, "%s", r.out);
     cr_expect(strstr(r.out, "[4/4] just a plain prompt\n") != NULL, "%s", r.out);
     cr_expect_eq(count(r.out, "wrong"), 6, "three answered prompts, two models: %s", r.out);
-    cr_expect(strstr(r.out, "model       prompts  accuracy") != NULL, "%s", r.out);
-    cr_expect(strstr(r.out, "qwen2_tiny        4  0/3   0.0%") != NULL, "%s", r.out);
+    cr_expect(strstr(r.out, "\n                        qwen2_tiny              llama_tiny\nprompts                 4") != NULL,
+              "the summary, one column per model: %s", r.out);
+    cr_expect(strstr(r.out, "\npass@1                  0.0% (0/3)              0.0% (0/3)\n") != NULL, "%s", r.out);
+    cr_expect(strstr(r.out, "where they differ") == NULL, "--examples 0: %s", r.out);
     for (const char *line = r.out; *line;) {
         const char *nl = strchr(line, '\n');
         size_t n = nl ? (size_t)(nl - line) : strlen(line);

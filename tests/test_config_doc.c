@@ -2,9 +2,9 @@
  * its KEYS section documents every key as
  *     .TP
  *     .B key
- *     TYPE; default DEFAULT; STAGES.
- * with the table's type, default (its JSON text, roff-escaped) and stages, and documents no key the table
- * lacks. The check is a function of the page text, so a second test feeds it a damaged page and makes sure
+ *     TYPE; default DEFAULT; STAGES[; allowed VALUES].
+ * with the table's type, default (its JSON text, roff-escaped), stages and allowed values (config_key_allowed:
+ * a range or the choices, when the type alone does not say it), and documents no key the table lacks. The check is a function of the page text, so a second test feeds it a damaged page and makes sure
  * it fails. */
 #include <criterion/criterion.h>
 #include <stdarg.h>
@@ -128,9 +128,13 @@ static void check_page(const char *page, struct report *r) {
         const char *line = at + strlen(want_head);
         size_t line_len = strcspn(line, "\n");
         char *got = unescape(line, line_len);
-        char stages[64], want[512];
+        char stages[64], allowed[256], want[512];
         stages_text(k->stages, stages, sizeof stages);
-        snprintf(want, sizeof want, "%s; default %s; %s.", type_word(k->type), k->def, stages);
+        config_key_allowed(k, allowed, sizeof allowed);
+        if (allowed[0])
+            snprintf(want, sizeof want, "%s; default %s; %s; allowed %s.", type_word(k->type), k->def, stages, allowed);
+        else
+            snprintf(want, sizeof want, "%s; default %s; %s.", type_word(k->type), k->def, stages);
         if (strcmp(got, want) != 0)
             problem(r, "key \"%s\": the line after \".B %s\" reads \"%s\", the table says \"%s\" (write '-' as '\\-')",
                     k->name, k->name, got, want);

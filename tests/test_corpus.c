@@ -349,3 +349,31 @@ Test(corpus, verification_exercises_judge_their_claims_truly) {
     cr_expect_gt(two_sided, claims / 2, "%d of %d", two_sided, claims);
     cr_expect(right > claims * 35 / 100 && right < claims * 65 / 100, "%d of %d claims are right", right, claims);
 }
+
+/* The terse cold start (world.coldstart "terse"): English only, a check in every document, a third of them
+ * catching a slip and searching to the answer, then a summary with the answer in R1's format. */
+Test(corpus, terse_cold_start_checks_every_answer_in_one_language) {
+    struct corpus_config c;
+    corpus_config_default(&c);
+    cJSON *w = cJSON_Parse("{\"tasks\": {\"linear\": 1, \"arith\": 0, \"countdown\": 0}, \"coldstart\": \"terse\","
+                           " \"reflect_zh\": 1, \"template\": \"r1\", \"task_params\": {\"linear\": {\"two_sided_share\": 1}}}");
+    cr_assert_eq(corpus_config_set(&c, w, "test"), STATUS_OK, "%s", err_msg());
+    cJSON_Delete(w);
+    int searched = 0, n = 300;
+    for (uint64_t i = 0; i < (uint64_t)n; i++) {
+        struct corpus_doc d;
+        cr_assert_eq(corpus_coldstart_doc(&c, i, &d), STATUS_OK);
+        size_t len = strlen(d.completion);
+        struct problem p = gold_problem(&d);
+        cr_expect_eq(reward_accuracy(&p, d.completion, len), 1.0, "%s", d.completion);
+        cr_expect_eq(reward_format(d.completion, len, REWARD_FORMAT_R1, false), 1.0, "%s", d.completion);
+        cr_expect_eq(reward_language(d.completion, len, REWARD_LANG_EN), 1.0, "reflect_zh does not reach cold start");
+        cr_expect(reward_has_reflection(d.completion, len), "%s", d.completion);
+        cr_expect_eq(reward_helpfulness(d.completion, len, REWARD_LANG_EN), 1.0, "%s", d.completion);
+        cr_expect(strncmp(d.prompt, "<\xEF\xBD\x9C", 4) == 0, "rendered in R1's template: %s", d.prompt);
+        searched += strstr(d.completion, "try x = ") != NULL;
+        task_problem_free(&p);
+        corpus_doc_free(&d);
+    }
+    cr_expect(searched > n / 5 && searched < n / 2, "a third search after a caught slip: %d of %d", searched, n);
+}

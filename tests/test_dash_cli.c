@@ -1,5 +1,6 @@
 /* Tests for `r1lab dash` without a terminal: --once summaries, one plain line per step when stdout is not a TTY
- * (numbers formatted exactly as the dashboard formats them), inert output for a malicious run, and usage errors. */
+ * (numbers formatted exactly as the dashboard formats them) in the order of their times, a resumed training run
+ * that appends only its own steps to a log, inert output for a malicious run, and usage errors. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,11 +60,56 @@ Test(dash_cli, non_tty_prints_one_line_per_step) {
     for (const char *p = r.out; (p = strstr(p, "\nstep ")) != NULL; p++) steps++;
     if (strncmp(r.out, "step ", 5) == 0) steps++;
     cr_expect_eq(steps, 300, "one line per step");
-    cr_expect(strncmp(r.out, "step 1/300  reward ", 19) == 0, "%.200s", r.out);
-    cr_expect(strstr(r.out, "\n# state: finished\n") != NULL);
-    cr_expect(strstr(r.out, "# saved checkpoint step-000100\n") != NULL, "events are shown");
+    /* in the order of their times: the trainer's first message, step 1, ..., step 100, the checkpoint saved after
+     * it, step 101, ..., the end (events.jsonl and metrics.jsonl merged, not one file after the other) */
+    cr_expect(strncmp(r.out, "# grpo: 300 steps", 17) == 0, "%.200s", r.out);
+    cr_expect(strstr(r.out, "\nstep 1/300  reward ") != NULL, "%.300s", r.out);
+    const char *s100 = strstr(r.out, "\nstep 100/300 "), *saved = strstr(r.out, "\n# saved checkpoint step-000100\n"),
+               *s101 = strstr(r.out, "\nstep 101/300 ");
+    cr_expect(s100 && saved && s101 && s100 < saved && saved < s101 && strchr(s100 + 1, '\n') == saved,
+              "the checkpoint saved after step 100 is printed between steps 100 and 101");
+    const char *end = strstr(r.out, "\n# finished: 300 steps\n# state: finished\n");
+    cr_expect(end && end[strlen("\n# finished: 300 steps\n# state: finished\n")] == '\0', "the end comes last:\n%s",
+              r.out + (strlen(r.out) > 300 ? strlen(r.out) - 300 : 0));
     th_run_free(&r);
     free(dir);
+}
+
+/* A headless run resumed into the same log: `train ... > log`, then `train ... resume_from_checkpoint=true >> log`
+ * holds every step once, in order; the second command does not replay the first one's steps. */
+Test(dash_cli, resumed_training_appends_only_its_own_steps) {
+    char *dir = th_tmpdir("plain-resume"), *config = th_path("tests/fixtures/grpo/tiny.json"),
+         *model = th_path("tests/fixtures/models/qwen2_tiny");
+    char cmd[16384];
+    for (int part = 0; part < 2; part++) {
+        snprintf(cmd, sizeof cmd,
+                 "cd '%s' && '%s' train '%s' output_dir=run model_name_or_path='%s' max_steps=%d save_steps=3 %s %s log "
+                 "2>/dev/null",
+                 dir, th_bin(), config, model, part ? 6 : 3, part ? "resume_from_checkpoint=true" : "",
+                 part ? ">>" : ">");
+        struct th_run r = th_sh(cmd);
+        cr_assert_eq(r.exit_code, 0, "part %d: %s", part, r.err);
+        th_run_free(&r);
+    }
+    snprintf(cmd, sizeof cmd, "cat '%s/log'", dir);
+    struct th_run r = th_sh(cmd);
+    int next = 1;
+    for (const char *line = r.out; *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : line + strlen(line)) {
+        int step, max;
+        if (sscanf(line, "step %d/%d", &step, &max) != 2) continue;
+        cr_expect_eq(step, next, "step %d where step %d comes next:\n%s", step, next, r.out);
+        cr_expect_eq(max, step <= 3 ? 3 : 6);
+        next = step + 1;
+    }
+    cr_expect_eq(next, 7, "steps 1 to 6, each once:\n%s", r.out);
+    cr_expect_eq(strstr(r.out, "# finished after 3 steps") ? 1 : 0, 1);
+    const char *first = strstr(r.out, "# finished after 3 steps");
+    cr_expect(first && !strstr(first + 1, "# finished after 3 steps"), "the first run's end is printed once");
+    th_run_free(&r);
+    fs_remove_tree(dir);
+    free(dir);
+    free(config);
+    free(model);
 }
 
 Test(dash_cli, malicious_run_prints_nothing_a_terminal_would_obey) {

@@ -20,6 +20,7 @@
 #include <cJSON.h>
 
 #include "engine/util/fsutil.h"
+#include "engine/util/utf8.h"
 #include "harness.h"
 #include "tui/fmt.h"
 
@@ -264,6 +265,38 @@ Test(dash_tmux, recorded_run_shows_its_panels_and_numbers) {
     cJSON_Delete(j);
     free(dir);
     free(s);
+    /* the y axes are labelled with round values (two significant digits at most), lengths never below zero */
+    char *screen = capture(&x);
+    int labels[2] = {0, 0};
+    bool in_charts = false;
+    for (char *line = strtok(screen, "\n"); line; line = strtok(NULL, "\n")) {
+        if (strstr(line, " 1 Reward ")) {
+            in_charts = true;
+            continue;
+        }
+        if (!in_charts) continue;
+        if (strncmp(line, "╰", strlen("╰")) == 0) break;
+        const char *cols[2] = {line + strlen("│"), strstr(line, "││")};
+        if (cols[1]) cols[1] += 2 * strlen("│");
+        for (int c = 0; c < 2; c++) {
+            if (!cols[c] || !((*cols[c] >= '0' && *cols[c] <= '9') || *cols[c] == '-')) continue;
+            char *end;
+            double v = strtod(cols[c], &end);
+            char round[32];
+            snprintf(round, sizeof round, "%.2g", v);
+            cr_expect(end > cols[c] && strtod(round, NULL) == v, "%s axis label %.*s is not a round value",
+                      c ? "length" : "reward", (int)(end - cols[c]), cols[c]);
+            if (c == 1) cr_expect_geq(v, 0, "a length axis label below zero: %g", v);
+            labels[c]++;
+        }
+    }
+    cr_expect(labels[0] >= 2 && labels[1] >= 2, "axis labels: %d reward, %d length", labels[0], labels[1]);
+    free(screen);
+    /* requests to a finished run are refused, in words */
+    keys(&x, "e");
+    cr_expect(wait_for(&x, "cannot run an evaluation: the run is over", 5));
+    keys(&x, "s");
+    cr_expect(wait_for(&x, "cannot save a checkpoint: the run is over", 5));
     keys(&x, "q");
     cr_expect(wait_for(&x, "DONE rc=0", 5));
     expect_stty_restored(&x);
@@ -601,11 +634,211 @@ Test(dash_tmux, real_training_run_pause_save_and_stop) {
     bool saved = false;
     for (double end = th_now() + th_wait_limit(10); !saved && th_now() < end; sleep_ms(50)) saved = checkpoint_exists(run);
     cr_expect(saved, "s did not write a checkpoint");
+    /* the request is cleared from the header once the trainer has taken it, though "saving" lasted too short a
+     * time to be seen (the trainer's request line in events.jsonl says so) */
+    cr_expect(wait_gone(&x, "(save requested)", 3), "'(save requested)' stays in the header after the save");
     keys(&x, "q");
     cr_expect(wait_for(&x, "Leave the dashboard how?", 5));
     keys(&x, "s");
     cr_expect(wait_for(&x, "DONE rc=0", 30), "r1lab train did not finish after stop");
     cr_expect(status_has(run, "\"stopped\"", 5));
+    expect_stty_restored(&x);
+    tmx_stop(&x);
+}
+
+/* ---- nothing is cut mid-number ---- */
+
+/* Splits a screen line into words: separated by spaces, box drawing, and plot / sparkline / bar glyphs (whose
+ * count depends on the width); a word ending in an ellipsis (a message cut at a word) counts without it. */
+static size_t screen_words(const char *line, char words[][64], size_t cap) {
+    size_t n = 0, len = strlen(line), wl = 0;
+    char cur[64];
+    for (size_t i = 0; i <= len;) {
+        uint32_t cp = 0;
+        size_t k = i < len ? utf8_decode(line + i, len - i, &cp) : 1;
+        if (k == 0) k = 1;
+        bool sep = i == len || cp == ' ' || cp == '[' || cp == ']' || (cp >= 0x2500 && cp <= 0x259F) ||
+                   (cp >= 0x2800 && cp <= 0x28FF) || cp == 0x2026;
+        if (sep) {
+            if (wl > 0 && n < cap) {
+                cur[wl] = '\0';
+                memcpy(words[n++], cur, wl + 1);
+            }
+            wl = 0;
+        } else if (wl + k < sizeof cur) {
+            memcpy(cur + wl, line + i, k);
+            wl += k;
+        }
+        i += k;
+    }
+    return n;
+}
+
+/* A run whose numbers are as long as fmt_value makes them, with a long device name, GPU memory, four reward
+ * functions, a skipped line and a long event: the fields that have to share a narrow screen. */
+static void write_wide_run(const char *dir) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/checkpoints/step-000030", dir);
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && ln -s checkpoints/step-000030 '%s/latest'", path, dir);
+    struct th_run r = th_sh(cmd);
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    th_run_free(&r);
+    snprintf(path, sizeof path, "%s/status.json", dir);
+    const char *status = "{\"state\": \"finished\", \"pid\": 1, \"step\": 30, \"max_steps\": 2000, \"stage\": \"grpo\", "
+                         "\"started\": 1763830000.0, \"updated\": 1763830400.0, "
+                         "\"device\": \"NVIDIA H100 80GB HBM3 (sm_90, 132 SMs)\", \"message\": \"\"}";
+    cr_assert(th_write_file(path, status, strlen(status)));
+    snprintf(path, sizeof path, "%s/events.jsonl", dir);
+    const char *ev = "{\"time\": 1763830400.0, \"level\": \"info\", \"msg\": \"saved checkpoint "
+                     "runs/a-rather-long-run-name/checkpoints/step-000030 after 1234.5 seconds\"}\n";
+    cr_assert(th_write_file(path, ev, strlen(ev)));
+    char *m = NULL;
+    size_t mlen = 0;
+    FILE *f = open_memstream(&m, &mlen);
+    for (int s = 1; s <= 30; s++)
+        fprintf(f,
+                "{\"step\": %d, \"time\": %.1f, \"stage\": \"grpo\", \"loss\": %.7f, \"grad_norm\": 12.3456, "
+                "\"learning_rate\": 3.3e-06, \"reward\": %.4f, \"reward_std\": 0.5432, \"rewards/accuracy/mean\": %.4f, "
+                "\"rewards/format/mean\": 0.9961, \"rewards/language/mean\": 0.9987, \"rewards/length/mean\": -0.4321, "
+                "\"frac_reward_zero_std\": 0.1234, \"completions/mean_length\": %.2f, \"completions/min_length\": 12, "
+                "\"completions/max_length\": 1024, \"completions/clipped_ratio\": 0.125, \"kl\": 0.012345, "
+                "\"entropy\": 1.2345, \"clip_ratio/region_mean\": 0.003216, \"reflection_rate\": 0.3743, "
+                "\"language_mixed_rate\": 0.0123, \"tokens_per_second/rollout\": 123456.7, "
+                "\"tokens_per_second/train\": 98765.4, \"time/step\": 12.345, \"memory/host_bytes\": 12300000000, "
+                "\"memory/device_bytes\": 78900000000%s}\n",
+                s, 1763830000.0 + 12.3 * s, -0.0123456 + 0.001 * s, 2.0 + 0.0123 * s, 0.5 + 0.0101 * s,
+                300.0 + 1.23 * s, s % 10 == 0 ? ", \"eval/pass@1\": 0.6813" : "");
+    fprintf(f, "not a metrics line\n");
+    fclose(f);
+    snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
+    cr_assert(th_write_file(path, m, mlen));
+    free(m);
+}
+
+/* The header, the health strip and the chart legends at the widths people use: every word on them is a word the
+ * dashboard shows at 300 columns, so nothing (a number above all) was cut to fit. */
+Test(dash_tmux, narrow_terminals_never_cut_a_number) {
+    static struct tmx x;
+    static char ref[2048][64], got[256][64];
+    const int sizes[][2] = {{300, 60}, {80, 24}, {100, 30}, {120, 40}, {160, 40}};
+    char run[4200] = "";
+    size_t n_ref = 0;
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        tmx_start(&x, sizes[si][0], sizes[si][1], NULL);
+        if (!run[0]) {
+            snprintf(run, sizeof run, "/tmp/r1lab-wide-run-%d", (int)getpid());
+            fs_remove_tree(run);
+            mkdir(run, 0755);
+            write_wide_run(run);
+        }
+        char cmd[4600];
+        snprintf(cmd, sizeof cmd, "'%s' dash '%s'", th_bin(), run);
+        run_wrapped(&x, cmd);
+        cr_assert(wait_for(&x, "2 Length", 10), "%dx%d", sizes[si][0], sizes[si][1]);
+        cr_assert(wait_for(&x, "step 30/2000", 5));
+        sleep_ms(200); /* the first frames read the files in bounded chunks: let it settle */
+        char *screen = capture(&x);
+        int row = 0;
+        bool in_body = false;
+        for (char *line = strtok(screen, "\n"); line; line = strtok(NULL, "\n"), row++) {
+            /* the header and health rows come before the first box; a legend row starts with a marker */
+            if (strncmp(line, "╭", strlen("╭")) == 0) in_body = true;
+            bool health = !in_body && row < 6;
+            bool legend = strstr(line, "│━ ") != NULL;
+            if (!health && !legend) continue;
+            if (si == 0) {
+                n_ref += screen_words(line, ref + n_ref, sizeof ref / sizeof ref[0] - n_ref);
+                continue;
+            }
+            size_t n = screen_words(line, got, sizeof got / sizeof got[0]);
+            for (size_t i = 0; i < n; i++) {
+                bool known = false;
+                for (size_t j = 0; j < n_ref && !known; j++) known = strcmp(got[i], ref[j]) == 0;
+                cr_expect(known, "%dx%d, row %d: '%s' is not shown whole:\n%s", sizes[si][0], sizes[si][1], row,
+                          got[i], line);
+            }
+        }
+        if (si == 0) {
+            cr_assert_geq(n_ref, 30, "the reference screen has %zu words", n_ref);
+            /* the brief forms of health fields (a narrow screen's way to keep them whole) */
+            static const char *const brief[] = {"roll", "1+0"};
+            for (size_t i = 0; i < sizeof brief / sizeof brief[0]; i++) snprintf(ref[n_ref++], 64, "%s", brief[i]);
+        }
+        free(screen);
+        keys(&x, "q");
+        cr_expect(wait_for(&x, "DONE rc=0", 5));
+        tmx_stop(&x);
+    }
+    fs_remove_tree(run);
+}
+
+/* r1lab demo(1): Ctrl-C in the dashboard is an interruption like Ctrl-C in a headless run — the trainer saves a
+ * checkpoint and the exit status is 3; leaving with q and stopping there is a chosen end (0, tested above). */
+Test(dash_tmux, demo_stopped_with_ctrl_c_exits_3) {
+    static struct tmx x;
+    tmx_start(&x, 120, 40, NULL);
+    char run[4200], cmd[12000];
+    snprintf(run, sizeof run, "%s/runs/demo", x.tmp);
+    char *root = th_path("");
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && R1LAB_HOME='%s' '%s' demo max_steps=100000 save_steps=100000 eval_steps=0 prompts_per_step=4 "
+             "num_generations=4",
+             x.tmp, root, th_bin());
+    free(root);
+    run_wrapped(&x, cmd);
+    cr_assert(wait_for(&x, "● running", 30), "the dashboard did not come up");
+    bool stepping = false;
+    for (double end = th_now() + th_wait_limit(30); !stepping && th_now() < end; sleep_ms(50))
+        stepping = count_lines(run, "metrics.jsonl") >= 1;
+    cr_assert(stepping, "no steps");
+    keys(&x, "C-c");
+    cr_expect(wait_for(&x, "Save a checkpoint and stop training?", 5));
+    keys(&x, "C-c");
+    cr_expect(wait_for(&x, "DONE rc=3", 30), "demo(1): 3 when it was interrupted");
+    cr_expect(status_has(run, "\"stopped\"", 5));
+    cr_expect(checkpoint_exists(run), "a checkpoint is saved first");
+    expect_stty_restored(&x);
+    tmx_stop(&x);
+}
+
+/* Detaching from `r1lab train`'s dashboard: the run goes on headless and prints plain lines for the steps that come
+ * after, not the whole history the dashboard already showed (which, appended to a log, would repeat it). */
+Test(dash_tmux, detached_training_prints_only_the_steps_after) {
+    static struct tmx x;
+    tmx_start(&x, 120, 40, NULL);
+    char run[4200], cmd[12000];
+    snprintf(run, sizeof run, "%s/run", x.tmp);
+    char *config = th_path("tests/fixtures/grpo/tiny.json");
+    char *model = th_path("tests/fixtures/models/qwen2_tiny");
+    snprintf(cmd, sizeof cmd, "'%s' train '%s' output_dir='%s' model_name_or_path='%s' max_steps=100000 save_steps=100000",
+             th_bin(), config, run, model);
+    free(config);
+    free(model);
+    run_wrapped(&x, cmd);
+    cr_assert(wait_for(&x, "● running", 30), "the dashboard did not come up");
+    bool stepping = false;
+    for (double end = th_now() + th_wait_limit(30); !stepping && th_now() < end; sleep_ms(50))
+        stepping = count_lines(run, "metrics.jsonl") >= 3;
+    cr_assert(stepping, "no steps");
+    keys(&x, "q");
+    cr_assert(wait_for(&x, "Leave the dashboard how?", 5));
+    keys(&x, "d");
+    cr_assert(wait_for(&x, "/100000  reward", 30), "no plain step line after detaching");
+    keys(&x, "C-c");
+    cr_expect(wait_for(&x, "DONE rc=3", 30), "Ctrl-C on the headless run: saved and interrupted");
+    char *s = capture(&x);
+    cr_expect(strstr(s, "step 1/100000 ") == NULL && strstr(s, "step 2/100000 ") == NULL,
+              "steps the dashboard showed are printed again after detaching:\n%s", s);
+    int last = 0;
+    for (const char *p = s; (p = strstr(p, "step ")) != NULL; p++) {
+        int step, max;
+        if (sscanf(p, "step %d/%d", &step, &max) != 2 || max != 100000) continue;
+        cr_expect_gt(step, last, "step %d after step %d:\n%s", step, last, s);
+        last = step;
+    }
+    cr_expect_geq(last, 3);
+    free(s);
     expect_stty_restored(&x);
     tmx_stop(&x);
 }

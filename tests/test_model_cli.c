@@ -1,7 +1,7 @@
 /* The checkpoint commands end to end against Hugging Face (tests/fixtures/models/cli.json, written by
  * tests/ref/make_model_fixtures.py): `score --json` gives HF's ids and log-probs, `generate --json` HF's greedy
- * tokens, `info --json` the parameter count transformers reports; and malformed config.json files get errors
- * that name the file and the field. */
+ * tokens, `info --json` the parameter count transformers reports; malformed config.json files get errors
+ * that name the file and the field; and eval says what to change when a prompt does not fit the context. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -166,4 +166,34 @@ Test(model_cli, malformed_config_json_is_reported) {
     r = th_r1lab(NULL, usage);
     cr_expect_eq(r.exit_code, 2);
     th_run_free(&r);
+}
+
+/* A prompt that leaves no room for the completion: eval names the problem and its template and says what helps
+ * (the raw template when the template's text alone fills the context; fewer new tokens when that is enough),
+ * never "ask for at most 0 new tokens". */
+Test(model_cli, eval_prompt_past_the_context_suggests_what_fits) {
+    char *model = th_path("tests/fixtures/models/qwen2_tiny");
+    struct th_run r = th_r1lab(NULL, (const char *[]){"eval", model, "--template", "r1-zero", "--problems", "2", "--k",
+                                                      "1", "--max-tokens", "16", NULL});
+    cr_expect_eq(r.exit_code, 1);
+    cr_expect(strstr(r.err, "problem 0: its prompt is") && strstr(r.err, "with the r1-zero template"), "%s", r.err);
+    cr_expect(strstr(r.err, "context of 128 positions") != NULL, "%s", r.err);
+    cr_expect(strstr(r.err, "--template raw") != NULL, "the hint suggests the raw template: %s", r.err);
+    cr_expect(strstr(r.err, "at most 0") == NULL && strstr(r.err, "at most -") == NULL, "%s", r.err);
+    th_run_free(&r);
+    r = th_r1lab(NULL, (const char *[]){"eval", model, "--template", "raw", "--problems", "2", "--k", "1",
+                                        "--max-tokens", "127", NULL});
+    cr_expect_eq(r.exit_code, 1);
+    const char *hint = strstr(r.err, "hint: ask for at most ");
+    int n = hint ? atoi(hint + strlen("hint: ask for at most ")) : -1;
+    cr_expect(n > 0 && n < 127, "a positive number of new tokens that fits: %s", r.err);
+    th_run_free(&r);
+    /* and that many do fit */
+    char fits[16];
+    snprintf(fits, sizeof fits, "%d", n);
+    r = th_r1lab(NULL, (const char *[]){"eval", model, "--template", "raw", "--problems", "1", "--k", "1",
+                                        "--max-tokens", fits, NULL});
+    cr_expect_eq(r.exit_code, 0, "--max-tokens %s: %s", fits, r.err);
+    th_run_free(&r);
+    free(model);
 }

@@ -194,8 +194,8 @@ Test(pipeline, references_defaults_and_overrides) {
     cr_expect_null(cJSON_GetObjectItem(p.stages[2].config, "eval_steps"));
     struct config c;
     cr_assert_eq(pipeline_train_config(&p, 1, true, false, &c), STATUS_OK, "%s", err_msg());
-    cr_expect(config_bool(&c, "overwrite_output_dir") == false);
-    cr_expect(cJSON_IsTrue(config_get(&c, "resume_from_checkpoint")));
+    cr_expect(c.v.run.overwrite_output_dir == false);
+    cr_expect(cJSON_IsTrue(c.v.run.resume_from_checkpoint));
     config_free(&c);
     pipeline_free(&p);
 }

@@ -55,8 +55,11 @@ Test(repl_pty, prompt_keys_history_and_restore, .timeout = 60) {
     EXPECT(&p, ">>>", 5);
     th_pty_send(&p, "typed but dropped");
     EXPECT(&p, "dropped", 5); /* echoed: readline has it (a ^C in the same write would flush the tty's queue) */
+    size_t after_text = p.cursor;
     th_pty_send(&p, "\x03");
     EXPECT(&p, "^C", 5);
+    /* right after the dropped text, on its line: not after a carriage return, where it overwrote the prompt */
+    cr_expect_eq(p.cursor - 2, after_text, "^C written at the end of the typed text: %s", p.out + after_text - 7);
     EXPECT(&p, ">>>", 5);
     th_pty_send(&p, "/he\t\r"); /* completes to /help */
     EXPECT(&p, "commands:", 5);
@@ -104,7 +107,10 @@ Test(repl_pty, ctrl_c_stops_a_generation_and_keeps_the_repl, .timeout = 60) {
     th_pty_send(&p, "go\r");
     EXPECT(&p, "tick 3 ", 10);
     th_pty_send(&p, "\x03");
-    EXPECT(&p, "[interrupted]", 5);
+    /* what arrived is kept and gets its stats line, as every reply does */
+    EXPECT(&p, "[interrupted] ", 5);
+    EXPECT(&p, " tok/s \xc2\xb7 first token ", 5);
+    EXPECT(&p, "aborted", 5);
     EXPECT(&p, ">>>", 5);
     cr_expect(strstr(p.out, "tick 399") == NULL, "stopped early");
     cr_expect(strstr(p.out, "to leave") == NULL, "the Ctrl-C was used up by the generation");

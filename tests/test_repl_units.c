@@ -312,7 +312,7 @@ Test(view, think_modes) {
     cr_expect_str_eq(s, "D<think>hmm ok</think>PAnswer: 4");
     free(s);
     s = style(THINK_COLLAPSE, q, qk, 3);
-    cr_expect_str_eq(s, "D[think: 6 chars]PAnswer: 4");
+    cr_expect_str_eq(s, "D[think: 6 chars]P\nAnswer: 4", "the reply goes on on its own line");
     free(s);
     /* An unfinished think block (cut by max_tokens). */
     const char *u[] = {"<think> still going"};
@@ -444,7 +444,7 @@ Test(repl_table, commands_completion_and_hints) {
     k = repl_complete_words("/load ", 6, "", out, 64, &files);
     cr_expect(files);
     k = repl_complete_words("/help re", 6, "re", out, 64, &files);
-    cr_expect_eq(k, 2); /* regen read */
+    cr_expect_eq(k, 3); /* regen read report */
     k = repl_complete_words("hello wor", 6, "wor", out, 64, &files);
     cr_expect_eq(k, 0);
     cr_expect(!files);
@@ -512,6 +512,7 @@ Test(repl_text, sanitise_and_width) {
 /* ---- compare: prompts and scores ---- */
 
 #include "repl/compare.h"
+#include "repl/scorecard.h"
 
 Test(compare_units, prompts_file_and_scores) {
     const char text[] = "{\"prompt\": \"Solve: 2x = 4\", \"answer\": 2}\n\n  plain prompt  \r\n"
@@ -528,21 +529,21 @@ Test(compare_units, prompts_file_and_scores) {
     struct gen_result res;
     gen_result_init(&res);
     res.new_tokens = 9;
-    struct reply_score sc;
+    struct scorecard_reply sc;
     const char *good = " <think> 2x = 4 so x = 2. Wait, check: 2*2 = 4. </think> <answer> 2 </answer>";
-    compare_score(&items[0], good, &res, TEMPLATE_R1_ZERO, false, &sc);
+    scorecard_score(&items[0].problem, false, good, res.new_tokens, &sc);
     cr_expect_eq(sc.correct, 1);
     cr_expect(sc.format_ok);
     cr_expect(sc.reflection);
     cr_expect_gt(sc.think_share, 0.4);
     cr_expect_eq(sc.tokens, 9);
-    compare_score(&items[0], "the answer is 2", &res, TEMPLATE_R1_ZERO, false, &sc);
+    scorecard_score(&items[0].problem, false, "the answer is 2", res.new_tokens, &sc);
     cr_expect_eq(sc.correct, 0, "no <answer> tags, no answer");
     cr_expect(!sc.format_ok);
-    compare_score(&items[1], "<think>hmm</think> so \\boxed{3}", &res, TEMPLATE_CHATML, false, &sc);
+    scorecard_score(NULL, false, "<think>hmm</think> so \\boxed{3}", res.new_tokens, &sc);
     cr_expect_eq(sc.correct, -1);
-    cr_expect(sc.format_ok, "R1 summary format for other templates");
-    compare_score(&items[2], "<think>x</think> <answer>2 * 6 / 2</answer>", &res, TEMPLATE_R1_ZERO, false, &sc);
+    cr_expect(sc.format_ok && sc.format == SCORECARD_FORMAT_R1, "R1's summary format");
+    scorecard_score(&items[2].problem, false, "<think>x</think> <answer>2 * 6 / 2</answer>", res.new_tokens, &sc);
     cr_expect_eq(sc.correct, 1, "any valid Countdown expression counts");
     gen_result_free(&res);
     compare_items_free(items, n);

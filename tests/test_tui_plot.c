@@ -1,9 +1,11 @@
 /* Tests for the dashboard's pure drawing pieces: plot renderers (braille / block / ASCII) and sparklines against
- * expected text, EMA smoothing with TensorBoard's debiasing, the bounded series buffer, and the histogram. */
+ * expected text, layers (a band never hides a line), round axis ticks and their labels, EMA smoothing with
+ * TensorBoard's debiasing, the bounded series buffer, and the histogram. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <string.h>
 
+#include "tui/fmt.h"
 #include "tui/hist.h"
 #include "tui/plot.h"
 #include "tui/series.h"
@@ -118,6 +120,71 @@ Test(plot, band_is_a_checkerboard_between_edges) {
     cr_expect_str_eq(row(&c, 0), "⣝⣝");
 }
 
+/* A line through a band shows in every cell it crosses with its own dots only, whichever was drawn first, and faint
+ * points (the raw values behind a smoothed line) show over the band too: the band never hides a line. */
+Test(plot, band_never_hides_a_line) {
+    static struct plot_cell alone[8 * 4], band_first[8 * 4], line_first[8 * 4];
+    double x[] = {0, 15};
+    float lo[] = {0, 0}, hi[] = {15, 15}, mid[] = {6, 9};
+    struct plot_scale s = {0, 15, 0, 15, false};
+    struct plot_canvas a, b, c;
+    plot_canvas_init(&a, alone, 8, 4, PLOT_BRAILLE);
+    plot_line(&a, &s, x, mid, 2, 1, false);
+    plot_canvas_init(&b, band_first, 8, 4, PLOT_BRAILLE);
+    plot_band(&b, &s, x, lo, hi, 2, 2);
+    plot_line(&b, &s, x, mid, 2, 1, false);
+    plot_canvas_init(&c, line_first, 8, 4, PLOT_BRAILLE);
+    plot_line(&c, &s, x, mid, 2, 1, false);
+    plot_band(&c, &s, x, lo, hi, 2, 2);
+    int crossed = 0;
+    for (int i = 0; i < 8 * 4; i++) {
+        if (!alone[i].bits) {
+            cr_expect(band_first[i].bits && band_first[i].role == 2, "cell %d: the band fills the rest", i);
+            continue;
+        }
+        crossed++;
+        cr_expect_eq(band_first[i].bits, alone[i].bits, "cell %d: band dots mixed into the line", i);
+        cr_expect_eq(band_first[i].role, 1);
+        cr_expect_eq(band_first[i].faint, 0);
+        cr_expect_eq(line_first[i].bits, alone[i].bits, "cell %d: a band drawn later covered the line", i);
+        cr_expect_eq(line_first[i].role, 1);
+    }
+    cr_expect_geq(crossed, 8, "the line crosses every column");
+    /* faint points over the band: their dots, their colour, still dim */
+    plot_canvas_init(&b, band_first, 8, 4, PLOT_BRAILLE);
+    plot_band(&b, &s, x, lo, hi, 2, 2);
+    plot_dot(&b, 5, 5, 3, true);
+    cr_expect_eq(band_first[1 * 8 + 2].bits, 0x10, "the faint dot alone (dot row 1, column 1 of its cell)");
+    cr_expect_eq(band_first[1 * 8 + 2].role, 3);
+    cr_expect_eq(band_first[1 * 8 + 2].faint, 1);
+    plot_dot_layer(&b, 5, 6, 2, PLOT_LAYER_FILL);
+    cr_expect_eq(band_first[1 * 8 + 2].bits, 0x10, "more shading does not enter a cell with a point");
+}
+
+/* Axis labels are round: steps of 1, 2 or 5 times a power of ten, inside the range, as many as asked at most. */
+Test(plot, ticks_are_round_values_inside_the_range) {
+    double t[8], step;
+    int n = plot_ticks(-0.035, 1.912, false, 3, t, &step);
+    cr_assert_eq(n, 2);
+    cr_expect(t[0] == 0 && t[1] == 1 && step == 1, "%g %g step %g", t[0], t[1], step);
+    n = plot_ticks(0, 134.1, false, 3, t, &step);
+    cr_assert_eq(n, 3);
+    cr_expect(t[0] == 0 && t[1] == 50 && t[2] == 100 && step == 50);
+    n = plot_ticks(0.61, 0.67, false, 4, t, &step);
+    cr_expect(n >= 2 && n <= 4 && step == 0.02, "n %d step %g", n, step);
+    for (int i = 0; i < n; i++) cr_expect(t[i] >= 0.61 && t[i] <= 0.67);
+    n = plot_ticks(0.3, 1.7, false, 2, t, &step); /* step 1 leaves one value: step 0.5 thinned to two */
+    cr_expect(n == 2 && t[0] == 0.5 && t[1] == 1.5, "n %d: %g %g", n, t[0], t[1]);
+    n = plot_ticks(0.5, 2000, true, 4, t, &step);
+    cr_expect(n == 4 && t[0] == 1 && t[3] == 1000 && step == 0, "decades on a log scale");
+    n = plot_ticks(20, 130, true, 3, t, &step);
+    cr_expect(n >= 2 && t[0] >= 20 && t[n - 1] <= 130, "under two decades: round linear values");
+    n = plot_ticks(5, 5, false, 3, t, &step);
+    cr_expect(n == 1 && t[0] == 5, "a flat range: its value");
+    n = plot_ticks(-2e-4, 1e-4, false, 3, t, &step);
+    cr_expect(n >= 2 && t[n - 1] <= 1e-4 && t[0] >= -2e-4);
+}
+
 Test(plot, sparkline_levels) {
     float v[] = {0, 1, 2, 3, 4, 5, 6, 7, NAN};
     char out[64];
@@ -125,6 +192,12 @@ Test(plot, sparkline_levels) {
     cr_expect_str_eq(out, "▁▂▃▄▅▆▇█ ");
     plot_sparkline(v, 9, 0, 7, true, out, sizeof out);
     cr_expect_str_eq(out, "_.:-=+*# ");
+    /* a flat series: zero lies flat at the bottom, a steady non-zero value half way up */
+    float zero[] = {0, 0, 0}, steady[] = {3, 3, 3};
+    plot_sparkline(zero, 3, 0, 0, false, out, sizeof out);
+    cr_expect_str_eq(out, "▁▁▁");
+    plot_sparkline(steady, 3, 3, 3, false, out, sizeof out);
+    cr_expect_str_eq(out, "▄▄▄");
 }
 
 Test(plot, nice_range_pads_and_handles_flat_data) {
@@ -138,6 +211,24 @@ Test(plot, nice_range_pads_and_handles_flat_data) {
     lo = -1, hi = 100;
     plot_nice_range(&lo, &hi, true);
     cr_expect(lo > 0 && lo < 0.1 && hi > 100);
+}
+
+Test(fmt, tick_labels_are_as_short_as_their_step_allows) {
+    char b[32];
+    cr_expect_str_eq(fmt_tick(0, 1, b, sizeof b), "0");
+    cr_expect_str_eq(fmt_tick(1, 1, b, sizeof b), "1");
+    cr_expect_str_eq(fmt_tick(0.5, 0.5, b, sizeof b), "0.5");
+    cr_expect_str_eq(fmt_tick(1, 0.5, b, sizeof b), "1");
+    cr_expect_str_eq(fmt_tick(0.64, 0.02, b, sizeof b), "0.64");
+    cr_expect_str_eq(fmt_tick(-0.6, 0.2, b, sizeof b), "-0.6");
+    cr_expect_str_eq(fmt_tick(150, 50, b, sizeof b), "150");
+    cr_expect_str_eq(fmt_tick(20000, 10000, b, sizeof b), "20k");
+    cr_expect_str_eq(fmt_tick(25000, 5000, b, sizeof b), "25k");
+    cr_expect_str_eq(fmt_tick(1.5e6, 5e5, b, sizeof b), "1.5M");
+    cr_expect_str_eq(fmt_tick(2e-4, 1e-4, b, sizeof b), "2e-4");
+    cr_expect_str_eq(fmt_tick(1.5e-4, 5e-5, b, sizeof b), "1.5e-4");
+    cr_expect_str_eq(fmt_tick(1000, 0, b, sizeof b), "1000", "a power of ten on a log axis");
+    cr_expect_str_eq(fmt_tick(0.001, 0, b, sizeof b), "0.001");
 }
 
 Test(series, ema_is_debiased_like_tensorboard) {

@@ -49,6 +49,8 @@ Test(metrics, validity_bits_and_nan_like_values) {
     cr_expect_float_eq(r.reward[1], 0.25, 0);
     cr_expect(!metrics_parse("{\"time\": 1}", 11, &names, &r), "no step");
     cr_expect(!metrics_parse("{\"step\": 1.5}", 13, &names, &r), "fractional step");
+    cr_expect(!metrics_parse("{\"step\": -5}", 12, &names, &r), "negative step (it would show as progress -2%)");
+    cr_expect(metrics_parse("{\"step\": 0}", 11, &names, &r), "step 0: the starting model's evaluation");
     cr_expect(!metrics_parse("{\"step\": 1, \"reward\": NaN}", 26, &names, &r), "not JSON");
     cr_expect(!metrics_parse("[1, 2]", 6, &names, &r));
 }
@@ -104,14 +106,38 @@ Test(run_source, torn_lines_wait_and_bad_lines_are_counted) {
     cr_expect_eq(rs->last.step, 1);
     cr_expect_eq(run_source_poll(rs, 0) & RS_CHANGED_METRICS, 0u, "nothing new");
     append_raw(dir, "metrics.jsonl", "me\": 101, \"reward\": 0.75, \"new/key\": 1}\nnot json\n{\"no\": \"step\"}\n");
+    append_raw(dir, "metrics.jsonl", "{\"step\": -5, \"time\": 101.5, \"reward\": 9}\n");
     append_raw(dir, "metrics.jsonl", "{\"step\": 3, \"time\": 102}\n");
     run_source_poll(rs, 0);
     cr_expect_eq(rs->n_records, 3);
-    cr_expect_eq(rs->bad_metrics, 2);
+    cr_expect_eq(rs->bad_metrics, 3, "the line with a negative step is refused and counted");
     cr_expect_eq(rs->last.step, 3);
     cr_expect(!metrics_has(&rs->last, M_REWARD), "step 3 has no reward: n/a, not the previous value");
     cr_expect_eq(series_len(&rs->m[M_REWARD]), 2);
     cr_expect_float_eq(rs->m[M_REWARD].y[1], 0.75f, 0);
+    run_source_free(rs);
+    fs_remove_tree(dir);
+    free(dir);
+}
+
+/* A request is known to be taken when the trainer's acknowledgement (runctl_ack) is read after it was sent. */
+Test(run_source, acknowledgements_of_requests) {
+    char *dir = th_tmpdir("rs");
+    struct run_source *rs;
+    cr_assert_eq(run_source_open(&rs, dir, 0), STATUS_OK);
+    append_raw(dir, "events.jsonl", "{\"time\": 1, \"level\": \"info\", \"msg\": \"request: save\"}\n");
+    run_source_poll(rs, 0);
+    uint64_t sent = rs->ev_seq;
+    cr_expect_eq(sent, 1);
+    cr_expect(!run_source_acked(rs, sent, RUNCTL_CMD_SAVE), "an acknowledgement from before the request");
+    append_raw(dir, "events.jsonl", "{\"time\": 2, \"level\": \"info\", \"msg\": \"request: eval\"}\n"
+                                    "{\"time\": 3, \"level\": \"info\", \"msg\": \"saved checkpoint x\"}\n");
+    run_source_poll(rs, 0);
+    cr_expect(run_source_acked(rs, sent, RUNCTL_CMD_EVAL));
+    cr_expect(!run_source_acked(rs, sent, RUNCTL_CMD_SAVE), "another request's acknowledgement");
+    cr_expect_eq(runctl_ack_parse("request: pause"), RUNCTL_CMD_PAUSE);
+    cr_expect_eq(runctl_ack_parse("request: nope"), RUNCTL_CMD_NONE);
+    cr_expect_eq(runctl_ack_parse("saved checkpoint"), RUNCTL_CMD_NONE);
     run_source_free(rs);
     fs_remove_tree(dir);
     free(dir);

@@ -11,9 +11,13 @@
 #include "repl/compare.h"
 #include "repl/repl.h"
 
-enum { OPT_PROMPTS = 'p', OPT_JSON = 420, OPT_BLIND, OPT_VOTES, OPT_SYSTEM, OPT_THINK, OPT_WIDTH };
+enum { OPT_PROMPTS = 'p', OPT_JSON = 420, OPT_BLIND, OPT_VOTES, OPT_SYSTEM, OPT_THINK, OPT_WIDTH, OPT_SAMPLES, OPT_EXAMPLES,
+       OPT_BRIEF };
 static const struct cli_option options[] = {
     {"prompts", OPT_PROMPTS, "FILE", "JSON lines {\"prompt\", \"answer\"} or plain lines ('-' = stdin)"},
+    {"samples", OPT_SAMPLES, "K", "answer each prompt K times per model, seeds S..S+K-1; pass@1 over all (default 1)"},
+    {"examples", OPT_EXAMPLES, "N", "show up to N prompts where the models differ most, after the summary (default 3)"},
+    {"brief", OPT_BRIEF, NULL, "no per-prompt replies: only the header, the summary and the examples"},
     {"blind", OPT_BLIND, NULL, "hide which model is which and ask for a vote after each prompt"},
     {"votes", OPT_VOTES, "FILE", "votes file (default $XDG_STATE_HOME/r1lab/votes.jsonl)"},
     {"json", OPT_JSON, NULL, "print one JSON document (replies, scores, summary) instead of the report"},
@@ -24,7 +28,7 @@ static const struct cli_option options[] = {
 };
 static const struct cli_spec spec = {
     .name = "compare",
-    .synopsis = "A B [--prompts FILE] [--blind] [--seed S] [--json] [options]",
+    .synopsis = "A B [--prompts FILE] [--samples K] [--examples N] [--brief] [--blind] [--seed S] [--json] [options]",
     .summary = "Compare two models side by side over prompts, with a summary table.",
     .details =
         "A and B are checkpoints (DIR, RUN_DIR@STEP, RUN_DIR@latest) or OpenAI-compatible servers (URL, URL#MODEL,\n"
@@ -42,7 +46,7 @@ int cmd_compare(int argc, char **argv) {
     struct compare_options o = {0};
     const char *pos[3];
     int n_pos = 0;
-    long long width = 0;
+    long long width = 0, samples = 1, examples = 3;
     for (;;) {
         int c = cli_next(&p, argc, argv);
         if (c == -1) break; /* GNU getopt has moved the arguments after the options */
@@ -75,6 +79,15 @@ int cmd_compare(int argc, char **argv) {
         case OPT_WIDTH:
             if (cli_parse_int(&spec, "--width", optarg, 20, 10000, &width)) return EXIT_USAGE;
             break;
+        case OPT_SAMPLES:
+            if (cli_parse_int(&spec, "--samples", optarg, 1, 10000, &samples)) return EXIT_USAGE;
+            break;
+        case OPT_EXAMPLES:
+            if (cli_parse_int(&spec, "--examples", optarg, 0, 10000, &examples)) return EXIT_USAGE;
+            break;
+        case OPT_BRIEF:
+            o.brief = true;
+            break;
         default:
             return EXIT_USAGE;
         }
@@ -89,6 +102,8 @@ int cmd_compare(int argc, char **argv) {
     bool prompts_from_stdin = !o.prompts_path || strcmp(o.prompts_path, "-") == 0;
     if (!o.prompts_path && isatty(STDIN_FILENO) && !o.json) {
         /* Interactive: the chat REPL, side by side from the start. */
+        if (o.brief || samples != 1)
+            return cli_usage_error(&spec, "--samples and --brief need prompts: give them with --prompts FILE");
         struct repl_options ro = {.model = pos[0],
                                   .compare = pos[1],
                                   .ecfg = co.ecfg,
@@ -104,6 +119,8 @@ int cmd_compare(int argc, char **argv) {
         repl_free(r);
         return rc;
     }
+    if (o.brief && o.json) return cli_usage_error(&spec, "choose either --brief (a short text report) or --json");
+    if (o.brief && o.blind) return cli_usage_error(&spec, "--brief shows no replies to vote on: drop --blind or --brief");
     if (o.blind && prompts_from_stdin)
         return cli_usage_error(&spec, "--blind reads votes from stdin: give the prompts with --prompts FILE");
     o.spec[0] = pos[0];
@@ -111,5 +128,7 @@ int cmd_compare(int argc, char **argv) {
     o.ecfg = co.ecfg;
     o.params = co.params;
     o.width = (int)width;
+    o.samples = (int)samples;
+    o.examples = (int)examples;
     return compare_run(&o);
 }

@@ -24,7 +24,7 @@ static const struct cli_option options[] = {
 
 static const struct cli_spec spec = {
     "dash",
-    "RUN_DIR|PIPELINE_DIR [--stage NAME] [--theme NAME|PATH] [--color WHEN] [--no-mouse] [--once]",
+    "RUN_DIR|PIPELINE_DIR [--stage NAME] [--theme NAME|PATH] [--color WHEN] [--graph KIND] [--no-mouse] [--once] [--plain]",
     "show the live dashboard of a training run (live, finished, or written by another process)",
     "Reads RUN_DIR (metrics.jsonl, samples.jsonl, status.json, events.jsonl) and shows reward curves, response\n"
     "length, the advantage histogram, sampled <think> traces and the run's health. On a live run, p pauses, s saves\n"
@@ -103,5 +103,6 @@ int cmd_dash(int argc, char **argv) {
     enum tui_exit how;
     enum status st = tui_run(dir, &o, &how);
     if (st != STATUS_OK) return cli_report(st);
+    /* Stopping a run from an attached dashboard, with q or with Ctrl-C, is what the user came to do: 0. */
     return how == TUI_EXIT_TERMINATED ? EXIT_ABORTED : EXIT_OK;
 }

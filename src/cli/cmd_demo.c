@@ -14,25 +14,16 @@
 #include "engine/util/fsutil.h"
 #include "engine/util/json.h"
 
-/* configs/r1-zero.json without its model path and run directory (a test keeps the two identical). */
-const char r1lab_demo_config[] =
-    "{\"stage\": \"grpo\", \"dataset\": \"world:linear\", \"world\": {\"tasks\": {\"linear\": 0.8, \"arith\": 0.2, "
-    "\"countdown\": 0.0}, \"task_params\": {\"linear\": {\"max_coef\": 6, \"max_solution\": 9, \"max_const\": 12, "
-    "\"negative_share\": 0.1}, \"arith\": {\"digits\": 1, \"operands\": 2}}}, \"template\": \"r1-zero\", "
-    "\"reward_funcs\": [\"accuracy\", \"format\"], \"prompts_per_step\": 16, \"num_generations\": 8, "
-    "\"max_prompt_length\": 64, \"max_completion_length\": 96, \"temperature\": 1.0, "
-    "\"per_device_train_batch_size\": 32, \"num_iterations\": 1, \"loss_type\": \"grpo\", "
-    "\"scale_rewards\": \"group\", \"epsilon\": 0.2, \"beta\": 0.0, \"learning_rate\": 5e-05, "
-    "\"lr_scheduler_type\": \"cosine\", \"warmup_steps\": 5, \"max_grad_norm\": 1.0, \"max_steps\": 300, "
-    "\"eval_steps\": 30, \"eval_problems\": 128, \"eval_k\": 4, \"save_steps\": 100, \"log_completions\": 4, "
-    "\"seed\": 42}";
+/* configs/r1-zero.json, byte for byte: the Makefile generates its definition from the file. The demo replaces the
+ * file's model path and run directory with the shipped base model and runs/demo. */
+extern const char r1lab_demo_config[];
 
 static const struct cli_option options[] = {
-    TRAIN_VIEW_OPTIONS,
+    TRAIN_RUN_OPTIONS,
 };
 static const struct cli_spec spec = {
     .name = "demo",
-    .synopsis = "[key=value ...] [--headless]",
+    .synopsis = "[key=value ...] [--headless] [--device DEV] [--threads N] [options]",
     .summary = "Watch a tiny model learn to reason with GRPO, live (the R1-Zero recipe on the built-in world).",
     .details = "Starts from the base model that ships with r1lab and trains it on the built-in linear equations\n"
                "with accuracy and format rewards, in runs/demo (replaced each time). Keys of configs/r1-zero.json\n"
@@ -44,7 +35,8 @@ static const struct cli_spec spec = {
 
 /* The shipped base checkpoint: $R1LAB_HOME/models/base when R1LAB_HOME is set (and nowhere else, so that a
  * user who points it somewhere is never silently given another copy); otherwise the first of the working
- * directory, the binary's directory and the install's share directory. */
+ * directory, the binary's directory (the source tree), ../share/r1lab beside the binary (where `make install`
+ * puts it, whatever PREFIX was) and the share directory compiled in. */
 static bool find_base(char *out, size_t cap) {
     char exe[PATH_MAX], exe_dir[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -57,13 +49,18 @@ static bool find_base(char *out, size_t cap) {
 #ifndef R1LAB_SHARE_DIR
 #define R1LAB_SHARE_DIR "/usr/local/share/r1lab"
 #endif
-    const char *roots[3];
+    const char *roots[4];
     size_t n_roots = 0;
+    char beside[PATH_MAX + 32];
     if (home && *home) {
         roots[n_roots++] = home;
     } else {
         roots[n_roots++] = ".";
-        if (exe_dir[0]) roots[n_roots++] = exe_dir;
+        if (exe_dir[0]) {
+            roots[n_roots++] = exe_dir;
+            snprintf(beside, sizeof beside, "%s/../share/r1lab", exe_dir);
+            roots[n_roots++] = beside;
+        }
         roots[n_roots++] = R1LAB_SHARE_DIR;
     }
     for (size_t i = 0; i < n_roots; i++) {
@@ -96,11 +93,20 @@ int cmd_demo(int argc, char **argv) {
     }
     cJSON *root = cJSON_Parse(r1lab_demo_config);
     ASSERT(root != NULL);
+    static const char *const replaced[] = {"model_name_or_path", "output_dir", "overwrite_output_dir"};
+    for (size_t i = 0; i < sizeof replaced / sizeof replaced[0]; i++) cJSON_DeleteItemFromObjectCaseSensitive(root, replaced[i]);
     cJSON_AddStringToObject(root, "model_name_or_path", base);
     cJSON_AddStringToObject(root, "output_dir", "runs/demo");
     cJSON_AddBoolToObject(root, "overwrite_output_dir", true);
+    int n_ov;
+    char **ov = train_view_overrides(&view, argv + optind, argc - optind, &n_ov);
+    if (!ov) {
+        cJSON_Delete(root);
+        return cli_report(err_set(STATUS_NOMEM, "cannot hold the overrides"));
+    }
     struct config cfg;
-    enum status st = config_resolve(&cfg, root, "the demo configuration", argv + optind, argc - optind);
+    enum status st = config_resolve(&cfg, root, "the demo configuration", ov, n_ov);
+    free(ov);
     if (st != STATUS_OK) return cli_report(st);
     int code = train_run_config(&cfg, "demo", &view);
     config_free(&cfg);

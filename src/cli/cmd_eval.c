@@ -12,17 +12,34 @@
 #include "engine/run/session.h"
 #include "engine/util/json.h"
 
-enum { OPT_TASK = 256, OPT_K, OPT_PROBLEMS, OPT_TEMP, OPT_TOP_P, OPT_MAX, OPT_TEMPLATE, OPT_SEED, OPT_JSON,
-       OPT_SAMPLES, OPT_DEVICE, OPT_THREADS, OPT_WORLD };
+enum {
+    OPT_TASK = 256,
+    OPT_K,
+    OPT_PROBLEMS,
+    OPT_TEMP,
+    OPT_TOP_P,
+    OPT_MAX,
+    OPT_TEMPLATE,
+    OPT_SEED,
+    OPT_JSON,
+    OPT_SAMPLES,
+    OPT_DEVICE,
+    OPT_THREADS,
+    OPT_WORLD
+};
 static const struct cli_option options[] = {
-    {"task", OPT_TASK, "NAME|FILE", "linear, arith, countdown, mix (built-in test split) or a .jsonl of prompt/answer (default: the task the checkpoint trained on, else mix)"},
+    {"task", OPT_TASK, "NAME|FILE",
+     "linear, arith, countdown, mix (built-in test split) or a .jsonl of prompt/answer (default: the task the "
+     "checkpoint trained on, else mix)"},
     {"k", OPT_K, "K", "samples per problem (default 16)"},
     {"problems", OPT_PROBLEMS, "N", "problems to evaluate (default 100; a file: all of it at most)"},
     {"temperature", OPT_TEMP, "T", "sampling temperature (default 0.6)"},
     {"top-p", OPT_TOP_P, "P", "nucleus sampling (default 0.95)"},
     {"max-tokens", OPT_MAX, "N", "new tokens per sample at most (default: the run's max_completion_length, else 256)"},
-    {"template", OPT_TEMPLATE, "NAME", "r1-zero, r1, chatml, llama3 or raw (default: the checkpoint's training template)"},
-    {"world", OPT_WORLD, "JSON", "the world's task settings, as a training config's \"world\" (default: the checkpoint's)"},
+    {"template", OPT_TEMPLATE, "NAME",
+     "r1-zero, r1, chatml, llama3 or raw (default: the checkpoint's training template)"},
+    {"world", OPT_WORLD, "JSON",
+     "the world's task settings, as a training config's \"world\" (default: the checkpoint's)"},
     {"seed", OPT_SEED, "S", "random seed of the problems and the samples (default: the run's seed, else 42)"},
     {"samples", OPT_SAMPLES, "FILE", "also write every problem's samples and scores to FILE (JSONL)"},
     {"json", OPT_JSON, NULL, "print the summary as one JSON object"},
@@ -31,7 +48,7 @@ static const struct cli_option options[] = {
 };
 static const struct cli_spec spec = {
     .name = "eval",
-    .synopsis = "CKPT [--task NAME|FILE] [--k 16] [--problems N] [--json]",
+    .synopsis = "CKPT [--task NAME|FILE] [--k K] [--problems N] [--json] [options]",
     .summary = "Evaluate a checkpoint on held-out problems: pass@1 (mean over k samples), cons@k, pass@k.",
     .details = "The built-in tasks use the test split, which training never sees. A checkpoint r1lab trained carries\n"
                "its training config: the task, world settings, template, seed and completion length default to it,\n"
@@ -78,21 +95,50 @@ int cmd_eval(int argc, char **argv) {
     int c;
     while ((c = cli_next(&p, argc, argv)) != -1) {
         switch (c) {
-        case CLI_KEY_HELP: cli_print_help(stdout, &spec); return EXIT_OK;
-        case OPT_TASK: task = optarg; break;
-        case OPT_K: if (cli_parse_int(&spec, "--k", optarg, 1, 1024, &k)) return EXIT_USAGE; break;
-        case OPT_PROBLEMS: if (cli_parse_int(&spec, "--problems", optarg, 1, 1 << 24, &n_problems)) return EXIT_USAGE; break;
-        case OPT_TEMP: if (cli_parse_double(&spec, "--temperature", optarg, 0, 100, &temperature)) return EXIT_USAGE; break;
-        case OPT_TOP_P: if (cli_parse_double(&spec, "--top-p", optarg, 1e-9, 1, &top_p)) return EXIT_USAGE; break;
-        case OPT_MAX: if (cli_parse_int(&spec, "--max-tokens", optarg, 1, 1 << 20, &max_tokens)) return EXIT_USAGE; break;
-        case OPT_SEED: if (cli_parse_int(&spec, "--seed", optarg, 0, INT64_MAX, &seed)) return EXIT_USAGE; break;
-        case OPT_THREADS: if (cli_parse_int(&spec, "--threads", optarg, 0, 1024, &threads)) return EXIT_USAGE; break;
-        case OPT_TEMPLATE: tmpl_name = optarg; break;
-        case OPT_WORLD: world_text = optarg; break;
-        case OPT_SAMPLES: samples_path = optarg; break;
-        case OPT_JSON: json = true; break;
-        case OPT_DEVICE: device = optarg; break;
-        default: return EXIT_USAGE;
+        case CLI_KEY_HELP:
+            cli_print_help(stdout, &spec);
+            return EXIT_OK;
+        case OPT_TASK:
+            task = optarg;
+            break;
+        case OPT_K:
+            if (cli_parse_int(&spec, "--k", optarg, 1, 1024, &k)) return EXIT_USAGE;
+            break;
+        case OPT_PROBLEMS:
+            if (cli_parse_int(&spec, "--problems", optarg, 1, 1 << 24, &n_problems)) return EXIT_USAGE;
+            break;
+        case OPT_TEMP:
+            if (cli_parse_double(&spec, "--temperature", optarg, 0, 100, &temperature)) return EXIT_USAGE;
+            break;
+        case OPT_TOP_P:
+            if (cli_parse_double(&spec, "--top-p", optarg, 1e-9, 1, &top_p)) return EXIT_USAGE;
+            break;
+        case OPT_MAX:
+            if (cli_parse_int(&spec, "--max-tokens", optarg, 1, 1 << 20, &max_tokens)) return EXIT_USAGE;
+            break;
+        case OPT_SEED:
+            if (cli_parse_int(&spec, "--seed", optarg, 0, INT64_MAX, &seed)) return EXIT_USAGE;
+            break;
+        case OPT_THREADS:
+            if (cli_parse_int(&spec, "--threads", optarg, 0, 1024, &threads)) return EXIT_USAGE;
+            break;
+        case OPT_TEMPLATE:
+            tmpl_name = optarg;
+            break;
+        case OPT_WORLD:
+            world_text = optarg;
+            break;
+        case OPT_SAMPLES:
+            samples_path = optarg;
+            break;
+        case OPT_JSON:
+            json = true;
+            break;
+        case OPT_DEVICE:
+            device = optarg;
+            break;
+        default:
+            return EXIT_USAGE;
         }
     }
     if (optind + 1 != argc) return cli_usage_error(&spec, "expected one checkpoint");
@@ -140,7 +186,8 @@ int cmd_eval(int argc, char **argv) {
         session_close(&s);
         return cli_report(st);
     }
-    if (!src.builtin && (size_t)eo.n_problems > problem_source_size(&src)) eo.n_problems = (int)problem_source_size(&src);
+    if (!src.builtin && (size_t)eo.n_problems > problem_source_size(&src))
+        eo.n_problems = (int)problem_source_size(&src);
     /* Whole problems per rollout batch: at least 64 sequences when k is small. */
     int per_batch = (int)((64 + k - 1) / k);
     struct rollout r = {0};
@@ -179,9 +226,18 @@ int cmd_eval(int argc, char **argv) {
                 printf("cons@%-7d %.3f\n", res.k, res.cons);
                 printf("pass@%-7d %.3f\n", res.k, res.passk);
             }
-            printf("format       %.3f\n", res.format);
+            printf("format       %.3f (Table 1)  %.3f (R1: reasoning, then a summary)\n", res.format, res.format_r1);
+            printf("language     %.3f of the CoT's words in English\n", res.language);
+            printf("readability  %.3f (summary helpfulness)\n", res.readability);
             printf("length       %.1f tokens\n", res.mean_length);
-            printf("reflection   %.3f\n", res.reflection);
+            const struct reward_tally *ty = &res.tally;
+            printf("reflection   %.3f", res.reflection);
+            if (ty->reflecting > 0 && ty->n > ty->reflecting)
+                printf("  (accuracy %.3f with a check, %.3f without)", (double)ty->reflecting_correct / ty->reflecting,
+                       (double)ty->plain_correct / (ty->n - ty->reflecting));
+            printf("\n");
+            printf("mixed        %.3f of the samples mix languages in their CoT\n",
+                   ty->n ? (double)ty->mixed / ty->n : 0.0);
         }
     }
     rollout_free(&r);

@@ -29,7 +29,7 @@ static const struct cli_option options[] = {
 };
 static const struct cli_spec spec = {
     .name = "generate",
-    .synopsis = "CKPT --prompt TEXT [--max-tokens N] [--temperature T] [--top-p P] [--seed S] [--json]",
+    .synopsis = "CKPT --prompt TEXT [--max-tokens N] [--temperature T] [--top-p P] [--seed S] [--json] [options]",
     .summary = "Continue a prompt with a checkpoint.",
     .details = "The prompt is used as given (no chat template; see r1lab chat for templates). Text streams to\n"
                "stdout as it is generated; on a terminal, control characters in model output are neutralised.",

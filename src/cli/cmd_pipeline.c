@@ -16,7 +16,7 @@ static const struct cli_option options[] = {
 };
 static const struct cli_spec spec = {
     .name = "pipeline",
-    .synopsis = "CONFIG [output_dir=DIR] [defaults.KEY=VALUE] [STAGE.KEY=VALUE ...] [--headless] [--print-config]",
+    .synopsis = "CONFIG [output_dir=DIR] [defaults.KEY=VALUE] [STAGE.KEY=VALUE ...] [--headless] [--print-config] [options]",
     .summary = "Run a multi-stage recipe (pretrain, sft, grpo, rejection sampling, distillation), resumably.",
     .details = "Each stage writes its run directory PIPE/<index>-<name>; PIPE/pipeline.json records their states.\n"
                "Run the same command again to continue after an interrupt, a crash or a stop: finished stages are\n"

@@ -19,7 +19,7 @@ static const struct cli_option options[] = {
 };
 static const struct cli_spec spec = {
     .name = "score",
-    .synopsis = "CKPT TEXT [--json]",
+    .synopsis = "CKPT TEXT [--json] [options]",
     .summary = "Print the log-probability of every token of TEXT given the tokens before it.",
     .details = "logprobs[i] is log p(ids[i+1] | ids[0..i]); the first token is not scored. TEXT '-' reads stdin.",
     .options = options,

@@ -4,6 +4,7 @@
  * would show. Ctrl-C (headless) or the dashboard's stop saves a checkpoint and ends the run; a resumed run
  * continues exactly. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -14,11 +15,11 @@
 enum { OPT_PRINT_CONFIG = 256 };
 static const struct cli_option options[] = {
     {"print-config", OPT_PRINT_CONFIG, NULL, "print the resolved configuration (every key, with help) and exit"},
-    TRAIN_VIEW_OPTIONS,
+    TRAIN_RUN_OPTIONS,
 };
 static const struct cli_spec spec = {
     .name = "train",
-    .synopsis = "CONFIG [key=value ...] [--headless] [--print-config]",
+    .synopsis = "CONFIG [key=value ...] [--headless] [--device DEV] [--threads N] [--print-config] [options]",
     .summary = "Run a training stage (pretrain, sft or grpo) described by a JSON config.",
     .details = "Any config key can be overridden on the command line as key=value (the value is read as JSON,\n"
                "else as a string): r1lab train configs/r1-zero.json max_steps=50 output_dir=runs/try.\n"
@@ -58,8 +59,12 @@ int cmd_train(int argc, char **argv) {
         if (!strchr(argv[i], '=') || argv[i][0] == '-')
             return cli_usage_error(&spec, "'%s' is not a key=value override", argv[i]);
     cli_install_log(view.quiet);
+    int n_ov;
+    char **ov = train_view_overrides(&view, argv + optind + 1, argc - optind - 1, &n_ov);
+    if (!ov) return cli_report(err_set(STATUS_NOMEM, "cannot hold the overrides"));
     struct config cfg;
-    enum status st = config_load(&cfg, path, argv + optind + 1, argc - optind - 1);
+    enum status st = config_load(&cfg, path, ov, n_ov);
+    free(ov);
     if (st != STATUS_OK) return cli_report(st);
     if (print_config) {
         config_print(&cfg, stdout, true);

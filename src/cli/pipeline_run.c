@@ -9,6 +9,7 @@
 #include "engine/rl/rejection.h"
 #include "engine/run/runctl.h"
 #include "engine/run/trainer.h"
+#include "engine/stages/stages.h"
 #include "engine/util/log.h"
 
 /* ---- a log sink that writes to the events.jsonl of the stage being run ---- */
@@ -49,7 +50,7 @@ static enum status run_train(const struct pipeline *p, size_t i, atomic_int *int
     struct config cfg;
     TRY(pipeline_train_config(p, i, resume, overwrite, &cfg));
     struct trainer t;
-    enum status st = trainer_open(&t, &cfg, p->stages[i].name, interrupt);
+    enum status st = trainer_open(&t, &cfg, stages_for(cfg.stage), p->stages[i].name, interrupt);
     if (st == STATUS_OK) st = trainer_run(&t);
     *stopped = st == STATUS_OK && t.step < t.max_steps;
     trainer_close(&t);

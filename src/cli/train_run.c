@@ -11,7 +11,9 @@
 
 #include "engine/run/runctl.h"
 #include "engine/run/trainer.h"
+#include "engine/stages/stages.h"
 #include "engine/util/log.h"
+#include "engine/util/sighandle.h"
 
 static atomic_int interrupt_flag;
 static volatile sig_atomic_t trainer_done;
@@ -44,17 +46,26 @@ static void *job_main(void *arg) {
 }
 
 static void install_signals(void) {
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    static const int sigs[] = {SIGINT, SIGTERM};
+    sighandle_install(sigs, 2, on_signal, 0, NULL);
 }
 
 void train_view_init(struct train_view *v) {
     memset(v, 0, sizeof *v);
     v->tui = tui_options_default();
     v->tui.in_process = true;
+    v->started = runctl_now();
+}
+
+char **train_view_overrides(const struct train_view *v, char *const *kv, int n, int *n_out) {
+    char **out = malloc(sizeof *out * (size_t)(n + 2));
+    if (!out) return NULL;
+    int k = 0;
+    for (int i = 0; i < n; i++) out[k++] = kv[i];
+    if (v->device[0]) out[k++] = (char *)v->device;
+    if (v->threads[0]) out[k++] = (char *)v->threads;
+    *n_out = k;
+    return out;
 }
 
 int train_view_option(struct train_view *v, const struct cli_spec *spec, int key, const char *arg) {
@@ -63,6 +74,16 @@ int train_view_option(struct train_view *v, const struct cli_spec *spec, int key
     case TRAIN_OPT_THEME: v->tui.theme = arg; return 1;
     case TRAIN_OPT_NO_MOUSE: v->tui.no_mouse = true; return 1;
     case 'q': v->quiet = true; return 1;
+    case TRAIN_OPT_DEVICE:
+        if (snprintf(v->device, sizeof v->device, "device=%s", arg) >= (int)sizeof v->device)
+            return cli_usage_error(spec, "--device: '%.40s...' is too long", arg), -1;
+        return 1;
+    case TRAIN_OPT_THREADS: {
+        long long n;
+        if (cli_parse_int(spec, "--threads", arg, 0, 1024, &n)) return -1;
+        snprintf(v->threads, sizeof v->threads, "threads=%lld", n);
+        return 1;
+    }
     case TRAIN_OPT_COLOR:
         if (strcmp(arg, "auto") == 0) v->tui.color = TUI_COLOR_AUTO;
         else if (strcmp(arg, "always") == 0) v->tui.color = TUI_COLOR_ALWAYS;
@@ -81,19 +102,28 @@ enum status train_run_job(const char *dir, train_job_fn fn, void *user, const st
     trainer_done = 0;
     pthread_t th;
     if (pthread_create(&th, NULL, job_main, &job) != 0) return err_set(STATUS_NOMEM, "cannot start the worker thread");
+    /* Plain lines are this command's own: what the run directory held before it began (the steps a resumed run
+     * already took, which an earlier command printed to the same log) is not printed again. */
     struct tui_plain_options po = tui_plain_options_default();
     po.stop_flag = &trainer_done;
+    po.since = view->started > 0 ? view->started : runctl_now();
+    enum tui_exit how = TUI_EXIT_DETACH;
     if (dashboard) {
-        enum tui_exit how = TUI_EXIT_DETACH;
         enum status ui = tui_run(dir, &topt, &how);
         if (ui != STATUS_OK) fprintf(stderr, "r1lab: warning: dashboard: %s\n", err_msg());
         if (how == TUI_EXIT_TERMINATED) atomic_store(&interrupt_flag, 1);
-        /* Detached (or the dashboard failed): keep reporting plainly until the job finishes. */
+        /* Detached (or the dashboard failed): keep reporting plainly until the job finishes, from now on when the
+         * dashboard has shown what came before. */
+        if (ui == STATUS_OK) po.since = runctl_now();
         if (!trainer_done) tui_follow_plain(dir, stdout, &po);
     } else {
         tui_follow_plain(dir, stdout, &po);
     }
     pthread_join(th, NULL);
+    /* Ctrl-C in the dashboard stops the run the way it stops a headless one (the trainer saves first) and is
+     * reported the same way: an interruption, exit status 3. A stop chosen with q is a normal end. */
+    if (job.st == STATUS_OK && how == TUI_EXIT_INTERRUPT)
+        return err_set(STATUS_ABORTED, "stopped with Ctrl-C in the dashboard (the last completed step is saved)");
     err_set(job.st, "%s", job.err);
     if (job.hint[0]) err_hint("%s", job.hint);
     return job.st;
@@ -108,7 +138,7 @@ int train_run_config(const struct config *cfg, const char *name, const struct tr
     bool quiet = view->quiet;
     install_signals();
     struct trainer t;
-    enum status st = trainer_open(&t, cfg, name, &interrupt_flag);
+    enum status st = trainer_open(&t, cfg, stages_for(cfg->stage), name, &interrupt_flag);
     if (st != STATUS_OK) {
         int code = cli_report(st);
         trainer_close(&t);

@@ -19,6 +19,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "engine/util/sighandle.h"
 #include "votes.h"
 
 volatile sig_atomic_t repl_stop_flag;
@@ -87,21 +88,12 @@ static void install_signals(void) {
             fcntl(g_sig_pipe[i], F_SETFD, FD_CLOEXEC);
         }
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_sigint; /* no SA_RESTART: a blocking read returns EINTR */
-    sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = on_quit;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    sa.sa_handler = on_winch;
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGWINCH, &sa, NULL);
-    sa.sa_handler = on_fatal;
-    sa.sa_flags = SA_RESETHAND;
-    int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
-    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) sigaction(fatal[i], &sa, NULL);
+    static const int sigint[] = {SIGINT}, quit[] = {SIGTERM, SIGHUP}, winch[] = {SIGWINCH},
+                     fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+    sighandle_install(sigint, 1, on_sigint, 0, NULL); /* no SA_RESTART: a blocking read returns EINTR */
+    sighandle_install(quit, 2, on_quit, 0, NULL);
+    sighandle_install(winch, 1, on_winch, SA_RESTART, NULL);
+    sighandle_install(fatal, sizeof fatal / sizeof fatal[0], on_fatal, SA_RESETHAND, NULL);
     static bool registered;
     if (!registered) atexit(term_restore);
     registered = true;
@@ -216,13 +208,17 @@ static void prompt_interrupt(struct repl *r) {
     bool had_text = rl_end > 0 || r->in_ml;
     rl_point = rl_end;
     rl_redisplay();
+    /* The ^C goes after the dropped text, before readline lets go of the terminal: removing the handler ends
+     * bracketed paste with a carriage return, and anything written after that would overwrite the prompt. */
+    if (had_text) fputs("^C", stdout);
+    fflush(stdout);
     rl_replace_line("", 0);
     rl_callback_handler_remove();
     g_rl_installed = false;
     r->in_ml = false;
     strbuf_clear(&r->ml);
     if (had_text)
-        fputs("^C\n", stdout);
+        fputs("\n", stdout);
     else
         fputs("\n(to leave, press Ctrl-D or type /quit)\n", stdout);
     prompt_install(r);

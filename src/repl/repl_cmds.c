@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/util/editdist.h"
 #include "engine/util/fsutil.h"
 #include "engine/util/utf8.h"
+#include "scorecard.h"
 #include "votes.h"
 #include "worddiff.h"
 
@@ -141,27 +143,56 @@ static int cmd_diff(struct repl *r, const char *args) {
     return st == STATUS_OK ? 0 : fail(r, st);
 }
 
-/* Edit distance, for "did you mean". */
-static size_t distance(const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 32 || lb > 32) return 99;
-    size_t d[33][33];
-    for (size_t i = 0; i <= la; i++) d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++) d[0][j] = j;
-    for (size_t i = 1; i <= la; i++)
-        for (size_t j = 1; j <= lb; j++) {
-            size_t sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            size_t del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
-            d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+/* The scorecard of the session: every exchange both of the current models answered. Chat prompts carry no
+ * known answer, so pass@1 shows "-"; format, readability, language, length and reflection are the same
+ * measures as in `r1lab compare`. */
+static int cmd_report(struct repl *r, const char *args) {
+    (void)args;
+    if (!r->ep[1]) {
+        err_set(STATUS_INVALID, "not comparing");
+        err_hint("/compare CKPT|URL turns side by side on; /report summarises the prompts both models answered");
+        return repl_report(r);
+    }
+    if (r->blind) {
+        err_set(STATUS_INVALID, "/report names the models, which would undo the blind comparison");
+        err_hint("/blind off first (or use r1lab compare --prompts FILE afterwards)");
+        return repl_report(r);
+    }
+    struct scorecard_sum sum[2];
+    memset(sum, 0, sizeof sum);
+    size_t used = 0;
+    for (size_t i = 0; i < r->n_ex; i++) {
+        const struct exchange *e = &r->ex[i];
+        if (!e->has[0] || !e->has[1]) continue;
+        /* only what the models on screen now said: /load and /compare can change them mid-session */
+        if (strcmp(e->names[0], r->ep[0]->name) != 0 || strcmp(e->names[1], r->ep[1]->name) != 0) continue;
+        for (int m = 0; m < 2; m++) {
+            char *full = repl_reply_text(e, m);
+            struct scorecard_reply sc;
+            scorecard_score(NULL, false, full ? full : "", e->res[m].new_tokens, &sc);
+            free(full);
+            scorecard_sum_add(&sum[m], &sc, NULL, 1);
         }
-    return d[la][lb];
+        used++;
+    }
+    if (used == 0) {
+        err_set(STATUS_INVALID, "no prompt has answers from both %s and %s yet", r->ep[0]->name, r->ep[1]->name);
+        return repl_report(r);
+    }
+    struct scorecard_row rows[2];
+    for (int m = 0; m < 2; m++) scorecard_row_of(&sum[m], &rows[m]);
+    const char *names[2] = {r->ep[0]->name, r->ep[1]->name};
+    scorecard_print_table(r->out, names, rows, 1, r->color);
+    repl_note(r, "over %zu prompt%s of this session; r1lab compare --prompts FILE adds pass@1 and examples", used,
+              used == 1 ? "" : "s");
+    return 0;
 }
 
 static const char *closest(const char *word, const char *const *names, size_t n) {
     const char *best = NULL;
     size_t best_d = 3;
     for (size_t i = 0; i < n; i++) {
-        size_t d = distance(word, names[i]);
+        size_t d = editdist(word, names[i]);
         if (strncmp(names[i], word, strlen(word)) == 0 && word[0]) d = 1;
         if (d < best_d) best_d = d, best = names[i];
     }
@@ -449,6 +480,8 @@ static const struct repl_command COMMANDS[] = {
     {"compare", "[CKPT|URL|off]", "answer every prompt with a second model too, side by side", REPL_ARG_MODEL,
      cmd_compare},
     {"diff", "[full]", "word diff of the last two answers (full: with the <think> text)", REPL_ARG_DIFF, cmd_diff},
+    {"report", "", "per-model summary of the side-by-side prompts so far: format, readability, language, length",
+     REPL_ARG_NONE, cmd_report},
     {"set", "[PARAM VALUE]", "set temperature, top_p, top_k, max_tokens or seed; no argument lists them",
      REPL_ARG_PARAM, cmd_set},
     {"show", "", "the model(s) and the settings", REPL_ARG_NONE, cmd_show},

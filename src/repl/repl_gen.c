@@ -118,8 +118,12 @@ static int generate_single(struct repl *r, size_t i) {
     free(turns);
     e->has[0] = st == STATUS_OK || e->res[0].text.len || e->res[0].reasoning.len;
     if (st == STATUS_ABORTED) {
+        /* What arrived is kept, and gets its stats line like any reply. */
         err_clear();
-        repl_note(r, "[interrupted]");
+        struct strbuf sb = {0};
+        view_format_stats(&e->res[0], &sb);
+        repl_note(r, "[interrupted] %s", sb.data ? sb.data : "");
+        strbuf_free(&sb);
         if (!r->interactive) r->failures++;
         return r->interactive ? 0 : 1;
     }

@@ -48,11 +48,24 @@ static size_t count_chars(const char *t, size_t n) {
     return c;
 }
 
+/* After a collapsed think the reply goes on on its own line, unless it starts with a blank anyway: the
+ * "[think: N chars]" stands for text the reader does not see, and must not run into the words after it. */
+static void separate(struct styler *s, const char *t, size_t n) {
+    if (!s->sep_pending || n == 0) return;
+    s->sep_pending = false;
+    if (t[0] != ' ' && t[0] != '\n' && t[0] != '\t' && t[0] != '\r') {
+        mark(s, REPL_STYLE_PLAIN);
+        put(s, "\n", 1);
+    }
+}
+
 static void put_collapsed(struct styler *s, bool unfinished) {
     char line[64];
     snprintf(line, sizeof line, "[think: %zu chars%s]", s->think_chars, unfinished ? ", unfinished" : "");
+    separate(s, line, strlen(line));
     mark(s, REPL_STYLE_DIM);
     put(s, line, strlen(line));
+    s->sep_pending = true;
 }
 
 static void think_open(struct styler *s) {
@@ -81,10 +94,12 @@ static void on_seg(void *user, enum seg_kind kind, bool tag, const char *t, size
         break;
     }
     case SEG_ANSWER:
+        separate(s, t, n);
         mark(s, tag ? REPL_STYLE_DIM : REPL_STYLE_BOLD);
         put(s, t, n);
         break;
     default:
+        separate(s, t, n);
         mark(s, REPL_STYLE_PLAIN);
         put(s, t, n);
         break;

@@ -3,7 +3,8 @@
  *
  * A styler turns endpoint pieces into sanitised text with style markers (repl_text.h): <think> text dim,
  * the content of <answer> tags bold, the rest plain. Reasoning a server sends separately is shown as a
- * <think> block too. The think mode hides the reasoning or collapses it to "[think: N chars]".
+ * <think> block too. The think mode hides the reasoning or collapses it to "[think: N chars]" (the reply then
+ * goes on on a new line).
  *
  * The stream view writes each piece as it arrives. On a terminal (color) markers become SGR sequences and,
  * in collapse mode, a live "[thinking… N chars]" counter stands in for the reasoning; otherwise markers are
@@ -38,6 +39,7 @@ struct styler {
     bool think_open;     /* inside any reasoning (tags or separate) */
     size_t think_chars;  /* characters of the current/last reasoning block */
     bool last_newline;   /* the last visible character written was '\n' (or nothing yet) */
+    bool sep_pending;    /* a collapsed think was just written: the next text needs a line break first */
     char hold[4];        /* the start of a UTF-8 character split across pieces */
     size_t n_hold;
     enum piece_kind hold_kind;

@@ -30,6 +30,13 @@ int ui_put(struct tui *t, int y, int x, int w, enum color_role role, attr_t extr
     return ui_putn(t, y, x, w, role, extra, s, strlen(s));
 }
 
+int ui_put_whole(struct tui *t, int y, int x, int w, enum color_role role, attr_t extra, const char *s) {
+    size_t n = strlen(s);
+    if (x + w > t->cols) w = t->cols - x;
+    if (san_width(s, n) > w) return 0;
+    return ui_putn(t, y, x, w, role, extra, s, n);
+}
+
 void ui_fill(struct tui *t, int y, int x, int w, attr_t a) {
     if (y < 0 || y >= t->rows) return;
     attrset(a);
@@ -137,12 +144,10 @@ static void draw_header(struct tui *t, const struct rect *r) {
         snprintf(buf, sizeof buf, "  step %lld/%lld ", (long long)step, (long long)max);
     else
         snprintf(buf, sizeof buf, "  step %lld ", (long long)step);
-    if (avail > 12) {
-        int used = ui_put(t, y, x, avail, COLOR_ROLE_MAIN, 0, buf);
-        x += used;
-        avail -= used;
-    }
-    if (max > 0 && avail > 20) {
+    int used = ui_put_whole(t, y, x, avail, COLOR_ROLE_MAIN, 0, buf);
+    x += used;
+    avail -= used;
+    if (used > 0 && max > 0 && avail > 20) {
         double frac = (double)step / (double)max;
         if (frac > 1) frac = 1;
         double eta = run_source_eta(rs);
@@ -158,8 +163,7 @@ static void draw_header(struct tui *t, const struct rect *r) {
             x += bar;
             avail -= bar;
         }
-        int used = ui_put(t, y, x, avail, COLOR_ROLE_MAIN, 0, tail);
-        x += used;
+        x += ui_put_whole(t, y, x, avail, COLOR_ROLE_MAIN, 0, tail);
     }
     if (rw > 0 && end - rw >= x) ui_put(t, y, end - rw, rw, rrole, A_BOLD, right);
 }
@@ -171,12 +175,13 @@ struct health_item {
     enum metric m;
 };
 
+/* One row of labelled sparklines: each item gets an equal share of the width, its value right-aligned and never cut
+ * (the label goes first when both do not fit, then the item stays empty), the sparkline in what is left. */
 static void draw_health_row(struct tui *t, int y, int x, int w, const struct health_item *items, int n) {
     int each = w / n;
     for (int i = 0; i < n; i++) {
         int ix = x + i * each, iw = (i == n - 1) ? w - i * each : each - 1;
         const struct series *s = &t->src->m[items[i].m];
-        int lw = ui_put(t, y, ix, iw, COLOR_ROLE_INACTIVE, 0, items[i].label);
         char v[32];
         bool has = t->src->have_last && metrics_has(&t->src->last, items[i].m);
         if (has)
@@ -185,12 +190,63 @@ static void draw_health_row(struct tui *t, int y, int x, int w, const struct hea
             fmt_value(s->last_y, v, sizeof v);
         else
             snprintf(v, sizeof v, "n/a");
-        int vw = (int)strlen(v);
+        int vw = (int)strlen(v), lw = san_width(items[i].label, strlen(items[i].label));
+        if (lw + 1 + vw <= iw)
+            ui_put(t, y, ix, iw, COLOR_ROLE_INACTIVE, 0, items[i].label);
+        else
+            lw = -1; /* no room for the label: the value alone */
         int sw = iw - lw - vw - 2;
         if (sw > 0 && !series_empty(s)) draw_spark(t, y, ix + lw + 1, sw, s);
-        ui_put(t, y, ix + iw - vw, vw, strcmp(v, "n/a") == 0 ? COLOR_ROLE_INACTIVE : COLOR_ROLE_MAIN, 0, v);
+        if (vw <= iw)
+            ui_put(t, y, ix + iw - vw, vw, strcmp(v, "n/a") == 0 ? COLOR_ROLE_INACTIVE : COLOR_ROLE_MAIN, 0, v);
         if (i < n - 1 && iw + 1 == each) ui_put(t, y, ix + iw, 1, COLOR_ROLE_BORDER, 0, t->ascii ? "|" : "│");
     }
+}
+
+/* A field of the health line: its text in full and in a shorter form ("": none), and how it is drawn. */
+struct health_field {
+    char full[160], brief[64];
+    enum color_role role;
+    bool labelled; /* the first word is a label, drawn dim */
+};
+
+/* Columns the fields take, each in full or brief form, with two spaces after each; fields that do not fit even
+ * brief are left out (shown[i] false). Returns how many fit. */
+static int fit_fields(const struct health_field *f, int n, int w, bool brief, bool *shown, bool *use_brief) {
+    int x = 0, count = 0;
+    for (int i = 0; i < n; i++) {
+        int fw = san_width(f[i].full, strlen(f[i].full));
+        int bw = f[i].brief[0] ? san_width(f[i].brief, strlen(f[i].brief)) : fw;
+        use_brief[i] = brief && f[i].brief[0];
+        int need = use_brief[i] ? bw : fw;
+        if (x + need > w && !use_brief[i] && f[i].brief[0] && x + bw <= w) {
+            use_brief[i] = true;
+            need = bw;
+        }
+        shown[i] = x + need <= w;
+        if (shown[i]) {
+            x += need + 2;
+            count++;
+        }
+    }
+    return count;
+}
+
+/* A message (the trainer's newest event, an alarm) cut at a word boundary with an ellipsis when it is too long (a
+ * word, and so a number, is never split); NULL when not even its first word fits. */
+static const char *text_fit(struct tui *t, const char *msg, int w, char *out, size_t cap) {
+    size_t n = strlen(msg);
+    if (san_width(msg, n) <= w) return msg;
+    const char *ell = t->ascii ? "..." : "…";
+    int ew = t->ascii ? 3 : 1;
+    if (w - ew <= 0) return NULL;
+    int used;
+    size_t fit = san_fit(msg, n, w - ew, &used);
+    while (fit > 0 && msg[fit] != ' ') fit--; /* back to the space before the word that does not fit */
+    while (fit > 0 && msg[fit - 1] == ' ') fit--;
+    if (fit == 0) return NULL;
+    snprintf(out, cap, "%.*s%s", (int)fit, msg, ell);
+    return out;
 }
 
 static void draw_health(struct tui *t, const struct rect *r) {
@@ -204,65 +260,85 @@ static void draw_health(struct tui *t, const struct rect *r) {
     draw_health_row(t, r->y, r->x, r->w, row1, 5);
     if (r->h >= 3) draw_health_row(t, r->y + 2, r->x, r->w, row3, 5);
 
-    /* Throughput, timing, device, memory, checkpoint. */
+    /* Throughput, timing, device, memory, checkpoint, skipped lines: whole fields, in full, else brief, else left
+     * out; then the newest event in what remains. */
     struct run_source *rs = t->src;
     const struct metrics_rec *l = &rs->last;
-    char line[512], a[32], b[32];
-    int y = r->y + 1, x = r->x, end = r->x + r->w;
-    struct {
-        const char *label;
+    char a[32], b[32];
+    struct health_field f[8];
+    int n = 0;
+    memset(f, 0, sizeof f);
+    const struct {
+        const char *label, *brief;
         enum metric m;
-        const char *unit;
-    } tp[] = {{"rollout ", M_TPS_ROLLOUT, " tok/s  "}, {"train ", M_TPS_TRAIN, " tok/s  "}};
+    } tp[] = {{"rollout", "roll", M_TPS_ROLLOUT}, {"train", "train", M_TPS_TRAIN}};
     for (int i = 0; i < 2; i++) {
-        x += ui_put(t, y, x, end - x, COLOR_ROLE_INACTIVE, 0, tp[i].label);
         bool has = rs->have_last && metrics_has(l, tp[i].m);
-        x += ui_put(t, y, x, end - x, has ? COLOR_ROLE_MAIN : COLOR_ROLE_INACTIVE, 0,
-                    has ? fmt_value(l->value[tp[i].m], a, sizeof a) : "n/a");
-        x += ui_put(t, y, x, end - x, COLOR_ROLE_INACTIVE, 0, tp[i].unit);
+        const char *v = has ? fmt_value(l->value[tp[i].m], a, sizeof a) : "n/a";
+        snprintf(f[n].full, sizeof f[n].full, "%s %s tok/s", tp[i].label, v);
+        snprintf(f[n].brief, sizeof f[n].brief, "%s %s", tp[i].brief, v);
+        f[n].labelled = true;
+        f[n++].role = has ? COLOR_ROLE_MAIN : COLOR_ROLE_INACTIVE;
     }
-    x += ui_put(t, y, x, end - x, COLOR_ROLE_INACTIVE, 0, "step ");
-    if (rs->have_last && metrics_has(l, M_TIME_STEP)) {
-        snprintf(line, sizeof line, "%ss", fmt_value(l->value[M_TIME_STEP], a, sizeof a));
-        x += ui_put(t, y, x, end - x, COLOR_ROLE_MAIN, 0, line);
-    } else {
-        x += ui_put(t, y, x, end - x, COLOR_ROLE_INACTIVE, 0, "n/a");
-    }
-    x += 2;
+    bool has_time = rs->have_last && metrics_has(l, M_TIME_STEP);
+    snprintf(f[n].full, sizeof f[n].full, "step %s%s", has_time ? fmt_value(l->value[M_TIME_STEP], a, sizeof a) : "n/a",
+             has_time ? "s" : "");
+    f[n].labelled = true;
+    f[n++].role = has_time ? COLOR_ROLE_MAIN : COLOR_ROLE_INACTIVE;
     if (rs->have_status && rs->status.device[0]) {
-        x += ui_put(t, y, x, end - x, COLOR_ROLE_MAIN, 0, rs->status.device);
-        x += 2;
+        snprintf(f[n].full, sizeof f[n].full, "%s", rs->status.device);
+        /* "CPU (OpenBLAS, 2 threads)" -> "CPU" */
+        snprintf(f[n].brief, sizeof f[n].brief, "%.*s", (int)strcspn(rs->status.device, "("), rs->status.device);
+        size_t bl = strlen(f[n].brief);
+        while (bl > 0 && f[n].brief[bl - 1] == ' ') f[n].brief[--bl] = '\0';
+        if (bl == 0 || strcmp(f[n].brief, f[n].full) == 0) f[n].brief[0] = '\0';
+        f[n++].role = COLOR_ROLE_MAIN;
     }
     if (rs->have_last && (metrics_has(l, M_MEM_HOST) || metrics_has(l, M_MEM_DEVICE))) {
-        line[0] = '\0';
-        if (metrics_has(l, M_MEM_HOST))
-            snprintf(line, sizeof line, "mem %s", fmt_bytes(l->value[M_MEM_HOST], a, sizeof a));
+        char *p = f[n].full;
+        size_t cap = sizeof f[n].full;
+        if (metrics_has(l, M_MEM_HOST)) snprintf(p, cap, "mem %s", fmt_bytes(l->value[M_MEM_HOST], a, sizeof a));
         if (metrics_has(l, M_MEM_DEVICE)) {
-            size_t n = strlen(line);
-            snprintf(line + n, sizeof line - n, "%sgpu %s", n ? " " : "",
-                     fmt_bytes(l->value[M_MEM_DEVICE], b, sizeof b));
+            size_t k = strlen(p);
+            snprintf(p + k, cap - k, "%sgpu %s", k ? " " : "", fmt_bytes(l->value[M_MEM_DEVICE], b, sizeof b));
         }
-        x += ui_put(t, y, x, end - x, COLOR_ROLE_INACTIVE, 0, line);
-        x += 2;
+        f[n++].role = COLOR_ROLE_INACTIVE;
     }
     if (rs->latest_ckpt[0]) {
-        snprintf(line, sizeof line, "ckpt %s", rs->latest_ckpt);
-        x += ui_put(t, y, x, end - x, COLOR_ROLE_INACTIVE, 0, line);
-        x += 2;
+        snprintf(f[n].full, sizeof f[n].full, "ckpt %s", rs->latest_ckpt);
+        snprintf(f[n].brief, sizeof f[n].brief, "%s", rs->latest_ckpt);
+        f[n++].role = COLOR_ROLE_INACTIVE;
     }
     if (rs->bad_metrics || rs->bad_samples || rs->metrics_lr.too_long || rs->samples_lr.too_long) {
-        snprintf(line, sizeof line, "skipped lines: %llu metrics, %llu samples",
-                 (unsigned long long)(rs->bad_metrics + rs->metrics_lr.too_long),
-                 (unsigned long long)(rs->bad_samples + rs->samples_lr.too_long));
-        x += ui_put(t, y, x, end - x, COLOR_ROLE_WARN, 0, line);
+        unsigned long long bm = (unsigned long long)(rs->bad_metrics + rs->metrics_lr.too_long),
+                           bs = (unsigned long long)(rs->bad_samples + rs->samples_lr.too_long);
+        snprintf(f[n].full, sizeof f[n].full, "skipped lines: %llu metrics, %llu samples", bm, bs);
+        snprintf(f[n].brief, sizeof f[n].brief, "skipped %llu+%llu", bm, bs);
+        f[n++].role = COLOR_ROLE_WARN;
+    }
+    bool shown[8], brief[8], shown2[8], brief2[8];
+    int got = fit_fields(f, n, r->w, false, shown, brief);
+    if (got < n && fit_fields(f, n, r->w, true, shown2, brief2) > got) {
+        memcpy(shown, shown2, sizeof shown);
+        memcpy(brief, brief2, sizeof brief);
+    }
+    int y = r->y + 1, x = r->x, end = r->x + r->w;
+    for (int i = 0; i < n; i++) {
+        if (!shown[i]) continue;
+        const char *text = brief[i] ? f[i].brief : f[i].full;
+        size_t label = f[i].labelled ? strcspn(text, " ") + 1 : 0; /* fit_fields checked the whole field fits */
+        if (label > strlen(text)) label = 0;
+        x += ui_putn(t, y, x, end - x, COLOR_ROLE_INACTIVE, 0, text, label);
+        x += ui_put_whole(t, y, x, end - x, f[i].role, 0, text + label);
         x += 2;
     }
     const struct rs_event *ev = run_source_last_event(rs);
-    if (ev && x < end - 8) {
+    const char *msg = ev && x < end - 8 ? text_fit(t, ev->msg, end - x, t->linebuf, 4096) : NULL;
+    if (msg) {
         enum color_role er = ev->level == LOG_ERROR  ? COLOR_ROLE_ALARM
                              : ev->level == LOG_WARN ? COLOR_ROLE_WARN
                                                      : COLOR_ROLE_INACTIVE;
-        ui_put(t, y, x, end - x, er, 0, ev->msg);
+        ui_put(t, y, x, end - x, er, 0, msg);
     }
 }
 
@@ -284,8 +360,15 @@ static void draw_footer(struct tui *t, const struct rect *r) {
     }
     if (t->n_alarms) {
         for (size_t i = 0; i < t->n_alarms && x < end - 10; i++) {
-            x += ui_put(t, y, x, end - x - 8, COLOR_ROLE_ALARM, 0, t->ascii ? "! " : "⚠ ");
-            x += ui_put(t, y, x, end - x - 8, COLOR_ROLE_ALARM, 0, t->alarms[i].text);
+            const char *mark = t->ascii ? "! " : "⚠ ", *text = t->alarms[i].text;
+            int mw = san_width(mark, strlen(mark));
+            /* whole alarms (they carry numbers); the first one cut at a word if it must be */
+            if (mw + san_width(text, strlen(text)) > end - x - 8) {
+                text = i == 0 ? text_fit(t, text, end - x - 8 - mw, t->linebuf, 4096) : NULL;
+                if (!text) break;
+            }
+            x += ui_put(t, y, x, end - x - 8, COLOR_ROLE_ALARM, 0, mark);
+            x += ui_put(t, y, x, end - x - 8, COLOR_ROLE_ALARM, 0, text);
             x += ui_put(t, y, x, end - x - 8, COLOR_ROLE_INACTIVE, 0, "  ");
         }
         ui_put(t, y, end - 7, 7, COLOR_ROLE_HI, 0, "? help");
@@ -329,10 +412,10 @@ static void draw_help(struct tui *t) {
     int rows = r.h - 3;
     int max_scroll = (int)keys_table_len - rows;
     if (max_scroll < 0) max_scroll = 0;
-    if (t->help_scroll > max_scroll) t->help_scroll = max_scroll;
-    if (t->help_scroll < 0) t->help_scroll = 0;
-    for (int i = 0; i < rows && (size_t)(i + t->help_scroll) < keys_table_len; i++) {
-        size_t k = (size_t)(i + t->help_scroll);
+    if (t->view.help_scroll > max_scroll) t->view.help_scroll = max_scroll;
+    if (t->view.help_scroll < 0) t->view.help_scroll = 0;
+    for (int i = 0; i < rows && (size_t)(i + t->view.help_scroll) < keys_table_len; i++) {
+        size_t k = (size_t)(i + t->view.help_scroll);
         keys_label(k, t->ascii, t->linebuf, 4096);
         ui_put(t, r.y + 1 + i, r.x + 2, 12, COLOR_ROLE_HI, 0, t->linebuf);
         ui_put(t, r.y + 1 + i, r.x + 2 + 13, r.w - 4 - 13, COLOR_ROLE_MAIN, 0, keys_table[k].help);
@@ -369,7 +452,7 @@ static void draw_too_small(struct tui *t) {
 }
 
 void draw_frame(struct tui *t) {
-    struct layout_opts lo = {t->zoom, t->pipe != NULL};
+    struct layout_opts lo = {t->view.zoom, t->pipe != NULL};
     layout_compute(t->rows, t->cols, &lo, &t->lay);
     erase();
     if (t->lay.too_small) {

@@ -71,26 +71,53 @@ static void blit(struct tui *t, const struct plot_canvas *c, int y, int x) {
 /* Title on the top border: " N Name " then extra info. */
 static void chart_title(struct tui *t, const struct rect *r, int num, const char *name, const char *extra) {
     char buf[128];
-    bool focused = t->focus == PANEL_REWARD + num - 1;
+    bool focused = t->view.focus == PANEL_REWARD + num - 1;
     snprintf(buf, sizeof buf, " %d %s ", num, name);
     int x = r->x + 2;
     x += ui_put(t, r->y, x, r->w - 4, focused ? COLOR_ROLE_BORDER_FOCUS : COLOR_ROLE_TITLE, A_BOLD, buf);
-    if (extra && extra[0]) ui_put(t, r->y, x, r->x + r->w - 2 - x, COLOR_ROLE_INACTIVE, 0, extra);
+    if (extra && extra[0]) ui_put_whole(t, r->y, x, r->x + r->w - 2 - x, COLOR_ROLE_INACTIVE, 0, extra);
 }
 
-/* Legend row: "━ total 1.235  ━ acc 0.8125 ..." clipped to w. */
-static void legend(struct tui *t, int y, int x, int w, const struct chart_series *cs, int n) {
+/* One entry of a legend: a coloured marker (or none) and its text, e.g. "━ " "acc 0.8125". */
+struct legend_item {
+    const char *mark;
+    enum color_role mark_role, text_role;
+    char text[64];
+};
+
+/* A legend row of whole entries: two spaces between them, one when that makes more of them fit; an entry that does
+ * not fit ends the row (never a name without its number, never a number cut short). */
+static void legend_row(struct tui *t, int y, int x, int w, const struct legend_item *it, int n) {
+    int gap = 2, width = 0;
+    for (int i = 0; i < n; i++) {
+        width += (it[i].mark ? san_width(it[i].mark, strlen(it[i].mark)) : 0) + san_width(it[i].text, strlen(it[i].text));
+        if (i < n - 1) width += 2;
+    }
+    if (width > w) gap = 1;
     int end = x + w;
-    for (int i = 0; i < n && x < end; i++) {
-        char v[32], item[96];
+    for (int i = 0; i < n; i++) {
+        int mw = it[i].mark ? san_width(it[i].mark, strlen(it[i].mark)) : 0;
+        int tw = san_width(it[i].text, strlen(it[i].text));
+        if (x + mw + tw > end) break;
+        if (it[i].mark) x += ui_put(t, y, x, end - x, it[i].mark_role, 0, it[i].mark);
+        x += ui_put_whole(t, y, x, end - x, it[i].text_role, 0, it[i].text);
+        x += gap;
+    }
+}
+
+/* Legend row of chart series: "━ reward 1.235  ━ acc 0.8125 ...". */
+static void legend(struct tui *t, int y, int x, int w, const struct chart_series *cs, int n) {
+    struct legend_item it[METRICS_MAX_REWARDS + 2];
+    for (int i = 0; i < n; i++) {
+        char v[32];
         if (cs[i].has_latest)
             fmt_value(cs[i].latest, v, sizeof v);
         else
             snprintf(v, sizeof v, "n/a");
-        x += ui_put(t, y, x, end - x, cs[i].role, 0, t->ascii ? "- " : "━ ");
-        snprintf(item, sizeof item, "%s %s  ", cs[i].name, v);
-        x += ui_put(t, y, x, end - x, COLOR_ROLE_MAIN, 0, item);
+        it[i] = (struct legend_item){t->ascii ? "- " : "━ ", cs[i].role, COLOR_ROLE_MAIN, ""};
+        snprintf(it[i].text, sizeof it[i].text, "%s %s", cs[i].name, v);
     }
+    legend_row(t, y, x, w, it, n);
 }
 
 /* X range over the given series: first and last steps. */
@@ -133,14 +160,22 @@ static bool y_range(struct chart_series *cs, int n, double x0, double x1, bool l
     return any;
 }
 
-static void y_labels(struct tui *t, int y, int x, int h, double y0, double y1, bool logy) {
-    char v[32];
-    ui_put(t, y, x, AXIS_W - 1, COLOR_ROLE_INACTIVE, 0, fmt_value(y1, v, sizeof v));
-    if (h >= 5) {
-        double mid = logy ? sqrt(y0 * y1) : 0.5 * (y0 + y1);
-        ui_put(t, y + h / 2, x, AXIS_W - 1, COLOR_ROLE_INACTIVE, 0, fmt_value(mid, v, sizeof v));
+/* Round values on the y axis (plot_ticks), each on the row where the chart puts it, more of them on a taller
+ * chart; a label too wide for the axis column is left out rather than cut. */
+static void y_labels(struct tui *t, const struct plot_canvas *c, const struct plot_scale *sc, int y, int x) {
+    double ticks[8], step;
+    int want = c->h >= 12 ? 4 : c->h >= 5 ? 3 : 2;
+    int n = plot_ticks(sc->y0, sc->y1, sc->logy, want, ticks, &step);
+    int last_row = -1;
+    for (int i = n - 1; i >= 0; i--) { /* top down */
+        int px, py;
+        if (!plot_map(c, sc, sc->x0, ticks[i], &px, &py)) continue;
+        int row = py / c->dh;
+        if (row == last_row) continue;
+        char v[32];
+        if (ui_put_whole(t, y + row, x, AXIS_W - 1, COLOR_ROLE_INACTIVE, 0, fmt_tick(ticks[i], step, v, sizeof v)))
+            last_row = row;
     }
-    if (h >= 2) ui_put(t, y + h - 1, x, AXIS_W - 1, COLOR_ROLE_INACTIVE, 0, fmt_value(y0, v, sizeof v));
 }
 
 static void x_labels(struct tui *t, int y, int x, int w, double x0, double x1) {
@@ -160,7 +195,7 @@ static void canvas_for(struct tui *t, struct plot_canvas *c, int *pw, int ph) {
 
 static void draw_series(struct tui *t, struct plot_canvas *c, const struct plot_scale *sc, struct chart_series *cs,
                         int n) {
-    double w = ui_ema_weight(t);
+    double w = viewstate_ema_weight(&t->view);
     for (int i = 0; i < n; i++) /* raw points first, faint, so the smoothed lines sit on top */
         if (cs[i].smooth && w > 0)
             plot_line(c, sc, cs[i].s->x, cs[i].s->y, series_len(cs[i].s), (uint8_t)cs[i].role, true);
@@ -176,10 +211,8 @@ static void draw_series(struct tui *t, struct plot_canvas *c, const struct plot_
 }
 
 static void cursor_line(struct tui *t, struct plot_canvas *c, const struct plot_scale *sc) {
-    if (t->follow) return;
-    size_t i = ui_selected_index(t);
-    if (i >= t->src->n_idx) return;
-    plot_vline(c, sc, (double)t->src->idx[i].step, COLOR_ROLE_CURSOR);
+    int64_t step;
+    if (viewstate_cursor_step(&t->view, t->src, &step)) plot_vline(c, sc, (double)step, COLOR_ROLE_CURSOR);
 }
 
 static void empty_note(struct tui *t, const struct rect *r, const char *msg) {
@@ -189,8 +222,8 @@ static void empty_note(struct tui *t, const struct rect *r, const char *msg) {
 void draw_reward(struct tui *t, const struct rect *r) {
     struct run_source *rs = t->src;
     char extra[64];
-    snprintf(extra, sizeof extra, "ema %.2f%s ", ui_ema_weight(t), t->logy[0] ? " log" : "");
-    ui_box(t, r, t->focus == PANEL_REWARD);
+    snprintf(extra, sizeof extra, "ema %.2f%s ", viewstate_ema_weight(&t->view), t->view.logy[0] ? " log" : "");
+    ui_box(t, r, t->view.focus == PANEL_REWARD);
     chart_title(t, r, 1, "Reward", extra);
     struct chart_series cs[METRICS_MAX_REWARDS + 2];
     int n = 0;
@@ -238,22 +271,22 @@ void draw_reward(struct tui *t, const struct rect *r) {
     if (ph < 1 || pw < 4) return;
     double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
     x_range(cs, n, &x0, &x1);
-    if (!y_range(cs, n, x0, x1, t->logy[0], &y0, &y1)) return;
+    if (!y_range(cs, n, x0, x1, t->view.logy[0], &y0, &y1)) return;
     struct plot_canvas c;
     canvas_for(t, &c, &pw, ph);
-    struct plot_scale sc = {x0, x1, y0, y1, t->logy[0]};
+    struct plot_scale sc = {x0, x1, y0, y1, t->view.logy[0]};
     draw_series(t, &c, &sc, cs, n);
     cursor_line(t, &c, &sc);
     blit(t, &c, iy + 1, ix + AXIS_W);
-    y_labels(t, iy + 1, ix, ph, y0, y1, t->logy[0]);
+    y_labels(t, &c, &sc, iy + 1, ix);
     x_labels(t, iy + 1 + ph, ix + AXIS_W, pw, x0, x1);
 }
 
 void draw_length(struct tui *t, const struct rect *r) {
     struct run_source *rs = t->src;
-    char extra[64], line[256], a[32], b[32], c2[32];
-    snprintf(extra, sizeof extra, "tokens%s ", t->logy[1] ? " log" : "");
-    ui_box(t, r, t->focus == PANEL_LENGTH);
+    char extra[64], a[32], b[32], c2[32];
+    snprintf(extra, sizeof extra, "tokens%s ", t->view.logy[1] ? " log" : "");
+    ui_box(t, r, t->view.focus == PANEL_LENGTH);
     chart_title(t, r, 2, "Length", extra);
     int ix = r->x + 1, iy = r->y + 1, iw = r->w - 2, ih = r->h - 2;
     const struct series *mean = &rs->m[M_LEN_MEAN], *lo = &rs->m[M_LEN_MIN], *hi = &rs->m[M_LEN_MAX],
@@ -262,37 +295,36 @@ void draw_length(struct tui *t, const struct rect *r) {
         empty_note(t, r, rs->have_last ? "no completion lengths in this run" : "waiting for metrics...");
         return;
     }
-    /* legend */
+    /* legend: mean, the min-max band, the clipped share, then reflection and language mixing on a 0-100% scale
+     * of their own (the paper's Figure 3 with the "aha" beside it); whole entries only */
     const struct metrics_rec *l = &rs->last;
-    int x = ix, end = ix + iw;
-    x += ui_put(t, iy, x, end - x, COLOR_ROLE_LENGTH, 0, t->ascii ? "- " : "━ ");
-    snprintf(line, sizeof line, "mean %s  ",
-             fmt_value(metrics_has(l, M_LEN_MEAN) ? l->value[M_LEN_MEAN] : mean->last_y, a, sizeof a));
-    x += ui_put(t, iy, x, end - x, COLOR_ROLE_MAIN, 0, line);
-    if (!series_empty(lo) && !series_empty(hi)) {
-        x += ui_put(t, iy, x, end - x, COLOR_ROLE_LENGTH_BAND, 0, t->ascii ? "# " : "▒ ");
-        snprintf(line, sizeof line, "%s-%s  ", fmt_value(lo->last_y, a, sizeof a), fmt_value(hi->last_y, b, sizeof b));
-        x += ui_put(t, iy, x, end - x, COLOR_ROLE_MAIN, 0, line);
-    }
-    if (!series_empty(clip)) {
-        snprintf(line, sizeof line, "clipped %s%%  ", fmt_value(100.0 * clip->last_y, c2, sizeof c2));
-        x += ui_put(t, iy, x, end - x, COLOR_ROLE_LENGTH_CAP, 0, line);
-    }
-    /* Reflection and language mixing, on a 0-100% scale of their own: the paper's Figure 3 with the "aha"
-     * beside it. Each entry is drawn only where it fits whole. */
     const struct series *refl = &rs->m[M_REFLECTION], *mixed = &rs->m[M_LANG_MIXED];
     const struct {
         const struct series *s;
         const char *label;
         enum color_role role;
     } shares[] = {{refl, "checks", COLOR_ROLE_REFLECT}, {mixed, "mixed", COLOR_ROLE_REWARD_LANGUAGE}};
+    struct legend_item it[5];
+    int ni = 0;
+    it[ni] = (struct legend_item){t->ascii ? "- " : "━ ", COLOR_ROLE_LENGTH, COLOR_ROLE_MAIN, ""};
+    snprintf(it[ni++].text, sizeof it[0].text, "mean %s",
+             fmt_value(metrics_has(l, M_LEN_MEAN) ? l->value[M_LEN_MEAN] : mean->last_y, a, sizeof a));
+    if (!series_empty(lo) && !series_empty(hi)) {
+        it[ni] = (struct legend_item){t->ascii ? "# " : "▒ ", COLOR_ROLE_LENGTH_BAND, COLOR_ROLE_MAIN, ""};
+        snprintf(it[ni++].text, sizeof it[0].text, "%s-%s", fmt_value(lo->last_y, a, sizeof a),
+                 fmt_value(hi->last_y, b, sizeof b));
+    }
+    if (!series_empty(clip)) {
+        it[ni] = (struct legend_item){NULL, COLOR_ROLE_LENGTH_CAP, COLOR_ROLE_LENGTH_CAP, ""};
+        snprintf(it[ni++].text, sizeof it[0].text, "clipped %s%%", fmt_value(100.0 * clip->last_y, c2, sizeof c2));
+    }
     for (size_t i = 0; i < sizeof shares / sizeof shares[0]; i++) {
         if (series_empty(shares[i].s)) continue;
-        snprintf(line, sizeof line, "%s%s %s%%  ", t->ascii ? ". " : "┄ ", shares[i].label,
+        it[ni] = (struct legend_item){t->ascii ? ". " : "┄ ", shares[i].role, shares[i].role, ""};
+        snprintf(it[ni++].text, sizeof it[0].text, "%s %s%%", shares[i].label,
                  fmt_value(100.0 * shares[i].s->last_y, c2, sizeof c2));
-        if ((int)strlen(line) - (t->ascii ? 0 : 2) > end - x) break;
-        x += ui_put(t, iy, x, end - x, shares[i].role, 0, line);
     }
+    legend_row(t, iy, ix, iw, it, ni);
     int ph = ih - 2 - (series_empty(clip) ? 0 : 1), pw = iw - AXIS_W;
     if (ph < 1 || pw < 4) return;
     struct chart_series cs[3];
@@ -305,17 +337,18 @@ void draw_length(struct tui *t, const struct rect *r) {
     cs[n++] = (struct chart_series){mean, COLOR_ROLE_LENGTH, true, "mean", 0, false};
     double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
     x_range(cs, n, &x0, &x1);
-    if (!y_range(cs, n, x0, x1, t->logy[1], &y0, &y1)) return;
+    if (!y_range(cs, n, x0, x1, t->view.logy[1], &y0, &y1)) return;
+    if (y0 < 0) y0 = 0; /* a length is never negative: the padding stops at the axis */
     double cap = (double)rs->cfg_max_completion_length;
     bool show_cap = cap > 0 && y1 >= 0.5 * cap;
     if (show_cap && cap > y1) {
         y1 = cap;
         double lo_ = y0;
-        plot_nice_range(&lo_, &y1, t->logy[1]);
+        plot_nice_range(&lo_, &y1, t->view.logy[1]);
     }
     struct plot_canvas c;
     canvas_for(t, &c, &pw, ph);
-    struct plot_scale sc = {x0, x1, y0, y1, t->logy[1]};
+    struct plot_scale sc = {x0, x1, y0, y1, t->view.logy[1]};
     if (band) {
         size_t len = series_len(lo) < series_len(hi) ? series_len(lo) : series_len(hi);
         plot_band(&c, &sc, lo->x, lo->y, hi->y, len, COLOR_ROLE_LENGTH_BAND);
@@ -329,7 +362,7 @@ void draw_length(struct tui *t, const struct rect *r) {
     draw_series(t, &c, &sc, &cs[n - 1], 1);
     cursor_line(t, &c, &sc);
     blit(t, &c, iy + 1, ix + AXIS_W);
-    y_labels(t, iy + 1, ix, ph, y0, y1, t->logy[1]);
+    y_labels(t, &c, &sc, iy + 1, ix);
     int yy = iy + 1 + ph;
     if (!series_empty(clip)) {
         /* clipped ratio strip: one sparkline cell per plot column, at the step under it, scale 0..1 */
@@ -368,8 +401,8 @@ void draw_spark(struct tui *t, int y, int x, int w, const struct series *s) {
 
 void draw_hist(struct tui *t, const struct rect *r) {
     struct run_source *rs = t->src;
-    ui_box(t, r, t->focus == PANEL_HIST);
-    size_t sel = ui_selected_index(t);
+    ui_box(t, r, t->view.focus == PANEL_HIST);
+    size_t sel = viewstate_selected(&t->view, t->src);
     char extra[64], line[256];
     int ix = r->x + 1, iy = r->y + 1, iw = r->w - 2, ih = r->h - 2;
     if (sel >= rs->n_idx) {
@@ -390,12 +423,18 @@ void draw_hist(struct tui *t, const struct rect *r) {
             t->vals[nv++] = (float)g->c[k].advantage;
     }
     /* the step's share of zero-std groups over all its groups (metrics), when the metrics have it */
-    char frac[48] = "";
+    struct legend_item it[3];
+    int ni = 0;
+    it[ni] = (struct legend_item){NULL, COLOR_ROLE_MAIN, COLOR_ROLE_MAIN, ""};
+    snprintf(it[ni++].text, sizeof it[0].text, "%zu group%s", groups, groups == 1 ? "" : "s");
+    it[ni] = (struct legend_item){NULL, COLOR_ROLE_MAIN, COLOR_ROLE_MAIN, ""};
+    snprintf(it[ni++].text, sizeof it[0].text, "zero-std %zu/%zu", zero, groups);
     long k = series_find(&rs->m[M_FRAC_ZERO_STD], (double)step);
-    if (k >= 0 && rs->m[M_FRAC_ZERO_STD].stride == 1 && rs->m[M_FRAC_ZERO_STD].x[k] == (double)step)
-        snprintf(frac, sizeof frac, "  (step: %.0f%%)", 100.0 * rs->m[M_FRAC_ZERO_STD].y[k]);
-    snprintf(line, sizeof line, "%zu group%s  zero-std %zu/%zu%s", groups, groups == 1 ? "" : "s", zero, groups, frac);
-    ui_put(t, iy, ix, iw, COLOR_ROLE_MAIN, 0, line);
+    if (k >= 0 && rs->m[M_FRAC_ZERO_STD].stride == 1 && rs->m[M_FRAC_ZERO_STD].x[k] == (double)step) {
+        it[ni] = (struct legend_item){NULL, COLOR_ROLE_MAIN, COLOR_ROLE_MAIN, ""};
+        snprintf(it[ni++].text, sizeof it[0].text, "(step: %.0f%%)", 100.0 * rs->m[M_FRAC_ZERO_STD].y[k]);
+    }
+    legend_row(t, iy, ix, iw, it, ni);
     int bh = ih - 2, aw = 4, bw = iw - aw;
     if (bh < 1 || bw < 4) return;
     double lo, hi;

@@ -14,42 +14,6 @@
 #include "fmt.h"
 #include "text/sanitize.h"
 
-long ui_find(const char *hay, size_t n, const char *needle, size_t from) {
-    size_t m = strlen(needle);
-    if (m == 0 || m > n) return -1;
-    for (size_t i = from; i + m <= n; i++) {
-        size_t k = 0;
-        while (k < m && tolower((unsigned char)hay[i + k]) == tolower((unsigned char)needle[k])) k++;
-        if (k == m) return (long)i;
-    }
-    return -1;
-}
-
-bool ui_group_matches(const struct sample_group *g, const char *needle) {
-    if (!needle[0]) return false;
-    if (ui_find(g->prompt, strlen(g->prompt), needle, 0) >= 0) return true;
-    for (size_t i = 0; i < g->n; i++)
-        if (ui_find(g->c[i].text, g->c[i].text_len, needle, 0) >= 0) return true;
-    return false;
-}
-
-size_t ui_selected_index(const struct tui *t) {
-    const struct run_source *rs = t->src;
-    if (rs->n_idx == 0) return 0;
-    if (t->follow) return run_source_step_begin(rs, rs->idx[rs->n_idx - 1].step);
-    /* the index is in file order, so offsets increase: binary search for the selected line */
-    size_t lo = 0, hi = rs->n_idx;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (rs->idx[mid].off < t->sel_off)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo == rs->n_idx) lo = rs->n_idx - 1;
-    return lo;
-}
-
 /* Per-byte styles of a completion's text. */
 static void style_text(const struct tui *t, const char *s, size_t n, uint8_t *st) {
     static const struct {
@@ -79,10 +43,10 @@ static void style_text(const struct tui *t, const char *s, size_t n, uint8_t *st
     struct reward_span sp;
     while (reward_next_reflection(s, n, &pos, &sp))
         if (st[sp.off] != COLOR_ROLE_TAG) memset(st + sp.off, COLOR_ROLE_REFLECT, sp.len);
-    if (t->search[0]) {
-        size_t ql = strlen(t->search);
+    if (t->view.search[0]) {
+        size_t ql = strlen(t->view.search);
         long at = 0;
-        while ((at = ui_find(s, n, t->search, (size_t)at)) >= 0) {
+        while ((at = viewstate_find(s, n, t->view.search, (size_t)at)) >= 0) {
             memset(st + at, COLOR_ROLE_MATCH, ql);
             at += (long)ql;
         }
@@ -178,10 +142,10 @@ size_t traces_layout(struct tui *t, const struct sample_group *g, int w) {
     at = fb_add(t, "Q: ", 3, COLOR_ROLE_HI);
     size_t pl = strlen(g->prompt);
     fb_add(t, g->prompt, pl, COLOR_ROLE_PROMPT);
-    if (t->search[0]) { /* mark matches in the prompt too */
-        size_t ql = strlen(t->search);
+    if (t->view.search[0]) { /* mark matches in the prompt too */
+        size_t ql = strlen(t->view.search);
         long m = 0;
-        while ((m = ui_find(t->fbuf + at, t->fbuf_used - at, t->search, (size_t)m)) >= 0) {
+        while ((m = viewstate_find(t->fbuf + at, t->fbuf_used - at, t->view.search, (size_t)m)) >= 0) {
             memset(t->fsty + at + m, COLOR_ROLE_MATCH, ql);
             m += (long)ql;
         }
@@ -267,24 +231,24 @@ static void draw_line(struct tui *t, int y, int x, int w, const struct trace_lin
 
 void draw_traces(struct tui *t, const struct rect *r) {
     struct run_source *rs = t->src;
-    ui_box(t, r, t->focus == PANEL_TRACES);
+    ui_box(t, r, t->view.focus == PANEL_TRACES);
     int ix = r->x + 1, iy = r->y + 1, iw = r->w - 2, ih = r->h - 2;
     char title[160];
-    size_t sel = ui_selected_index(t);
+    size_t sel = viewstate_selected(&t->view, t->src);
     bool have = sel < rs->n_idx;
     if (have) {
         int64_t step = rs->idx[sel].step;
         size_t b = run_source_step_begin(rs, step), cnt = run_source_step_count(rs, step);
         snprintf(title, sizeof title, "step %lld  group %zu/%zu%s%s ", (long long)step, sel - b + 1, cnt,
-                 t->follow ? "  (following)" : "", t->search[0] ? "  /" : "");
+                 t->view.follow ? "  (following)" : "", t->view.search[0] ? "  /" : "");
     } else {
         title[0] = '\0';
     }
-    bool focused = t->focus == PANEL_TRACES;
+    bool focused = t->view.focus == PANEL_TRACES;
     int x = r->x + 2;
     x += ui_put(t, r->y, x, r->w - 4, focused ? COLOR_ROLE_BORDER_FOCUS : COLOR_ROLE_TITLE, A_BOLD, " 4 Traces ");
     x += ui_put(t, r->y, x, r->x + r->w - 2 - x, COLOR_ROLE_INACTIVE, 0, title);
-    if (t->search[0]) ui_put(t, r->y, x - 1, r->x + r->w - 2 - x, COLOR_ROLE_MATCH, 0, t->search);
+    if (t->view.search[0]) ui_put(t, r->y, x - 1, r->x + r->w - 2 - x, COLOR_ROLE_MATCH, 0, t->view.search);
     if (!have) {
         ui_put(t, iy + ih / 2, ix + 1, iw - 2, COLOR_ROLE_INACTIVE, 0, "no samples logged yet");
         return;
@@ -295,22 +259,22 @@ void draw_traces(struct tui *t, const struct rect *r) {
         return;
     }
     size_t n = traces_layout(t, g, iw - 1);
-    if (t->scroll_to_match) {
-        t->scroll_to_match = false;
+    if (t->view.scroll_to_match) {
+        t->view.scroll_to_match = false;
         for (size_t i = 0; i < n; i++) {
             const struct trace_line *l = &t->lines[i];
             if (l->styles && memchr(l->styles, COLOR_ROLE_MATCH, l->len)) {
-                t->trace_scroll = (int)i > 2 ? (int)i - 2 : 0;
+                t->view.trace_scroll = (int)i > 2 ? (int)i - 2 : 0;
                 break;
             }
         }
     }
     int max_scroll = (int)n - ih;
     if (max_scroll < 0) max_scroll = 0;
-    if (t->trace_scroll > max_scroll) t->trace_scroll = max_scroll;
-    if (t->trace_scroll < 0) t->trace_scroll = 0;
-    for (int row = 0; row < ih && (size_t)(t->trace_scroll + row) < n; row++)
-        draw_line(t, iy + row, ix, iw - 1, &t->lines[t->trace_scroll + row]);
-    if (t->trace_scroll > 0) ui_put(t, iy, ix + iw - 1, 1, COLOR_ROLE_HI, 0, t->ascii ? "^" : "↑");
-    if (t->trace_scroll < max_scroll) ui_put(t, iy + ih - 1, ix + iw - 1, 1, COLOR_ROLE_HI, 0, t->ascii ? "v" : "↓");
+    if (t->view.trace_scroll > max_scroll) t->view.trace_scroll = max_scroll;
+    if (t->view.trace_scroll < 0) t->view.trace_scroll = 0;
+    for (int row = 0; row < ih && (size_t)(t->view.trace_scroll + row) < n; row++)
+        draw_line(t, iy + row, ix, iw - 1, &t->lines[t->view.trace_scroll + row]);
+    if (t->view.trace_scroll > 0) ui_put(t, iy, ix + iw - 1, 1, COLOR_ROLE_HI, 0, t->ascii ? "^" : "↑");
+    if (t->view.trace_scroll < max_scroll) ui_put(t, iy + ih - 1, ix + iw - 1, 1, COLOR_ROLE_HI, 0, t->ascii ? "v" : "↓");
 }

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 char *fmt_value(double v, char *out, size_t cap) {
     double a = fabs(v);
@@ -23,6 +24,51 @@ char *fmt_value(double v, char *out, size_t cap) {
         snprintf(out, cap, "%.2e", v);
     else
         snprintf(out, cap, "%.4g", v);
+    return out;
+}
+
+/* Decimals that show multiples of step exactly (step a round value: 1, 2 or 5 times a power of ten). */
+static int step_decimals(double step) {
+    int d = (int)-floor(log10(step) + 1e-9);
+    return d < 0 ? 0 : d;
+}
+
+static void strip_zeros(char *s) {
+    char *dot = strchr(s, '.');
+    if (!dot) return;
+    char *end = dot + strlen(dot);
+    while (end > dot + 1 && end[-1] == '0') *--end = '\0';
+    if (end == dot + 1) *dot = '\0';
+}
+
+char *fmt_tick(double v, double step, char *out, size_t cap) {
+    double a = fabs(v);
+    if (!isfinite(v)) return fmt_value(v, out, cap);
+    if (a == 0) {
+        snprintf(out, cap, "0");
+        return out;
+    }
+    if (!(step > 0)) step = a;
+    if (a >= 1e4) {
+        static const char suffix[] = "kMGTP";
+        int i = 0;
+        double scale = 1e3;
+        while (a / scale >= 999.95 && i < 4) scale *= 1e3, i++;
+        snprintf(out, cap, "%.*f", step_decimals(step / scale), v / scale);
+        strip_zeros(out);
+        size_t n = strlen(out);
+        snprintf(out + n, cap - n, "%c", suffix[i]);
+    } else if (step < 1e-3) {
+        int e = (int)floor(log10(a) + 1e-9);
+        int d = e - (int)floor(log10(step) + 1e-9);
+        snprintf(out, cap, "%.*f", d < 0 ? 0 : d, v / pow(10, e));
+        strip_zeros(out);
+        size_t n = strlen(out);
+        snprintf(out + n, cap - n, "e%d", e);
+    } else {
+        snprintf(out, cap, "%.*f", step_decimals(step), v);
+        strip_zeros(out);
+    }
     return out;
 }
 

@@ -92,7 +92,7 @@ bool metrics_parse(const char *line, size_t len, struct metrics_names *names, st
     bool ok = false;
     const cJSON *step = cJSON_GetObjectItemCaseSensitive(j, "step");
     if (!cJSON_IsObject(j) || !cJSON_IsNumber(step) || !isfinite(step->valuedouble) ||
-        step->valuedouble != floor(step->valuedouble) || fabs(step->valuedouble) > 9e15)
+        step->valuedouble != floor(step->valuedouble) || step->valuedouble < 0 || step->valuedouble > 9e15)
         goto done;
     out->step = (int64_t)step->valuedouble;
     for (int m = 0; m < M_COUNT; m++) out->value[m] = NAN;

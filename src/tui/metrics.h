@@ -78,8 +78,9 @@ static inline bool metrics_has(const struct metrics_rec *r, enum metric m) {
     return (r->valid >> m) & 1u;
 }
 
-/* Parses one line (no newline needed). Returns false when the line is not a JSON object with an integer "step"
- * (the caller counts it as bad). Reward names are added to `names` as discovered. */
+/* Parses one line (no newline needed). Returns false when the line is not a JSON object with a "step" that is a
+ * whole number of at least 0 (steps count from 1; 0 is the evaluation of the starting model, docs/run-format.md):
+ * the caller counts it as bad. Reward names are added to `names` as discovered. */
 bool metrics_parse(const char *line, size_t len, struct metrics_names *names, struct metrics_rec *out);
 
 #endif

@@ -1,10 +1,16 @@
 /* plain: the dashboard without a screen — for a non-TTY stdout, TERM=dumb, --headless training and scripts.
  * Prints one line per optimiser step as it arrives, "# ..." lines for state changes and trainer warnings, or
  * with `once` a short summary of the run as it stands. Reads the run directory through the same run_source as
- * the full dashboard, so both show the same numbers, formatted the same way (fmt.h). */
+ * the full dashboard, so both show the same numbers, formatted the same way (fmt.h).
+ *
+ * Order: run_source reads metrics.jsonl before events.jsonl, so the lines of a poll arrive grouped by file. They
+ * wait in two queues (records, and events with state changes), and the earlier head goes out first; a queue's
+ * head waits while the other file still has unread bytes, which may hold something earlier. Each queue is in
+ * time order already (files are appended in order), so this is a merge, bounded by PLAIN_QUEUE_MAX lines. */
 #include "tui.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -15,12 +21,89 @@
 #include "run_source.h"
 #include "text/sanitize.h"
 
+#define PLAIN_QUEUE_MAX 65536 /* lines held back for ordering at most; beyond it the earliest go out anyway */
+
+struct pline {
+    double time;
+    char *text; /* the whole line, newline included */
+};
+
+/* A FIFO of lines in time order. */
+struct pqueue {
+    struct pline *v;
+    size_t head, n, cap; /* v[head .. head + n) */
+    double last;          /* time of the newest line: a line without one (or earlier) takes it */
+};
+
 struct plain {
     FILE *out;
     struct run_source *rs;
     enum runctl_state last_state;
     bool printed_state;
+    double since;
+    struct pqueue records, events;
 };
+
+static void pq_push(struct plain *p, struct pqueue *q, double time, const char *text) {
+    if (!(time >= q->last)) time = q->last; /* no time, or out of order in its file: it goes after its predecessor */
+    q->last = time;
+    if (q->head + q->n == q->cap) {
+        if (q->head > 0) {
+            memmove(q->v, q->v + q->head, q->n * sizeof *q->v);
+            q->head = 0;
+        } else {
+            size_t cap = q->cap ? 2 * q->cap : 256;
+            struct pline *v = realloc(q->v, cap * sizeof *v);
+            if (!v) {
+                fputs(text, p->out); /* no memory to wait: out of order rather than lost */
+                return;
+            }
+            q->v = v;
+            q->cap = cap;
+        }
+    }
+    char *copy = strdup(text);
+    if (!copy) {
+        fputs(text, p->out);
+        return;
+    }
+    q->v[q->head + q->n++] = (struct pline){time, copy};
+}
+
+static void pq_pop(struct plain *p, struct pqueue *q) {
+    struct pline *l = &q->v[q->head++];
+    fputs(l->text, p->out);
+    free(l->text);
+    if (--q->n == 0) q->head = 0;
+}
+
+static void pq_free(struct pqueue *q) {
+    for (size_t i = 0; i < q->n; i++) free(q->v[q->head + i].text);
+    free(q->v);
+    memset(q, 0, sizeof *q);
+}
+
+/* Prints the queued lines that can no longer be preceded by anything unread (all of them when `all`). */
+static void flush_ordered(struct plain *p, bool all) {
+    struct pqueue *r = &p->records, *e = &p->events;
+    bool metrics_read = !lr_backlog(&p->rs->metrics_lr), events_read = !lr_backlog(&p->rs->events_lr);
+    for (;;) {
+        bool over = r->n + e->n > PLAIN_QUEUE_MAX;
+        if (r->n && e->n)
+            pq_pop(p, r->v[r->head].time <= e->v[e->head].time ? r : e);
+        else if (r->n && (all || over || events_read))
+            pq_pop(p, r);
+        else if (e->n && (all || over || metrics_read))
+            pq_pop(p, e);
+        else
+            break;
+    }
+}
+
+/* Whether something that happened at `time` is older than what this follower prints. */
+static bool before_since(const struct plain *p, double time) {
+    return p->since > 0 && time > 0 && time < p->since;
+}
 
 static void field(char *line, size_t cap, const char *label, const struct metrics_rec *r, enum metric m) {
     char v[32];
@@ -63,26 +146,36 @@ static void format_record(const struct run_source *rs, const struct metrics_rec 
 
 static void on_record(void *user, const struct metrics_rec *r) {
     struct plain *p = user;
+    if (before_since(p, r->time)) return;
     char line[512];
-    format_record(p->rs, r, line, sizeof line);
-    fprintf(p->out, "%s\n", line);
+    format_record(p->rs, r, line, sizeof line - 1);
+    strcat(line, "\n");
+    pq_push(p, &p->records, r->time, line);
 }
 
 static void on_event(void *user, const struct rs_event *ev) {
     struct plain *p = user;
+    if (before_since(p, ev->time)) return;
+    char line[256];
     if (ev->level >= LOG_WARN)
-        fprintf(p->out, "# %s: %s\n", ev->level == LOG_ERROR ? "error" : "warning", ev->msg);
+        snprintf(line, sizeof line, "# %s: %s\n", ev->level == LOG_ERROR ? "error" : "warning", ev->msg);
     else
-        fprintf(p->out, "# %s\n", ev->msg);
+        snprintf(line, sizeof line, "# %s\n", ev->msg);
+    pq_push(p, &p->events, ev->time, line);
 }
 
+/* A state change joins the events, at the time status.json says it was written. A state from before `since` (the
+ * end of the run a resumed one continues, the state a detached dashboard showed) counts as seen, not printed. */
 static void note_state(struct plain *p) {
     const struct run_source *rs = p->rs;
     if (!rs->have_status || (p->printed_state && rs->status.state == p->last_state)) return;
     p->last_state = rs->status.state;
     p->printed_state = true;
-    fprintf(p->out, "# state: %s%s%s\n", runctl_state_name(rs->status.state), rs->status.message[0] ? ": " : "",
-            rs->status.message);
+    if (before_since(p, rs->status.updated)) return;
+    char line[512];
+    snprintf(line, sizeof line, "# state: %s%s%s\n", runctl_state_name(rs->status.state),
+             rs->status.message[0] ? ": " : "", rs->status.message);
+    pq_push(p, &p->events, rs->status.updated > 0 ? rs->status.updated : runctl_now(), line);
 }
 
 static void sleep_ms(int ms) {
@@ -133,7 +226,7 @@ enum status tui_follow_plain(const char *run_dir, FILE *out, const struct tui_pl
     struct tui_plain_options opt = opt_in ? *opt_in : tui_plain_options_default();
     if (opt.poll_ms <= 0) opt.poll_ms = 200;
     if (pipeline_is_dir(run_dir)) return plain_pipeline_follow(run_dir, out, &opt);
-    struct plain p = {out, NULL, RUNCTL_STATE_UNKNOWN, false};
+    struct plain p = {.out = out, .last_state = RUNCTL_STATE_UNKNOWN, .since = opt.since};
     TRY(run_source_open(&p.rs, run_dir, MB_CUR_MAX > 1 ? 0 : SAN_ASCII));
     if (opt.once) {
         while (run_source_poll(p.rs, 0) & RS_BACKLOG) {
@@ -150,6 +243,7 @@ enum status tui_follow_plain(const char *run_dir, FILE *out, const struct tui_pl
     for (;;) {
         unsigned ch = run_source_poll(p.rs, 0);
         note_state(&p);
+        flush_ordered(&p, false);
         fflush(out);
         bool stop = opt.stop_flag && *opt.stop_flag;
         if (!stop && (ch & RS_BACKLOG)) continue;
@@ -161,14 +255,16 @@ enum status tui_follow_plain(const char *run_dir, FILE *out, const struct tui_pl
         }
         if (stop) {
             /* what was written before the end still gets printed */
-            while (run_source_poll(p.rs, 0) & RS_BACKLOG) {
-            }
+            while (run_source_poll(p.rs, 0) & RS_BACKLOG) flush_ordered(&p, false);
             note_state(&p);
+            flush_ordered(&p, true);
             break;
         }
         sleep_ms(opt.poll_ms);
     }
     fflush(out);
+    pq_free(&p.records);
+    pq_free(&p.events);
     run_source_free(p.rs);
     return STATUS_OK;
 }

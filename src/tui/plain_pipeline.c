@@ -75,6 +75,7 @@ static enum status follow_stage(struct pipeview *v, size_t i, FILE *out, const s
     sub.stop_flag = opt->stop_flag;
     sub.keep_following = stage_runs;
     sub.user = &f;
+    sub.since = opt->since;
     TRY(tui_follow_plain(dir, out, &sub));
     pipeview_poll(v);
     print_end(out, v, i);
@@ -108,6 +109,10 @@ enum status plain_pipeline_follow(const char *pipe_dir, FILE *out, const struct 
                 fprintf(out, "# stage %zu/%zu %s: finished earlier\n", i + 1, v->st.n, s->name);
                 continue;
             }
+            /* a stage that ended before `since` was shown already (by a dashboard detached after it) */
+            if (opt->since > 0 && s->state != PIPELINE_RUNNING && s->state != PIPELINE_PENDING && s->ended > 0 &&
+                s->ended < opt->since)
+                continue;
             /* wait for the stage to start in this run, or for the pipeline to end without it */
             while (live && pipeview_live(v) && !outer_stop(opt)) {
                 s = &v->st.stages[i];

@@ -39,24 +39,23 @@ void plot_clear(struct plot_canvas *c) {
     memset(c->cells, 0, (size_t)c->w * (size_t)c->h * sizeof *c->cells);
 }
 
-void plot_dot(struct plot_canvas *c, int px, int py, uint8_t role, bool faint) {
+void plot_dot_layer(struct plot_canvas *c, int px, int py, uint8_t role, enum plot_layer layer) {
     if (px < 0 || py < 0 || px >= c->w * c->dw || py >= c->h * c->dh) return;
     struct plot_cell *cell = &c->cells[(py / c->dh) * c->w + px / c->dw];
     int sx = px % c->dw, sy = py % c->dh;
     uint8_t bit = c->mode == PLOT_BRAILLE ? braille_bit[sy][sx]
                   : c->mode == PLOT_BLOCK ? block_bit[sy][sx]
                                           : (uint8_t)(1u << sy);
-    if (faint) {
-        if (cell->bits && !cell->faint) return; /* a solid line already owns this cell */
-        cell->bits |= bit;
-        cell->role = role;
-        cell->faint = 1;
-    } else {
-        if (cell->faint) cell->bits = 0; /* solid replaces faint */
-        cell->bits |= bit;
-        cell->role = role;
-        cell->faint = 0;
-    }
+    if (cell->bits && (uint8_t)layer > cell->layer) return; /* a higher layer owns this cell */
+    if (cell->bits && (uint8_t)layer < cell->layer) cell->bits = 0; /* this one replaces the lower layer's dots */
+    cell->bits |= bit;
+    cell->role = role;
+    cell->layer = (uint8_t)layer;
+    cell->faint = layer != PLOT_LAYER_LINE;
+}
+
+void plot_dot(struct plot_canvas *c, int px, int py, uint8_t role, bool faint) {
+    plot_dot_layer(c, px, py, role, faint ? PLOT_LAYER_FAINT : PLOT_LAYER_LINE);
 }
 
 static double ty(const struct plot_scale *s, double y) {
@@ -129,12 +128,12 @@ static void fill_column(struct plot_canvas *c, int px, int pa, int pb, uint8_t r
         pb = t;
     }
     if (c->mode == PLOT_ASCII) {
-        plot_dot(c, px, pa, role, true);
-        plot_dot(c, px, pb, role, true);
+        plot_dot_layer(c, px, pa, role, PLOT_LAYER_FILL);
+        plot_dot_layer(c, px, pb, role, PLOT_LAYER_FILL);
         return;
     }
     for (int py = pa; py <= pb; py++)
-        if (py == pa || py == pb || ((px + py) & 1) == 0) plot_dot(c, px, py, role, true);
+        if (py == pa || py == pb || ((px + py) & 1) == 0) plot_dot_layer(c, px, py, role, PLOT_LAYER_FILL);
 }
 
 void plot_band(struct plot_canvas *c, const struct plot_scale *s, const double *x, const float *lo, const float *hi,
@@ -242,9 +241,67 @@ void plot_nice_range(double *lo, double *hi, bool logy) {
     *hi = b;
 }
 
+/* How many multiples of step lie in [lo, hi]; when at most cap, they are written to out as k * step (no rounding
+ * error accumulates, and -0 becomes 0). */
+static double multiples(double lo, double hi, double step, int cap, double *out) {
+    double a = ceil(lo / step - 1e-9), b = floor(hi / step + 1e-9), n = b < a ? 0 : b - a + 1;
+    if (n <= cap)
+        for (int i = 0; i < (int)n; i++) out[i] = a + i == 0 ? 0.0 : (a + i) * step;
+    return n;
+}
+
+int plot_ticks(double lo, double hi, bool logy, int max_ticks, double *out, double *step) {
+    if (step) *step = 0;
+    if (max_ticks < 1 || !isfinite(lo) || !isfinite(hi)) return 0;
+    if (lo > hi) {
+        double t = lo;
+        lo = hi;
+        hi = t;
+    }
+    if (logy && lo > 0) {
+        double a = ceil(log10(lo) - 1e-9), b = floor(log10(hi) + 1e-9);
+        if (b - a + 1 >= 2) {
+            int n = 0, every = (int)ceil((b - a + 1) / max_ticks);
+            for (double k = a; k <= b && n < max_ticks; k += every) out[n++] = pow(10, k);
+            return n;
+        }
+        /* less than two decades: round values as on a linear scale (the caller places them on the log one) */
+    }
+    if (!(hi > lo)) {
+        out[0] = lo;
+        return 1;
+    }
+    /* Steps 1, 2, 5 x 10^k from well below the span up: the first that gives at most max_ticks values. When that
+     * leaves a single value, the step before it (a few more than wanted) is thinned to its first and last ones
+     * and those evenly between, so an axis always gets two labels at least. */
+    enum { TICKS_MAX = 64 };
+    static const double mant[] = {1, 2, 5};
+    double p = pow(10, floor(log10(hi - lo)) - 2), prev = 0, tmp[TICKS_MAX];
+    if (max_ticks > TICKS_MAX / 4) max_ticks = TICKS_MAX / 4;
+    for (int k = 0; k < 60; k++) {
+        double s = mant[k % 3] * p * pow(10, k / 3);
+        double n = multiples(lo, hi, s, max_ticks, out);
+        if (n > max_ticks) {
+            prev = s;
+            continue;
+        }
+        if (n >= 2 || max_ticks == 1 || prev == 0) {
+            if (step) *step = s;
+            return (int)n;
+        }
+        int pn = (int)multiples(lo, hi, prev, TICKS_MAX, tmp);
+        if (pn > TICKS_MAX) break;
+        for (int i = 0; i < max_ticks; i++) out[i] = tmp[(int)lround((double)i * (pn - 1) / (max_ticks - 1))];
+        if (step) *step = prev;
+        return max_ticks;
+    }
+    out[0] = lo;
+    return 1;
+}
+
 int plot_spark_level(float v, double lo, double hi) {
     if (!isfinite(v)) return -1;
-    if (!(hi > lo)) return 4;
+    if (!(hi > lo)) return v == 0 ? 1 : 4;
     double f = (v - lo) / (hi - lo);
     int lvl = 1 + (int)floor(f * 7.999);
     if (lvl < 1) lvl = 1;

@@ -19,13 +19,6 @@
 
 #define STALE_SECONDS 60.0 /* a trainer rewrites status.json at least this often while it works */
 
-static char *join(const char *dir, const char *name) {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 static void reset_metrics(struct run_source *rs) {
     memset(&rs->names, 0, sizeof rs->names);
     memset(&rs->last, 0, sizeof rs->last);
@@ -63,7 +56,8 @@ enum status run_source_open(struct run_source **out, const char *dir, unsigned s
     rs->dir = strdup(dir);
     rs->san_flags = san_flags;
     rs->chunk = malloc(RS_CHUNK);
-    char *mp = join(dir, "metrics.jsonl"), *sp = join(dir, "samples.jsonl"), *ep = join(dir, "events.jsonl");
+    char *mp = fs_join_alloc(dir, "metrics.jsonl"), *sp = fs_join_alloc(dir, "samples.jsonl"),
+         *ep = fs_join_alloc(dir, "events.jsonl");
     if (!rs->dir || !rs->chunk || !mp || !sp || !ep) {
         free(mp);
         free(sp);
@@ -256,6 +250,7 @@ static void on_events_line(void *user, const char *line, size_t len, off_t off) 
         at = (rs->ev_head + rs->ev_n++) % RS_EVENTS;
     }
     struct rs_event *e = &rs->ev[at];
+    e->seq = ++rs->ev_seq;
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "time");
     const cJSON *lv = cJSON_GetObjectItemCaseSensitive(j, "level");
     e->time = cJSON_IsNumber(t) ? t->valuedouble : 0;
@@ -274,10 +269,19 @@ const struct rs_event *run_source_last_event(const struct run_source *rs) {
     return &rs->ev[(rs->ev_head + rs->ev_n - 1) % RS_EVENTS];
 }
 
+bool run_source_acked(const struct run_source *rs, uint64_t after, enum runctl_cmd cmd) {
+    for (int k = rs->ev_n - 1; k >= 0; k--) {
+        const struct rs_event *e = &rs->ev[(rs->ev_head + k) % RS_EVENTS];
+        if (e->seq <= after) break;
+        if (runctl_ack_parse(e->msg) == cmd) return true;
+    }
+    return false;
+}
+
 /* ---- status, config, checkpoints ---- */
 
 static bool poll_status(struct run_source *rs) {
-    char *path = join(rs->dir, "status.json");
+    char *path = fs_join_alloc(rs->dir, "status.json");
     if (!path) return false;
     struct stat sb;
     bool changed = false;
@@ -336,7 +340,7 @@ static int64_t config_int(const cJSON *j, const char *key) {
 
 static void poll_config(struct run_source *rs) {
     if (rs->have_config) return;
-    char *path = join(rs->dir, "config.json");
+    char *path = fs_join_alloc(rs->dir, "config.json");
     char *text = NULL;
     size_t len;
     if (path && fs_read_file(path, 4u << 20, &text, &len) == STATUS_OK) {
@@ -355,7 +359,7 @@ static void poll_config(struct run_source *rs) {
 }
 
 static void poll_latest(struct run_source *rs) {
-    char *path = join(rs->dir, "latest");
+    char *path = fs_join_alloc(rs->dir, "latest");
     char target[PATH_MAX];
     ssize_t n = path ? readlink(path, target, sizeof target - 1) : -1;
     free(path);

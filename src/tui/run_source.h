@@ -50,6 +50,7 @@ struct rs_group_ref {
 };
 
 struct rs_event {
+    uint64_t seq; /* 1 for the first event read, counting up (it survives a reset of the ring) */
     double time;
     enum log_level level;
     char msg[160]; /* sanitised, single line */
@@ -116,6 +117,7 @@ struct run_source {
     /* events */
     struct rs_event ev[RS_EVENTS];
     int ev_n, ev_head; /* ring: newest at (ev_head + ev_n - 1) % RS_EVENTS */
+    uint64_t ev_seq;   /* events read so far: the seq of the newest */
     uint64_t bad_events;
 };
 
@@ -154,5 +156,8 @@ enum rs_liveness run_source_liveness(const struct run_source *rs, double now);
 
 /* The newest event, or NULL. */
 const struct rs_event *run_source_last_event(const struct run_source *rs);
+/* Whether one of the events read after event number `after` (an ev_seq value) acknowledges request cmd
+ * (runctl_ack). Only the RS_EVENTS newest events are kept, so an acknowledgement buried under more is missed. */
+bool run_source_acked(const struct run_source *rs, uint64_t after, enum runctl_cmd cmd);
 
 #endif

@@ -48,7 +48,7 @@ static bool header_ok(const cJSON *j, int64_t *step, int64_t *group) {
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "step");
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "completions");
     if (!cJSON_IsObject(j) || !cJSON_IsNumber(s) || !isfinite(s->valuedouble) ||
-        s->valuedouble != floor(s->valuedouble) || fabs(s->valuedouble) > 9e15 || !cJSON_IsArray(c))
+        s->valuedouble != floor(s->valuedouble) || s->valuedouble < 0 || s->valuedouble > 9e15 || !cJSON_IsArray(c))
         return false;
     *step = (int64_t)s->valuedouble;
     double g = num_or_nan(j, "group");

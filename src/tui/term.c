@@ -3,6 +3,7 @@
  * (atexit), and a crash (SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL), where the handler writes the reset sequences
  * it prepared at start with write(2), restores the saved termios, puts the previous handler back and re-raises.
  * The process has one terminal, so this state is a file-level singleton. */
+#include "engine/util/sighandle.h"
 #include "ui.h"
 
 #include <errno.h>
@@ -74,20 +75,15 @@ bool term_take_winch(void) {
 }
 
 static void install_handlers(void) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_signal; /* no SA_RESTART: a signal wakes the input wait */
-    for (size_t i = 0; i < sizeof caught / sizeof caught[0]; i++) sigaction(caught[i], &sa, &old_caught[i]);
-    sa.sa_handler = on_fatal;
-    sa.sa_flags = SA_RESETHAND;
-    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) sigaction(fatal[i], &sa, &old_fatal[i]);
+    /* no SA_RESTART: a signal wakes the input wait */
+    sighandle_install(caught, sizeof caught / sizeof caught[0], on_signal, 0, old_caught);
+    sighandle_install(fatal, sizeof fatal / sizeof fatal[0], on_fatal, SA_RESETHAND, old_fatal);
     sig_int = sig_term = sig_winch = 0;
 }
 
 static void restore_handlers(void) {
-    for (size_t i = 0; i < sizeof caught / sizeof caught[0]; i++) sigaction(caught[i], &old_caught[i], NULL);
-    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) sigaction(fatal[i], &old_fatal[i], NULL);
+    sighandle_restore(caught, sizeof caught / sizeof caught[0], old_caught);
+    sighandle_restore(fatal, sizeof fatal / sizeof fatal[0], old_fatal);
 }
 
 static void add_cap(const char *name) {

@@ -16,14 +16,6 @@
 #include "pipeview.h"
 #include "text/sanitize.h"
 
-const double ui_ema_steps[] = {0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99};
-const int ui_ema_nsteps = sizeof ui_ema_steps / sizeof ui_ema_steps[0];
-#define EMA_DEFAULT 3 /* 0.6, TensorBoard's default */
-
-double ui_ema_weight(const struct tui *t) {
-    return ui_ema_steps[t->ema_idx];
-}
-
 bool tui_available(const struct tui_options *opt) {
     (void)opt;
     struct term_env e;
@@ -90,10 +82,7 @@ static struct tui *tui_new(const char *run_dir, const struct tui_options *opt) {
         return NULL;
     }
     set_run_name(t);
-    t->focus = PANEL_REWARD;
-    t->zoom = -1;
-    t->ema_idx = EMA_DEFAULT;
-    t->follow = true;
+    viewstate_init(&t->view);
     return t;
 }
 
@@ -122,19 +111,22 @@ static void send_cmd(struct tui *t, enum runctl_cmd cmd) {
     }
     t->pending = cmd;
     t->pending_since = t->now;
+    t->pending_after = t->src->ev_seq;
 }
 
-static void request(struct tui *t, enum runctl_cmd cmd, const char *what) {
+/* verb: what the request does ("save a checkpoint"), for the refusal; noun: what it asks for ("checkpoint"),
+ * for the acknowledgement. */
+static void request(struct tui *t, enum runctl_cmd cmd, const char *verb, const char *noun) {
     enum rs_liveness l = run_source_liveness(t->src, t->now);
     if (!is_live(t)) {
-        message(t, true, "cannot %s: the run is %s", what,
+        message(t, true, "cannot %s: the run is %s", verb,
                 l == RS_NO_STATUS ? "a recording (no status.json)"
                 : l == RS_STALE   ? "stale (no trainer)"
                                   : "over");
         return;
     }
     send_cmd(t, cmd);
-    if (t->pending == cmd) message(t, false, "%s requested", what);
+    if (t->pending == cmd) message(t, false, "%s requested", noun);
 }
 
 static void start_stop(struct tui *t) {
@@ -146,7 +138,7 @@ static void start_stop(struct tui *t) {
 
 static void quit(struct tui *t, enum tui_exit how) {
     t->quit = true;
-    t->how = how;
+    t->how = how == TUI_EXIT_STOP && t->by_ctrl_c ? TUI_EXIT_INTERRUPT : how;
 }
 
 static void on_interrupt(struct tui *t) {
@@ -155,32 +147,34 @@ static void on_interrupt(struct tui *t) {
         return;
     }
     if (t->overlay == UI_OVERLAY_INTERRUPT || t->stopping) {
-        if (!t->stopping) send_cmd(t, RUNCTL_CMD_STOP);
+        if (!t->stopping) send_cmd(t, RUNCTL_CMD_STOP), t->by_ctrl_c = true;
         quit(t, TUI_EXIT_STOP);
         return;
     }
     t->overlay = UI_OVERLAY_INTERRUPT;
 }
 
-/* Clears a pending request once status.json shows its effect (or after a while). */
+/* Clears a pending request once the trainer has taken it: it says so in events.jsonl (runctl_ack) before acting,
+ * and status.json then shows the effect ("saving", "paused") for as long as it lasts, which for a small model's
+ * checkpoint is shorter than a poll. A trainer that never answers (not r1lab's, or gone) times out. */
 static void update_pending(struct tui *t) {
     const struct runctl_status *s = &t->src->status;
-    bool done = false;
+    bool done = run_source_acked(t->src, t->pending_after, t->pending);
     switch (t->pending) {
     case RUNCTL_CMD_PAUSE:
-        done = s->state == RUNCTL_STATE_PAUSED;
+        done |= s->state == RUNCTL_STATE_PAUSED;
         break;
     case RUNCTL_CMD_RESUME:
-        done = s->state == RUNCTL_STATE_RUNNING;
+        done |= s->state == RUNCTL_STATE_RUNNING;
         break;
     case RUNCTL_CMD_SAVE:
-        done = s->state == RUNCTL_STATE_SAVING;
+        done |= s->state == RUNCTL_STATE_SAVING;
         break;
     case RUNCTL_CMD_EVAL:
-        done = s->state == RUNCTL_STATE_EVALUATING;
+        done |= s->state == RUNCTL_STATE_EVALUATING;
         break;
     case RUNCTL_CMD_STOP:
-        done = !runctl_state_active(s->state);
+        done |= !runctl_state_active(s->state);
         break;
     default:
         break;
@@ -205,9 +199,7 @@ static void switch_run(struct tui *t, const char *dir) {
     t->src = src;
     t->run_dir = copy;
     set_run_name(t);
-    t->follow = true;
-    t->sel_off = 0;
-    t->trace_scroll = 0;
+    viewstate_reset_selection(&t->view);
     t->pending = RUNCTL_CMD_NONE;
     t->n_alarms = 0;
 }
@@ -231,81 +223,43 @@ static void step_stage(struct tui *t, int delta) {
 
 /* ---- navigation ---- */
 
-static void select_index(struct tui *t, size_t i) {
-    if (i >= t->src->n_idx) return;
-    t->follow = false;
-    t->sel_off = t->src->idx[i].off;
-    t->trace_scroll = 0;
-}
-
 static void nav(struct tui *t, enum action a) {
-    struct run_source *rs = t->src;
-    if (rs->n_idx == 0) return;
-    size_t sel = ui_selected_index(t);
-    int64_t step = rs->idx[sel].step;
-    size_t b = run_source_step_begin(rs, step), e = b + run_source_step_count(rs, step);
-    switch (a) {
-    case ACT_GROUP_PREV:
-        if (sel > 0) select_index(t, sel - 1);
-        break;
-    case ACT_GROUP_NEXT:
-        if (sel + 1 < rs->n_idx) select_index(t, sel + 1);
-        break;
-    case ACT_STEP_PREV:
-        if (b > 0)
-            select_index(t, run_source_step_begin(rs, rs->idx[b - 1].step));
-        else
-            select_index(t, 0);
-        break;
-    case ACT_STEP_NEXT:
-        if (e < rs->n_idx) select_index(t, e);
-        break;
-    case ACT_FIRST:
-        select_index(t, 0);
-        break;
-    case ACT_LATEST:
-        t->follow = true;
-        t->trace_scroll = 0;
-        break;
-    default:
-        break;
-    }
+    static const struct {
+        enum action act;
+        enum viewstate_move move;
+    } moves[] = {{ACT_GROUP_PREV, VIEWSTATE_GROUP_PREV}, {ACT_GROUP_NEXT, VIEWSTATE_GROUP_NEXT},
+                 {ACT_STEP_PREV, VIEWSTATE_STEP_PREV},   {ACT_STEP_NEXT, VIEWSTATE_STEP_NEXT},
+                 {ACT_FIRST, VIEWSTATE_FIRST},           {ACT_LATEST, VIEWSTATE_LATEST}};
+    for (size_t i = 0; i < sizeof moves / sizeof moves[0]; i++)
+        if (moves[i].act == a) viewstate_move(&t->view, t->src, moves[i].move);
 }
 
 static void search(struct tui *t, int dir) {
-    struct run_source *rs = t->src;
-    if (!t->search[0]) {
-        message(t, false, "no search yet: press / to search the traces");
-        return;
-    }
-    if (rs->n_idx == 0) return;
-    size_t sel = ui_selected_index(t);
-    long i = (long)sel + dir;
-    for (int k = 0; k < UI_SEARCH_BUDGET && i >= 0 && i < (long)rs->n_idx; k++, i += dir) {
-        const struct sample_group *g = run_source_group(rs, (size_t)i);
-        if (g && ui_group_matches(g, t->search)) {
-            select_index(t, (size_t)i);
-            t->scroll_to_match = true;
-            message(t, false, "'%s' found at step %lld, group %lld", t->search, (long long)g->step,
-                    (long long)g->group);
-            return;
-        }
-    }
-    if (i >= 0 && i < (long)rs->n_idx)
-        message(t, true, "'%s' not in the next %d groups (%s continues)", t->search, UI_SEARCH_BUDGET,
+    const struct sample_group *g;
+    switch (viewstate_search(&t->view, t->src, dir, &g)) {
+    case VIEWSTATE_FOUND:
+        message(t, false, "'%s' found at step %lld, group %lld", t->view.search, (long long)g->step,
+                (long long)g->group);
+        break;
+    case VIEWSTATE_NO_SEARCH: message(t, false, "no search yet: press / to search the traces"); break;
+    case VIEWSTATE_NOT_YET:
+        message(t, true, "'%s' not in the next %d groups (%s continues)", t->view.search, VIEWSTATE_SEARCH_BUDGET,
                 dir > 0 ? "n" : "N");
-    else
-        message(t, true, "no %s match for '%s'", dir > 0 ? "later" : "earlier", t->search);
+        break;
+    case VIEWSTATE_NO_MATCH:
+        if (t->src->n_idx > 0) message(t, true, "no %s match for '%s'", dir > 0 ? "later" : "earlier", t->view.search);
+        break;
+    }
 }
 
 static void commit_search(struct tui *t) {
     t->prompt_active = false;
-    snprintf(t->search, sizeof t->search, "%.*s", (int)t->prompt_len, t->prompt);
-    if (!t->search[0]) return;
-    size_t sel = ui_selected_index(t);
+    viewstate_set_search(&t->view, t->prompt, t->prompt_len);
+    if (!t->view.search[0]) return;
+    size_t sel = viewstate_selected(&t->view, t->src);
     const struct sample_group *g = sel < t->src->n_idx ? run_source_group(t->src, sel) : NULL;
-    if (g && ui_group_matches(g, t->search)) {
-        t->scroll_to_match = true;
+    if (g && viewstate_group_matches(&t->view, g)) {
+        t->view.scroll_to_match = true;
         return;
     }
     search(t, +1);
@@ -371,13 +325,13 @@ static void on_mouse(struct tui *t) {
     if (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
         int dir = (ev.bstate & BUTTON4_PRESSED) ? -1 : 1;
         if (t->overlay == UI_OVERLAY_HELP)
-            t->help_scroll += dir * 3;
+            t->view.help_scroll += dir * 3;
         else if (p == PANEL_TRACES)
-            t->trace_scroll += dir * 3;
+            t->view.trace_scroll += dir * 3;
         else if (p >= PANEL_FIRST_BODY && p <= PANEL_LAST_BODY)
             nav(t, dir < 0 ? ACT_STEP_PREV : ACT_STEP_NEXT);
     } else if (ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) {
-        if (p >= PANEL_FIRST_BODY && p <= PANEL_LAST_BODY) t->focus = p;
+        if (p >= PANEL_FIRST_BODY && p <= PANEL_LAST_BODY) t->view.focus = p;
     }
 }
 
@@ -396,30 +350,30 @@ static void on_action(struct tui *t, enum action a, int key) {
         break;
     case ACT_PAUSE:
         if (t->src->status.state == RUNCTL_STATE_PAUSED)
-            request(t, RUNCTL_CMD_RESUME, "resume");
+            request(t, RUNCTL_CMD_RESUME, "resume", "resume");
         else
-            request(t, RUNCTL_CMD_PAUSE, "pause");
+            request(t, RUNCTL_CMD_PAUSE, "pause", "pause");
         break;
     case ACT_SAVE:
-        request(t, RUNCTL_CMD_SAVE, "checkpoint");
+        request(t, RUNCTL_CMD_SAVE, "save a checkpoint", "checkpoint");
         break;
     case ACT_EVAL:
-        request(t, RUNCTL_CMD_EVAL, "evaluation");
+        request(t, RUNCTL_CMD_EVAL, "run an evaluation", "evaluation");
         break;
     case ACT_FOCUS_NEXT:
-        t->focus = t->focus >= PANEL_LAST_BODY ? PANEL_FIRST_BODY : t->focus + 1;
-        if (t->zoom >= 0) t->zoom = t->focus;
+        t->view.focus = t->view.focus >= PANEL_LAST_BODY ? PANEL_FIRST_BODY : t->view.focus + 1;
+        if (t->view.zoom >= 0) t->view.zoom = t->view.focus;
         break;
     case ACT_FOCUS_PREV:
-        t->focus = t->focus <= PANEL_FIRST_BODY ? PANEL_LAST_BODY : t->focus - 1;
-        if (t->zoom >= 0) t->zoom = t->focus;
+        t->view.focus = t->view.focus <= PANEL_FIRST_BODY ? PANEL_LAST_BODY : t->view.focus - 1;
+        if (t->view.zoom >= 0) t->view.zoom = t->view.focus;
         break;
     case ACT_FOCUS_PANEL:
-        t->focus = PANEL_FIRST_BODY + (key - '1');
-        if (t->zoom >= 0) t->zoom = t->focus;
+        t->view.focus = PANEL_FIRST_BODY + (key - '1');
+        if (t->view.zoom >= 0) t->view.zoom = t->view.focus;
         break;
     case ACT_ZOOM:
-        t->zoom = t->zoom >= 0 ? -1 : t->focus;
+        t->view.zoom = t->view.zoom >= 0 ? -1 : t->view.focus;
         break;
     case ACT_GROUP_PREV:
     case ACT_GROUP_NEXT:
@@ -430,10 +384,10 @@ static void on_action(struct tui *t, enum action a, int key) {
         nav(t, a);
         break;
     case ACT_SCROLL_UP:
-        t->trace_scroll--;
+        t->view.trace_scroll--;
         break;
     case ACT_SCROLL_DOWN:
-        t->trace_scroll++;
+        t->view.trace_scroll++;
         break;
     case ACT_SEARCH:
         t->prompt_active = true;
@@ -446,18 +400,18 @@ static void on_action(struct tui *t, enum action a, int key) {
         search(t, -1);
         break;
     case ACT_SMOOTH_MORE:
-        if (t->ema_idx + 1 < ui_ema_nsteps) t->ema_idx++;
-        message(t, false, "smoothing %.2f", ui_ema_weight(t));
+        viewstate_smoother(&t->view);
+        message(t, false, "smoothing %.2f", viewstate_ema_weight(&t->view));
         break;
     case ACT_SMOOTH_LESS:
-        if (t->ema_idx > 0) t->ema_idx--;
-        message(t, false, "smoothing %.2f", ui_ema_weight(t));
+        viewstate_rougher(&t->view);
+        message(t, false, "smoothing %.2f", viewstate_ema_weight(&t->view));
         break;
     case ACT_LOG:
-        if (t->focus == PANEL_REWARD || t->focus == PANEL_LENGTH) {
-            bool *l = &t->logy[t->focus - PANEL_REWARD];
+        if (t->view.focus == PANEL_REWARD || t->view.focus == PANEL_LENGTH) {
+            bool *l = &t->view.logy[t->view.focus - PANEL_REWARD];
             *l = !*l;
-            message(t, false, "%s chart: %s scale", t->focus == PANEL_REWARD ? "reward" : "length",
+            message(t, false, "%s chart: %s scale", t->view.focus == PANEL_REWARD ? "reward" : "length",
                     *l ? "log" : "linear");
         } else {
             message(t, false, "focus a chart first (1: reward, 2: length)");
@@ -475,14 +429,14 @@ static void on_action(struct tui *t, enum action a, int key) {
     case ACT_CLOSE:
         if (t->overlay != UI_OVERLAY_NONE)
             t->overlay = UI_OVERLAY_NONE;
-        else if (t->search[0])
-            t->search[0] = '\0';
-        else if (t->zoom >= 0)
-            t->zoom = -1;
+        else if (t->view.search[0])
+            t->view.search[0] = '\0';
+        else if (t->view.zoom >= 0)
+            t->view.zoom = -1;
         break;
     case ACT_HELP:
         t->overlay = t->overlay == UI_OVERLAY_HELP ? UI_OVERLAY_NONE : UI_OVERLAY_HELP;
-        t->help_scroll = 0;
+        t->view.help_scroll = 0;
         break;
     case ACT_MOUSE:
         on_mouse(t);
@@ -518,20 +472,21 @@ static void on_key(struct tui *t, int r, wint_t wc) {
             t->overlay = UI_OVERLAY_NONE;
         return;
     case UI_OVERLAY_INTERRUPT:
-        if (is_char && (key == 'y' || key == 'Y'))
+        if (is_char && (key == 'y' || key == 'Y')) {
             start_stop(t);
-        else if (is_char && (key == 'n' || key == 'N' || key == 27 || key == 'q'))
+            t->by_ctrl_c = true;
+        } else if (is_char && (key == 'n' || key == 'N' || key == 27 || key == 'q'))
             t->overlay = UI_OVERLAY_NONE;
         else if (is_char && key == 3)
             on_interrupt(t);
         return;
     case UI_OVERLAY_HELP:
         if (!is_char && (key == KEY_UP || key == KEY_PPAGE))
-            t->help_scroll -= key == KEY_UP ? 1 : 10;
+            t->view.help_scroll -= key == KEY_UP ? 1 : 10;
         else if (!is_char && (key == KEY_DOWN || key == KEY_NPAGE))
-            t->help_scroll += key == KEY_DOWN ? 1 : 10;
+            t->view.help_scroll += key == KEY_DOWN ? 1 : 10;
         else if (is_char && (key == 'k' || key == 'j'))
-            t->help_scroll += key == 'j' ? 1 : -1;
+            t->view.help_scroll += key == 'j' ? 1 : -1;
         else if ((is_char && (key == 27 || key == '?' || key == 'q')) || (!is_char && key == KEY_F(1)))
             t->overlay = UI_OVERLAY_NONE;
         else if (!is_char && key == KEY_MOUSE)
@@ -564,7 +519,7 @@ struct hooks {
 static void run_bench(struct tui *t, struct hooks *h) {
     for (long i = 0; i < h->bench_frames; i++) {
         double t0 = mono_now();
-        t->ema_idx = (int)(i % ui_ema_nsteps); /* vary something so every frame really redraws */
+        t->view.ema_idx = (int)(i % viewstate_ema_nsteps); /* vary something so every frame really redraws */
         draw_frame(t);
         double dt = mono_now() - t0;
         h->bench_total += dt;

@@ -77,6 +77,7 @@ static inline struct tui_options tui_options_default(void) {
 enum tui_exit {
     TUI_EXIT_DETACH,     /* the user left; a live trainer was not asked anything and keeps running */
     TUI_EXIT_STOP,       /* the user chose to stop training: "stop" was sent through control.jsonl */
+    TUI_EXIT_INTERRUPT,  /* the same, asked for with Ctrl-C (the in-process trainer reports an interruption) */
     TUI_EXIT_TERMINATED, /* SIGTERM or SIGHUP: the UI left without asking the trainer anything */
 };
 
@@ -93,7 +94,8 @@ enum status tui_run(const char *run_dir, const struct tui_options *opt, enum tui
 
 /* Plain output for a non-TTY, TERM=dumb, --headless, or scripts: one line per step
  *   step 120/400  reward 1.235  acc 0.8125  len 312.5  kl 0.0123  tok/s 1.23k  ETA 3m12s
- * plus "# ..." lines for state changes and trainer events. */
+ * plus "# ..." lines for state changes and trainer events, all in the order of their times (metrics.jsonl and
+ * events.jsonl are merged by their "time" fields, status.json by its "updated"). */
 struct tui_plain_options {
     bool once;                        /* print a summary of the run as it is now, then return */
     bool follow;                      /* keep following while the run is live (else stop once caught up) */
@@ -105,15 +107,19 @@ struct tui_plain_options {
     bool (*keep_following)(void *user);
     void *user;
     const char *stage; /* a pipeline directory: only this stage (NULL: every stage in turn) */
+    /* Unix seconds: leave out what happened before (records, events and states with an earlier time), so that a
+     * training command's log holds its own steps once: a resumed run's earlier steps are not replayed into
+     * `>> log`, nor the steps a dashboard showed before it was detached. 0: everything (r1lab dash). */
+    double since;
 };
 
 static inline struct tui_plain_options tui_plain_options_default(void) {
-    return (struct tui_plain_options){false, true, 0, 0, NULL, NULL, NULL, NULL};
+    return (struct tui_plain_options){.follow = true};
 }
 
 /* Follows run_dir; a pipeline's directory is followed stage by stage, with a "# stage ..." line as each starts and
  * ends (with `once`: the stage list, then the summary of the stage the dashboard would show). Whenever it stops
- * (stop_flag, keep_following, the run's end) it first prints what was already written. */
+ * (stop_flag, keep_following, the run's end) it first prints what was already written (since `since`). */
 enum status tui_follow_plain(const char *run_dir, FILE *out, const struct tui_plain_options *opt);
 
 #endif

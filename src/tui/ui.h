@@ -19,6 +19,7 @@
 #include "theme.h"
 #include "tui.h"
 #include "tui_curses.h"
+#include "viewstate.h"
 
 #define UI_MAX_THEMES 32
 #define UI_MAX_ALARMS 8
@@ -26,7 +27,6 @@
 #define UI_TRACE_MAX_LINES 4096                    /* wrapped trace lines kept per frame */
 #define UI_STYLE_BYTES (4 * SAMPLES_TEXT_MAX + 64) /* per-byte styles of one sanitised completion */
 #define UI_FBUF 65536                              /* composed trace text (headers) per frame */
-#define UI_SEARCH_BUDGET 20000                     /* groups examined per search keypress */
 
 enum ui_overlay { UI_OVERLAY_NONE, UI_OVERLAY_HELP, UI_OVERLAY_QUIT, UI_OVERLAY_INTERRUPT };
 
@@ -63,30 +63,23 @@ struct tui {
     attr_t role_attr[COLOR_ROLE_COUNT];
     attr_t grad_attr[COLOR_GRAD_COUNT][COLOR_GRAD_STEPS];
 
-    /* view */
+    /* view: what is looked at (viewstate.h), and the frame around it */
+    struct viewstate view;
     struct layout lay;
-    int focus;            /* a body panel */
-    int zoom;             /* a body panel or -1 */
-    int ema_idx;          /* index into the smoothing weight steps */
-    bool logy[2];         /* reward, length */
-    bool follow;          /* the selected group follows the newest step */
-    off_t sel_off;        /* the selected group, by its line offset in samples.jsonl */
-    int trace_scroll;     /* first trace line shown */
-    bool scroll_to_match; /* after a search jump: bring the first match into view */
-    int help_scroll;
     enum ui_overlay overlay;
     bool prompt_active; /* the search prompt in the footer */
     char prompt[128];
     size_t prompt_len;
-    char search[128];  /* the active search ("" = none) */
     char message[200]; /* transient footer message */
     double message_until;
     bool message_alarm;
 
     /* control */
-    enum runctl_cmd pending; /* a request sent and not yet reflected in status.json */
+    enum runctl_cmd pending; /* a request sent and not yet taken by the trainer */
     double pending_since;
+    uint64_t pending_after; /* the run_source's event count when it was sent: its acknowledgement comes later */
     bool stopping;  /* "stop" sent: leave when the run ends */
+    bool by_ctrl_c; /* ... and it was Ctrl-C that asked for it (an interruption, not a chosen stop) */
     int interrupts; /* Ctrl-C count while the interrupt dialog is up */
 
     /* derived */
@@ -110,11 +103,6 @@ struct tui {
     enum tui_exit how;
 };
 
-/* EMA weights the +/- keys step through. */
-extern const double ui_ema_steps[];
-extern const int ui_ema_nsteps;
-double ui_ema_weight(const struct tui *t);
-
 /* term.c: terminal ownership, signals, colours */
 enum status term_start(struct tui *t);
 void term_stop(void); /* idempotent; safe from atexit */
@@ -132,6 +120,9 @@ attr_t ui_attr(const struct tui *t, enum color_role role);
  * must be sanitised (our own strings, or sanitize.h output). */
 int ui_put(struct tui *t, int y, int x, int w, enum color_role role, attr_t extra, const char *s);
 int ui_putn(struct tui *t, int y, int x, int w, enum color_role role, attr_t extra, const char *s, size_t n);
+/* Like ui_put, but all of s or nothing: returns its width when it fits in w columns, 0 (drawing nothing) when not.
+ * For fields holding numbers, which must never be cut (a cut number reads as another number). */
+int ui_put_whole(struct tui *t, int y, int x, int w, enum color_role role, attr_t extra, const char *s);
 void ui_box(struct tui *t, const struct rect *r, bool focused);
 void ui_fill(struct tui *t, int y, int x, int w, attr_t a);
 
@@ -146,11 +137,6 @@ void draw_spark(struct tui *t, int y, int x, int w, const struct series *s);
 
 /* draw_traces.c */
 void draw_traces(struct tui *t, const struct rect *r);
-/* The selected group's index in the run's group index (n_idx when none). */
-size_t ui_selected_index(const struct tui *t);
-/* Case-insensitive (ASCII) search of needle in hay[0..n); returns the offset or -1. */
-long ui_find(const char *hay, size_t n, const char *needle, size_t from);
-bool ui_group_matches(const struct sample_group *g, const char *needle);
 /* Lines of the trace panel for the selected group at width w; returns how many (the panel then shows a window). */
 size_t traces_layout(struct tui *t, const struct sample_group *g, int w);
 

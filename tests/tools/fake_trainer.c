@@ -89,6 +89,7 @@ static void save(struct trainer *t) {
 
 /* Acts on one request; returns false when the run must end. */
 static bool handle(struct trainer *t, enum runctl_cmd cmd, bool *paused) {
+    runctl_ack(&t->rc, cmd); /* as the real trainer does, before acting */
     switch (cmd) {
     case RUNCTL_CMD_PAUSE:
         if (!*paused) runctl_event(&t->rc, LOG_INFO, "paused at step %lld", (long long)t->st.step);

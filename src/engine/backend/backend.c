@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/util/fsutil.h"
 #include "engine/util/log.h"
 
 #ifndef R1LAB_LIB_DIR
@@ -47,6 +48,7 @@ static struct {
     backend_cuda_open_fn open;
     char path[PATH_MAX];
     char why[1024]; /* why it could not be loaded */
+    bool missing;   /* ... because no candidate file exists (a CPU-only build or install) */
 } cuda_lib;
 
 const char *backend_cuda_library(void) { return cuda_lib.handle ? cuda_lib.path : ""; }
@@ -55,8 +57,9 @@ static bool file_exists(const char *path) { return access(path, R_OK) == 0; }
 
 /* Writes dir/R1LAB_CUDA_LIBNAME into out; false when it does not fit. */
 static bool lib_in_dir(char *out, size_t cap, const char *dir) {
-    int n = snprintf(out, cap, "%s/%s", dir, R1LAB_CUDA_LIBNAME);
-    return n > 0 && (size_t)n < cap;
+    if (fs_join(out, cap, dir, R1LAB_CUDA_LIBNAME) == STATUS_OK) return true;
+    err_clear(); /* a directory too long to hold the library is simply not a candidate */
+    return false;
 }
 
 /* Candidate paths in search order; returns how many. */
@@ -99,6 +102,7 @@ static bool load_cuda_lib(void) {
     for (int i = 0; i < n && !found; i++)
         if (file_exists(paths[i])) found = paths[i];
     if (!found) {
+        cuda_lib.missing = true;
         /* Name the directories looked in, so that a misplaced library is easy to spot. */
         size_t used =
             (size_t)snprintf(cuda_lib.why, sizeof cuda_lib.why, "%s not found (looked in", R1LAB_CUDA_LIBNAME);
@@ -157,30 +161,40 @@ static enum status open_cuda(struct backend **out, int index) {
     return st;
 }
 
+enum status backend_check_name(const char *device) {
+    if (!device || strcmp(device, "auto") == 0 || strcmp(device, "cpu") == 0) return STATUS_OK;
+    if (strncmp(device, "cuda", 4) == 0 && (device[4] == '\0' || device[4] == ':')) {
+        if (cuda_index(device) >= 0) return STATUS_OK;
+        enum status st = err_set(STATUS_INVALID, "device \"%s\": expected cuda or cuda:N", device);
+        err_hint("N is the 0-based CUDA device index, as nvidia-smi lists them");
+        return st;
+    }
+    enum status st = err_set(STATUS_INVALID, "unknown device \"%s\"", device);
+    err_hint("use auto, cpu, cuda or cuda:N");
+    return st;
+}
+
 enum status backend_open(struct backend **out, const char *device, int threads) {
     *out = NULL;
+    TRY(backend_check_name(device));
     if (!device || strcmp(device, "auto") == 0) {
         if (open_cuda(out, 0) == STATUS_OK) {
             log_info("device auto: using %s", (*out)->name);
             return STATUS_OK;
         }
-        log_info("device auto: %s; using the CPU", err_msg());
+        /* A CPU-only build has no library anywhere: a few words, at every start, are enough. The directories
+         * searched matter to whoever asked for CUDA — with R1LAB_CUDA_LIB here, or --device cuda, whose error
+         * names them. A library that is there but fails (no driver, no device) is news: its message in full. */
+        const char *env = getenv("R1LAB_CUDA_LIB");
+        if (cuda_lib.missing && !(env && env[0]))
+            log_info("device auto: the CPU (no CUDA backend: %s not found)", R1LAB_CUDA_LIBNAME);
+        else
+            log_info("device auto: %s; using the CPU", err_msg());
         err_clear();
         return backend_cpu_open(out, threads);
     }
     if (strcmp(device, "cpu") == 0) return backend_cpu_open(out, threads);
-    if (strncmp(device, "cuda", 4) == 0 && (device[4] == '\0' || device[4] == ':')) {
-        int index = cuda_index(device);
-        if (index < 0) {
-            enum status st = err_set(STATUS_INVALID, "device \"%s\": expected cuda or cuda:N", device);
-            err_hint("N is the 0-based CUDA device index, as nvidia-smi lists them");
-            return st;
-        }
-        return open_cuda(out, index);
-    }
-    enum status st = err_set(STATUS_INVALID, "unknown device \"%s\"", device);
-    err_hint("use auto, cpu, cuda or cuda:N");
-    return st;
+    return open_cuda(out, cuda_index(device)); /* cuda or cuda:N, checked above */
 }
 
 void backend_close(struct backend *be) {

@@ -192,6 +192,8 @@ typedef enum status (*backend_cuda_open_fn)(const struct backend_host *host, str
  * (libr1lab-cuda.so) loaded on demand, searched in $R1LAB_CUDA_LIB (a file or a directory), next to the
  * executable, in ../lib/r1lab beside it, in the install lib directory and in the build directory. */
 enum status backend_open(struct backend **out, const char *device, int threads);
+/* Whether device is a name backend_open knows (auto, cpu, cuda, cuda:N), without opening anything. */
+enum status backend_check_name(const char *device);
 void backend_close(struct backend *be); /* accepts NULL */
 /* Where the CUDA library was found (or "" when it was not loaded); for diagnostics. */
 const char *backend_cuda_library(void);

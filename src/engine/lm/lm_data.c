@@ -152,22 +152,26 @@ static enum status load_text(const char *path, const struct tokenizer *tok, int3
     return st;
 }
 
+/* The world settings of the config (defaults when it has none); messages name where "world" came from. */
+static enum status world_settings(const struct config *cfg, struct corpus_config *cc) {
+    corpus_config_default(cc);
+    if (!cfg->v.run.world) return STATUS_OK;
+    char where[4200];
+    snprintf(where, sizeof where, "%s: world", config_where(cfg, "world"));
+    return corpus_config_set(cc, cfg->v.run.world, where);
+}
+
 /* world:corpus / world:coldstart: documents generated from (world, seed, index), as r1lab world corpus writes. */
-static enum status lm_data_world(const char *which, bool sft, int64_t n, uint64_t seed, const cJSON *world,
-                                 const struct tokenizer *tok, int32_t eos, int max_len, struct growing *g,
-                                 struct ex_list *l) {
-    enum corpus_kind kind;
-    if (strcmp(which, "corpus") == 0) kind = CORPUS_PRETRAIN;
-    else if (strcmp(which, "coldstart") == 0) kind = CORPUS_COLDSTART;
-    else if (strcmp(which, "nonreasoning") == 0) kind = CORPUS_NONREASONING;
-    else return err_set(STATUS_INVALID, "unknown built-in dataset \"world:%s\" (world:corpus, world:coldstart, world:nonreasoning)", which);
-    if (sft && kind == CORPUS_PRETRAIN)
-        return err_set(STATUS_INVALID, "an sft stage needs prompt/completion pairs: use world:coldstart or world:nonreasoning");
-    if (n < 1) return err_set(STATUS_INVALID, "dataset_size must be at least 1");
+static enum status lm_data_world(const struct config *cfg, bool sft, const struct tokenizer *tok, int32_t eos,
+                                 int max_len, struct growing *g, struct ex_list *l) {
+    const char *which = cfg->v.run.dataset + 6; /* lm_data_check: world:corpus, coldstart or nonreasoning */
+    enum corpus_kind kind = strcmp(which, "corpus") == 0      ? CORPUS_PRETRAIN
+                            : strcmp(which, "coldstart") == 0 ? CORPUS_COLDSTART
+                                                              : CORPUS_NONREASONING;
+    int64_t n = cfg->v.lm.dataset_size;
     struct corpus_config cc;
-    corpus_config_default(&cc);
-    if (world) TRY(corpus_config_set(&cc, world, "config \"world\""));
-    cc.seed = seed;
+    TRY(world_settings(cfg, &cc));
+    cc.seed = (uint64_t)cfg->v.run.seed;
     struct token_buf tmp = {0};
     enum status st = STATUS_OK;
     for (int64_t i = 0; i < n && st == STATUS_OK; i++) {
@@ -197,30 +201,46 @@ static bool has_suffix(const char *s, const char *suffix) {
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-enum status lm_data_load(struct lm_data *d, const struct config *cfg, const struct tokenizer *tok, int32_t eos) {
-    memset(d, 0, sizeof *d);
-    const char *src = config_string(cfg, "dataset");
+enum status lm_data_check(const struct config *cfg) {
+    const char *src = cfg->v.run.dataset, *where = config_where(cfg, "dataset");
+    bool sft = cfg->stage == STAGE_SFT;
     if (!src) {
-        enum status st = err_set(STATUS_INVALID, "%s: \"dataset\" is not set", cfg->source);
+        enum status st = err_set(STATUS_INVALID, "%s: \"dataset\" is not set", where);
         err_hint("a .txt or .jsonl file, or world:corpus / world:coldstart");
         return st;
     }
+    if (strncmp(src, "world:", 6) == 0) {
+        const char *which = src + 6;
+        if (strcmp(which, "corpus") != 0 && strcmp(which, "coldstart") != 0 && strcmp(which, "nonreasoning") != 0) {
+            enum status st = err_set(STATUS_INVALID, "%s: dataset \"%s\" is not a built-in dataset of stage %s", where,
+                                     src, config_stage_name(cfg->stage));
+            err_hint("%s", sft ? "world:coldstart, world:nonreasoning, or a .jsonl file of prompt/completion records"
+                               : "world:corpus, world:coldstart, world:nonreasoning, or a .txt / .jsonl file");
+            return st;
+        }
+        if (sft && strcmp(which, "corpus") == 0)
+            return err_set(STATUS_INVALID, "%s: an sft stage needs prompt/completion pairs: use world:coldstart or "
+                           "world:nonreasoning", where);
+        struct corpus_config cc;
+        return world_settings(cfg, &cc);
+    }
+    if (sft && !has_suffix(src, ".jsonl"))
+        return err_set(STATUS_INVALID, "%s: an sft dataset must be a .jsonl file of prompt/completion records", src);
+    return STATUS_OK;
+}
+
+enum status lm_data_load(struct lm_data *d, const struct config *cfg, const struct tokenizer *tok, int32_t eos) {
+    memset(d, 0, sizeof *d);
+    TRY(lm_data_check(cfg));
+    const char *src = cfg->v.run.dataset;
     bool sft = cfg->stage == STAGE_SFT;
-    int max_len = (int)config_int(cfg, "max_seq_length");
-    if (max_len < 2) return err_set(STATUS_INVALID, "%s: max_seq_length must be at least 2", cfg->source);
+    int max_len = (int)cfg->v.lm.max_seq_length;
     struct growing g = {0};
     struct ex_list l = {0};
     enum status st;
-    if (strncmp(src, "world:", 6) == 0) {
-        st = lm_data_world(src + 6, sft, (int64_t)config_int(cfg, "dataset_size"), (uint64_t)config_int(cfg, "seed"),
-                           config_get(cfg, "world"), tok, eos, max_len, &g, &l);
-    } else if (has_suffix(src, ".jsonl")) {
-        st = load_jsonl(src, sft, tok, eos, max_len, &g, &l);
-    } else if (!sft) {
-        st = load_text(src, tok, eos, &g);
-    } else {
-        st = err_set(STATUS_INVALID, "%s: an sft dataset must be a .jsonl file of prompt/completion records", src);
-    }
+    if (strncmp(src, "world:", 6) == 0) st = lm_data_world(cfg, sft, tok, eos, max_len, &g, &l);
+    else if (has_suffix(src, ".jsonl")) st = load_jsonl(src, sft, tok, eos, max_len, &g, &l);
+    else st = load_text(src, tok, eos, &g);
     if (st == STATUS_OK && !sft) st = chunk_stream(&l, g.n, max_len);
     if (st == STATUS_OK && l.count == 0) st = err_set(STATUS_FORMAT, "%s: no training sequences", src);
     if (st == STATUS_OK) {
@@ -242,7 +262,7 @@ enum status lm_data_load(struct lm_data *d, const struct config *cfg, const stru
         d->n_scored += (size_t)(l.n[i] - (l.score_from[i] > 1 ? l.score_from[i] : 1));
     }
     ex_free(&l);
-    d->seed = (uint64_t)config_int(cfg, "seed");
+    d->seed = (uint64_t)cfg->v.run.seed;
     return lm_data_seek(d, 0, 0);
 }
 

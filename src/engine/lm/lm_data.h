@@ -37,6 +37,9 @@ struct lm_data {
     int64_t epoch, index; /* position of the next example */
 };
 
+/* Checks the config's dataset and world settings for its stage without reading any file (what stage_lm's check
+ * runs before any work); lm_data_load runs it too. */
+enum status lm_data_check(const struct config *cfg);
 /* Builds the examples for the config's stage. eos: id appended after each document / completion. */
 enum status lm_data_load(struct lm_data *d, const struct config *cfg, const struct tokenizer *tok, int32_t eos);
 void lm_data_free(struct lm_data *d);

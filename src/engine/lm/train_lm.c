@@ -1,6 +1,8 @@
 /* train_lm: the next-token stages. pretrain scores every next token of fixed-length chunks; sft scores only
  * completion tokens. The loss of a step is the mean over all scored tokens of all its micro-batches (not a
  * mean of micro-batch means), so the result does not depend on how a step is split into micro-batches. */
+#include "engine/lm/train_lm.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +10,6 @@
 
 #include "engine/lm/lm_data.h"
 #include "engine/run/metric.h"
-#include "engine/run/trainer.h"
 #include "engine/util/json.h"
 #include "engine/util/log.h"
 
@@ -37,16 +38,18 @@ static enum status eos_id(const struct trainer *t, int32_t *eos) {
     return st;
 }
 
+static enum status lm_check(const struct config *c, struct stage_plan *plan) {
+    *plan = (struct stage_plan){.updates_per_step = 1, .eval_steps = 0};
+    return lm_data_check(c);
+}
+
 static enum status lm_init(struct trainer *t) {
     struct lm_stage *s = calloc(1, sizeof *s);
     if (!s) return err_set(STATUS_NOMEM, "cannot allocate the training stage");
     t->stage = s;
-    s->micro_bs = (int)config_int(t->cfg, "per_device_train_batch_size");
-    s->accum = (int)config_int(t->cfg, "gradient_accumulation_steps");
-    s->max_len = (int)config_int(t->cfg, "max_seq_length");
-    if (s->micro_bs < 1 || s->accum < 1)
-        return err_set(STATUS_INVALID, "%s: per_device_train_batch_size and gradient_accumulation_steps must be >= 1",
-                       t->cfg->source);
+    s->micro_bs = (int)t->cfg->v.run.per_device_train_batch_size; /* >= 1: the key table's range */
+    s->accum = (int)t->cfg->v.lm.gradient_accumulation_steps;
+    s->max_len = (int)t->cfg->v.lm.max_seq_length;
     if (s->max_len > t->model.cfg.max_position_embeddings)
         log_warn("max_seq_length %d exceeds the model's max_position_embeddings %d", s->max_len,
                  t->model.cfg.max_position_embeddings);
@@ -142,6 +145,7 @@ static enum status lm_load_state(struct trainer *t, const cJSON *state) {
 
 const struct stage_ops stage_lm = {
     .name = "lm",
+    .check = lm_check,
     .init = lm_init,
     .step = lm_step,
     .save_state = lm_save_state,

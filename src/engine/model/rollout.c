@@ -165,8 +165,11 @@ enum status rollout_run(struct rollout *r, const int32_t *const *prompts, const 
             enum status st = err_set(STATUS_INVALID,
                                      "a prompt of %d tokens plus %d new tokens exceeds the model's context of %d positions",
                                      prompt_lens[p], opt->max_new_tokens, context);
-            err_hint("ask for at most %d new tokens (max_position_embeddings in config.json)",
-                     context - prompt_lens[p] > 0 ? context - prompt_lens[p] : 0);
+            if (prompt_lens[p] < context)
+                err_hint("ask for at most %d new tokens (max_position_embeddings in config.json)",
+                         context - prompt_lens[p]);
+            else /* no number of new tokens helps: the prompt itself must shrink */
+                err_hint("the prompt alone fills the context: shorten it (a prompt template adds text around it)");
             return st;
         }
         if (prompt_lens[p] + opt->max_new_tokens > r->max_len)

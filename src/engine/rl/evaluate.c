@@ -48,6 +48,9 @@ void eval_result_to_json(const struct eval_result *r, cJSON *obj, bool bare) {
                   {METRIC_EVAL_CONS, r->cons},
                   {METRIC_EVAL_PASSK, r->passk},
                   {METRIC_EVAL_FORMAT, r->format},
+                  {METRIC_EVAL_FORMAT_R1, r->format_r1},
+                  {METRIC_EVAL_LANGUAGE, r->language},
+                  {METRIC_EVAL_READABILITY, r->readability},
                   {METRIC_EVAL_MEAN_LENGTH, r->mean_length},
                   {METRIC_EVAL_REFLECTION_RATE_WORDS, r->reflection},
                   {METRIC_EVAL_K, r->k},
@@ -55,6 +58,28 @@ void eval_result_to_json(const struct eval_result *r, cJSON *obj, bool bare) {
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         (bare ? metric_put_bare : metric_put)(obj, fields[i].id, fields[i].value);
     reward_tally_to_json(&r->tally, obj, bare ? REWARD_TALLY_EVAL_BARE : REWARD_TALLY_EVAL);
+}
+
+/* A problem whose rendered prompt leaves no room for the completion, said in the evaluation's terms: which problem,
+ * which template, and that the raw template (the problem with nothing around it) is the shortest prompt there is. */
+static enum status check_fits(const struct rollout *r, const struct eval_options *opt, size_t index, int prompt_len) {
+    int context = r->model->cfg.max_position_embeddings, want = opt->ro.max_new_tokens;
+    if (prompt_len + want <= context) return STATUS_OK;
+    const char *tmpl = template_name(opt->tmpl);
+    enum status st = err_set(STATUS_INVALID,
+                             "problem %zu: its prompt is %d tokens with the %s template; with %d new tokens that "
+                             "exceeds the model's context of %d positions",
+                             index, prompt_len, tmpl, want, context);
+    /* The options as eval(1) spells them and as a training config does (the in-run evaluation shares this). */
+    if (prompt_len < context)
+        err_hint("ask for at most %d new tokens (--max-tokens; max_completion_length in a config)%s",
+                 context - prompt_len, opt->tmpl == TEMPLATE_RAW ? "" : ", or the raw template (--template raw)");
+    else if (opt->tmpl != TEMPLATE_RAW)
+        err_hint("use the raw template, which adds nothing to the problem (--template raw; template=raw in a config), "
+                 "or a model with a longer context");
+    else
+        err_hint("the problem alone fills the context: use a model with a longer context (max_position_embeddings)");
+    return st;
 }
 
 enum status evaluate_run(struct rollout *r, const struct tokenizer *tok, struct problem_source *src,
@@ -72,7 +97,7 @@ enum status evaluate_run(struct rollout *r, const struct tokenizer *tok, struct 
     int *lens = calloc((size_t)per_batch, sizeof *lens);
     struct reward_result *sc = calloc((size_t)r->max_seqs, sizeof *sc);
     enum status st = (probs && ids && prompts && lens && sc) ? STATUS_OK : err_set(STATUS_NOMEM, "evaluation buffers");
-    double correct = 0, cons = 0, passk = 0, fmt = 0, len = 0, refl = 0;
+    double correct = 0, cons = 0, passk = 0, fmt = 0, fmt_r1 = 0, lang = 0, readable = 0, len = 0, refl = 0;
     struct reward_tally tally = {0};
     for (size_t start = 0; st == STATUS_OK && start < total; start += (size_t)per_batch) {
         int P = (int)(total - start < (size_t)per_batch ? total - start : (size_t)per_batch);
@@ -86,6 +111,7 @@ enum status evaluate_run(struct rollout *r, const struct tokenizer *tok, struct 
             prompts[p] = ids[p].ids;
             lens[p] = (int)ids[p].n;
         }
+        for (int p = 0; p < P && st == STATUS_OK; p++) st = check_fits(r, opt, start + (size_t)p, lens[p]);
         struct rollout_options ro = opt->ro;
         ro.seed = opt->ro.seed + start; /* problem-indexed streams: results do not depend on the batch size */
         if (st == STATUS_OK) st = rollout_run(r, prompts, lens, P, k, &ro, NULL, should_abort, user, NULL);
@@ -97,6 +123,9 @@ enum status evaluate_run(struct rollout *r, const struct tokenizer *tok, struct 
                              &sc[i]);
                 correct += sc[i].correct;
                 fmt += sc[i].format_ok;
+                fmt_r1 += sc[i].format_r1;
+                lang += reward_language(seqs[i].text, seqs[i].text_len, REWARD_LANG_EN);
+                readable += reward_helpfulness(seqs[i].text, seqs[i].text_len, REWARD_LANG_EN);
                 refl += sc[i].reflection;
                 reward_tally_add(&tally, &sc[i]);
                 len += seqs[i].n;
@@ -114,8 +143,17 @@ enum status evaluate_run(struct rollout *r, const struct tokenizer *tok, struct 
     free(probs), free(ids), free(prompts), free(lens), free(sc);
     if (st != STATUS_OK) return st;
     double n = (double)total, samples = n * k;
-    *out = (struct eval_result){.n_problems = (int)total, .k = k, .pass1 = correct / samples, .cons = cons / n,
-                                .passk = passk / n, .format = fmt / samples, .mean_length = len / samples,
-                                .reflection = refl / samples, .tally = tally};
+    *out = (struct eval_result){.n_problems = (int)total,
+                                .k = k,
+                                .pass1 = correct / samples,
+                                .cons = cons / n,
+                                .passk = passk / n,
+                                .format = fmt / samples,
+                                .format_r1 = fmt_r1 / samples,
+                                .language = lang / samples,
+                                .readability = readable / samples,
+                                .mean_length = len / samples,
+                                .reflection = refl / samples,
+                                .tally = tally};
     return STATUS_OK;
 }

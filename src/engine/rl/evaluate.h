@@ -30,7 +30,8 @@ struct eval_options {
 
 struct eval_result {
     int n_problems, k;
-    double pass1, cons, passk, format, mean_length, reflection;
+    double pass1, cons, passk, format, format_r1, mean_length, reflection;
+    double language, readability; /* mean CoT language share (English); mean summary helpfulness */
     struct reward_tally tally; /* self-checks and languages of all samples */
 };
 

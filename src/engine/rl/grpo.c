@@ -8,6 +8,8 @@
  * With num_iterations = 1 the old log-probs equal the current ones (ratio 1), so no separate scoring pass
  * is needed; with beta = 0 no reference model is kept and sequences whose advantage is 0 are not run
  * through the training pass at all (their gradient is exactly zero). */
+#include "engine/rl/grpo.h"
+
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -20,7 +22,6 @@
 #include "engine/rl/reward.h"
 #include "engine/run/checkpoint.h"
 #include "engine/run/metric.h"
-#include "engine/run/trainer.h"
 #include "engine/tokenizer/template.h"
 #include "engine/util/json.h"
 #include "engine/util/log.h"
@@ -67,11 +68,12 @@ static bool aborted(void *user) { return trainer_interrupted(user); }
 
 /* reward_funcs (names or objects) + reward_weights -> the reward spec's JSON form. */
 static enum status parse_rewards(const struct config *c, struct reward_spec *spec) {
-    const cJSON *funcs = config_get(c, "reward_funcs"), *weights = config_get(c, "reward_weights");
+    const cJSON *funcs = c->v.grpo.reward_funcs, *weights = c->v.grpo.reward_weights;
+    const char *where = config_where(c, "reward_funcs"), *wwhere = config_where(c, "reward_weights");
     if (!funcs || cJSON_GetArraySize(funcs) == 0)
-        return err_set(STATUS_INVALID, "%s: reward_funcs must list at least one reward function", c->source);
+        return err_set(STATUS_INVALID, "%s: reward_funcs must list at least one reward function", where);
     if (weights && cJSON_GetArraySize(weights) != cJSON_GetArraySize(funcs))
-        return err_set(STATUS_INVALID, "%s: reward_weights has %d entries for %d reward_funcs", c->source,
+        return err_set(STATUS_INVALID, "%s: reward_weights has %d entries for %d reward_funcs", wwhere,
                        cJSON_GetArraySize(weights), cJSON_GetArraySize(funcs));
     cJSON *arr = cJSON_CreateArray();
     int i = 0;
@@ -80,9 +82,9 @@ static enum status parse_rewards(const struct config *c, struct reward_spec *spe
     cJSON_ArrayForEach(f, funcs) {
         cJSON *term = cJSON_IsObject(f) ? cJSON_Duplicate(f, true) : cJSON_CreateObject();
         if (cJSON_IsString(f)) cJSON_AddStringToObject(term, "name", f->valuestring);
-        else if (!cJSON_IsObject(f)) st = err_set(STATUS_INVALID, "%s: reward_funcs[%d] must be a name or an object", c->source, i);
+        else if (!cJSON_IsObject(f)) st = err_set(STATUS_INVALID, "%s: reward_funcs[%d] must be a name or an object", where, i);
         const cJSON *w = weights ? cJSON_GetArrayItem(weights, i) : NULL;
-        if (w && !cJSON_IsNumber(w)) st = err_set(STATUS_INVALID, "%s: reward_weights[%d] must be a number", c->source, i);
+        if (w && !cJSON_IsNumber(w)) st = err_set(STATUS_INVALID, "%s: reward_weights[%d] must be a number", wwhere, i);
         if (w && cJSON_IsNumber(w)) {
             cJSON_DeleteItemFromObjectCaseSensitive(term, "weight");
             cJSON_AddNumberToObject(term, "weight", w->valuedouble);
@@ -90,55 +92,91 @@ static enum status parse_rewards(const struct config *c, struct reward_spec *spe
         cJSON_AddItemToArray(arr, term);
         i++;
     }
-    if (st == STATUS_OK) st = reward_spec_parse(spec, arr, c->source);
+    if (st == STATUS_OK) st = reward_spec_parse(spec, arr, where);
     cJSON_Delete(arr);
     return st;
 }
 
 static enum status open_reference(struct trainer *t, struct grpo_stage *s) {
     const struct config *c = t->cfg;
-    const char *start = config_string(c, "model_name_or_path");
+    const char *start = c->v.run.model_name_or_path;
     if (start) {
         char dir[PATH_MAX];
         TRY(checkpoint_resolve(start, dir, sizeof dir));
         TRY(model_load(&s->ref, dir, t->be));
     } else {
         TRY(model_init(&s->ref, &t->model.cfg, t->be));
-        TRY(model_init_random(&s->ref, (uint64_t)config_int(c, "seed"), (float)config_number(c, "init_std")));
+        TRY(model_init_random(&s->ref, (uint64_t)c->v.run.seed, (float)c->v.run.init_std));
     }
     s->has_ref = true;
     return model_reserve(&s->ref, s->micro_bs * (s->max_prompt + s->max_completion), s->max_prompt + s->max_completion,
                          false);
 }
 
-static enum status grpo_init(struct trainer *t) {
-    const struct config *c = t->cfg;
-    struct grpo_stage *s = calloc(1, sizeof *s);
-    if (!s) return err_set(STATUS_NOMEM, "cannot allocate the GRPO stage");
-    t->stage = s;
-    s->P = (int)config_int(c, "prompts_per_step");
-    s->G = (int)config_int(c, "num_generations");
-    s->B = s->P * s->G;
-    s->mu = (int)config_int(c, "num_iterations");
-    s->micro_bs = (int)config_int(c, "per_device_train_batch_size");
-    s->max_prompt = (int)config_int(c, "max_prompt_length");
-    s->max_completion = (int)config_int(c, "max_completion_length");
-    s->log_groups = (int)config_int(c, "log_completions");
-    if (s->P < 1 || s->G < 1 || s->mu < 1 || s->micro_bs < 1 || s->max_prompt < 1 || s->max_completion < 1)
-        return err_set(STATUS_INVALID, "%s: prompts_per_step, num_generations, num_iterations, "
-                       "per_device_train_batch_size, max_prompt_length and max_completion_length must be >= 1", c->source);
-    if (s->G < 2) log_warn("num_generations = 1: every group has zero spread, so no step has a gradient");
-    const char *dataset = config_string(c, "dataset");
+/* Whether the run evaluates: eval_steps > 0 and a held-out set, eval_dataset or the built-in world's test split. */
+static bool has_eval(const struct config *c) {
+    return c->v.grpo.eval_steps > 0 && (c->v.grpo.eval_dataset || strncmp(c->v.run.dataset, "world:", 6) == 0);
+}
+
+static enum status grpo_check(const struct config *c, struct stage_plan *plan) {
+    const struct config_grpo *g = &c->v.grpo;
+    *plan = (struct stage_plan){.updates_per_step = g->num_iterations, .eval_steps = g->eval_steps};
+    const char *dataset = c->v.run.dataset;
     if (!dataset) {
-        enum status st = err_set(STATUS_INVALID, "%s: \"dataset\" is not set", c->source);
+        enum status st = err_set(STATUS_INVALID, "%s: \"dataset\" is not set", config_where(c, "dataset"));
         err_hint("world:linear, world:arith, world:countdown, world:mix, or a .jsonl file of prompt/answer records");
         return st;
     }
-    uint64_t seed = (uint64_t)config_int(c, "seed");
-    const cJSON *world = config_get(c, "world");
+    TRY(problem_source_check_spec(dataset, config_where(c, "dataset")));
+    if (g->eval_dataset) TRY(problem_source_check_spec(g->eval_dataset, config_where(c, "eval_dataset")));
+    if (c->v.run.world) {
+        struct corpus_config cc;
+        char where[4200];
+        corpus_config_default(&cc);
+        snprintf(where, sizeof where, "%s: world", config_where(c, "world"));
+        TRY(corpus_config_set(&cc, c->v.run.world, where));
+    }
+    struct reward_spec spec;
+    TRY(parse_rewards(c, &spec));
+    const cJSON *sv;
+    int n_stop = 0;
+    cJSON_ArrayForEach(sv, g->stop_strings) {
+        if (!cJSON_IsString(sv) || n_stop++ == ROLLOUT_MAX_STOP)
+            return err_set(STATUS_INVALID, "%s: stop_strings must be at most %d strings", config_where(c, "stop_strings"),
+                           ROLLOUT_MAX_STOP);
+    }
+    int64_t B = g->prompts_per_step * g->num_generations;
+    if (has_eval(c) && g->eval_k > B) {
+        enum status st = err_set(STATUS_INVALID, "%s: eval_k (%lld) exceeds prompts_per_step x num_generations (%lld)",
+                                 config_where(c, "eval_k"), (long long)g->eval_k, (long long)B);
+        err_hint("a held-out problem's k samples are decoded in one batch of the rollout engine");
+        return st;
+    }
+    return STATUS_OK;
+}
+
+static enum status grpo_init(struct trainer *t) {
+    const struct config *c = t->cfg;
+    const struct config_grpo *g = &c->v.grpo;
+    struct grpo_stage *s = calloc(1, sizeof *s);
+    if (!s) return err_set(STATUS_NOMEM, "cannot allocate the GRPO stage");
+    t->stage = s;
+    /* Ranges, the dataset and relations between keys were checked by grpo_check before any work. */
+    s->P = (int)g->prompts_per_step;
+    s->G = (int)g->num_generations;
+    s->B = s->P * s->G;
+    s->mu = (int)g->num_iterations;
+    s->micro_bs = (int)c->v.run.per_device_train_batch_size;
+    s->max_prompt = (int)g->max_prompt_length;
+    s->max_completion = (int)g->max_completion_length;
+    s->log_groups = (int)g->log_completions;
+    if (s->G < 2) log_warn("num_generations = 1: every group has zero spread, so no step has a gradient");
+    const char *dataset = c->v.run.dataset;
+    uint64_t seed = (uint64_t)c->v.run.seed;
+    const cJSON *world = c->v.run.world;
     TRY(problem_source_open(&s->train, dataset, world, seed, TASK_SPLIT_TRAIN));
-    const char *eval_ds = config_string(c, "eval_dataset");
-    if (config_int(c, "eval_steps") > 0) {
+    const char *eval_ds = g->eval_dataset;
+    if (g->eval_steps > 0) {
         if (eval_ds) {
             TRY(problem_source_open(&s->eval, eval_ds, world, seed, TASK_SPLIT_TEST));
             s->has_eval = true;
@@ -150,51 +188,37 @@ static enum status grpo_init(struct trainer *t) {
         }
     }
     TRY(parse_rewards(c, &s->spec));
-    TRY(template_parse(config_string(c, "template"), &s->tmpl));
-    TRY(grpo_loss_type_parse(config_string(c, "loss_type"), &s->loss.type));
-    s->loss.epsilon = (float)config_number(c, "epsilon");
-    double eh = config_number(c, "epsilon_high");
-    s->loss.epsilon_high = isnan(eh) ? s->loss.epsilon : (float)eh;
-    s->loss.beta = (float)config_number(c, "beta");
+    TRY(template_parse(g->template, &s->tmpl));
+    TRY(grpo_loss_type_parse(g->loss_type, &s->loss.type));
+    s->loss.epsilon = (float)g->epsilon;
+    s->loss.epsilon_high = isnan(g->epsilon_high) ? s->loss.epsilon : (float)g->epsilon_high;
+    s->loss.beta = (float)g->beta;
     s->loss.max_completion_length = s->max_completion;
-    if (!(s->loss.epsilon >= 0 && s->loss.epsilon_high >= 0 && s->loss.beta >= 0))
-        return err_set(STATUS_INVALID, "%s: epsilon, epsilon_high and beta must be >= 0", c->source);
-    const char *scale = config_string(c, "scale_rewards");
-    if (strcmp(scale, "group") != 0 && strcmp(scale, "none") != 0)
-        return err_set(STATUS_INVALID, "%s: scale_rewards must be group or none", c->source);
-    s->scale_std = strcmp(scale, "group") == 0;
-    s->mask_truncated = config_bool(c, "mask_truncated_completions");
+    s->scale_std = strcmp(g->scale_rewards, "group") == 0;
+    s->mask_truncated = g->mask_truncated_completions;
 
-    s->ro.sampling = (struct sampler_params){(float)config_number(c, "temperature"), (float)config_number(c, "top_p"),
-                                             (int)config_int(c, "top_k")};
+    s->ro.sampling = (struct sampler_params){(float)g->temperature, (float)g->top_p, (int)g->top_k};
     TRY(sampler_params_check(&s->ro.sampling));
     s->ro.max_new_tokens = s->max_completion;
     s->ro.include_stop_token_eos = true;
-    const cJSON *stops = config_get(c, "stop_strings"), *sv;
+    const cJSON *sv;
     int n_stop = 0;
-    cJSON_ArrayForEach(sv, stops) {
-        if (!cJSON_IsString(sv) || n_stop == ROLLOUT_MAX_STOP)
-            return err_set(STATUS_INVALID, "%s: stop_strings must be at most %d strings", c->source, ROLLOUT_MAX_STOP);
-        s->ro.stop[n_stop++] = sv->valuestring;
-    }
+    cJSON_ArrayForEach(sv, g->stop_strings) s->ro.stop[n_stop++] = sv->valuestring;
     s->eval_opt = (struct eval_options){
-        .n_problems = (int)config_int(c, "eval_problems"),
-        .k = (int)config_int(c, "eval_k"),
+        .n_problems = (int)g->eval_problems,
+        .k = (int)g->eval_k,
         .tmpl = s->tmpl,
         .add_special_tokens = true,
         .ro = s->ro,
     };
-    s->eval_opt.ro.sampling = (struct sampler_params){(float)config_number(c, "eval_temperature"),
-                                                      (float)config_number(c, "eval_top_p"), 0};
+    s->eval_opt.ro.sampling = (struct sampler_params){(float)g->eval_temperature, (float)g->eval_top_p, 0};
     s->eval_opt.ro.seed = seed ^ 0x6576616cULL; /* "eval": the same held-out samples at every evaluation */
     size_t eval_size = s->has_eval ? problem_source_size(&s->eval) : 0;
     if (eval_size > 0 && (size_t)s->eval_opt.n_problems > eval_size) {
         log_info("evaluation: the eval dataset has %zu problems; using all of them", eval_size);
         s->eval_opt.n_problems = (int)eval_size;
     }
-    if (s->has_eval && s->eval_opt.k > s->B)
-        return err_set(STATUS_INVALID, "%s: eval_k (%d) exceeds prompts_per_step x num_generations (%d)", c->source,
-                       s->eval_opt.k, s->B);
+    ASSERT(!s->has_eval || s->eval_opt.k <= s->B); /* grpo_check */
 
     int max_len = s->max_prompt + s->max_completion;
     TRY(rollout_init(&s->rollout, &t->model, t->tok, s->B, max_len));
@@ -350,11 +374,8 @@ static void add_reward_metrics(struct grpo_stage *s, cJSON *m, int zero_std) {
     double sum = 0, std_sum = 0;
     for (int i = 0; i < s->B; i++) sum += s->rewards[i];
     for (int p = 0; p < s->P; p++) {
-        double mean = 0, var = 0;
-        for (int g = 0; g < s->G; g++) mean += s->rewards[p * s->G + g];
-        mean /= s->G;
-        for (int g = 0; g < s->G; g++) var += pow(s->rewards[p * s->G + g] - mean, 2);
-        std_sum += s->G > 1 ? sqrt(var / (s->G - 1)) : 0.0;
+        double mean;
+        std_sum += grpo_group_std(s->rewards + (size_t)p * s->G, s->G, &mean);
     }
     metric_put(m, METRIC_REWARD, sum / s->B);
     metric_put(m, METRIC_REWARD_STD, std_sum / s->P);
@@ -544,6 +565,7 @@ static enum status grpo_load_state(struct trainer *t, const cJSON *state) {
 
 const struct stage_ops stage_grpo = {
     .name = "grpo",
+    .check = grpo_check,
     .init = grpo_init,
     .step = grpo_step,
     .save_state = grpo_save_state,

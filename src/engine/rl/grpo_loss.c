@@ -17,6 +17,15 @@ enum status grpo_loss_type_parse(const char *name, enum grpo_loss_type *out) {
 
 const char *grpo_loss_type_name(enum grpo_loss_type t) { return loss_names[t]; }
 
+double grpo_group_std(const float *r, int G, double *mean) {
+    double m = 0, var = 0;
+    for (int g = 0; g < G; g++) m += r[g];
+    m /= G;
+    for (int g = 0; g < G; g++) var += (r[g] - m) * (r[g] - m);
+    *mean = m;
+    return G > 1 ? sqrt(var / (G - 1)) : 0.0; /* unbiased, as torch.std and TRL */
+}
+
 enum status grpo_advantages(const float *rewards, int P, int G, bool scale_by_std, float *adv, int *zero_std_groups) {
     int zero = 0;
     for (int i = 0; i < P * G; i++)
@@ -33,12 +42,7 @@ enum status grpo_advantages(const float *rewards, int P, int G, bool scale_by_st
             zero++;
             continue;
         }
-        double mean = 0;
-        for (int g = 0; g < G; g++) mean += r[g];
-        mean /= G;
-        double var = 0;
-        for (int g = 0; g < G; g++) var += (r[g] - mean) * (r[g] - mean);
-        double std = sqrt(var / (G - 1)); /* unbiased, as torch.std and TRL */
+        double mean, std = grpo_group_std(r, G, &mean);
         for (int g = 0; g < G; g++) a[g] = (float)(scale_by_std ? (r[g] - mean) / (std + 1e-4) : r[g] - mean);
     }
     if (zero_std_groups) *zero_std_groups = zero;

@@ -33,6 +33,10 @@ struct grpo_loss_config {
     int max_completion_length;   /* dr_grpo's constant */
 };
 
+/* The mean (into *mean) and the unbiased std of one group of G rewards (0 when G < 2), in double precision: what
+ * the advantages divide by and what the reward_std metric averages. */
+double grpo_group_std(const float *r, int G, double *mean);
+
 /* Advantages for P groups of G rewards (P*G values, group-major). Returns the number of zero-std groups. */
 enum status grpo_advantages(const float *rewards, int P, int G, bool scale_by_std, float *adv, int *zero_std_groups);
 

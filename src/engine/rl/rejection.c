@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/util/editdist.h"
 #include "engine/util/json.h"
 #include "engine/world/corpus.h"
 
@@ -82,28 +83,28 @@ void rejection_counts_to_json(const struct rejection_counts *c, cJSON *obj) {
 /* Configuration                                                                                         */
 
 const struct config_key rejection_keys[] = {
-    {"model", CONFIG_STRING, "null", 0, "checkpoint to sample from: directory, RUN@STEP, RUN@latest or @STAGE (required)"},
-    {"dataset", CONFIG_STRING, "null", 0, "problems: world:TASK or a .jsonl of prompt/answer, train split (default: the checkpoint's task, else world:mix)"},
-    {"world", CONFIG_OBJECT, "null", 0, "world settings for world: problems and extra corpus documents (default: the checkpoint's)"},
-    {"prompts", CONFIG_INT, "null", 0, "problems to sample (default 256; a file: all of it)"},
-    {"samples_per_prompt", CONFIG_INT, "4", 0, "completions sampled per problem"},
-    {"temperature", CONFIG_NUMBER, "0.6", 0, "sampling temperature"},
-    {"top_p", CONFIG_NUMBER, "0.95", 0, "nucleus sampling"},
-    {"top_k", CONFIG_INT, "0", 0, "top-k sampling (0 = off)"},
-    {"max_completion_length", CONFIG_INT, "null", 0, "new tokens per completion at most (default: the checkpoint's, else 256)"},
-    {"max_prompt_length", CONFIG_INT, "256", 0, "prompts longer than this (in tokens) are refused"},
-    {"template", CONFIG_STRING, "null", 0, "prompt template (default: the one the checkpoint trained with)"},
-    {"stop_strings", CONFIG_ARRAY, "[\"</answer>\"]", 0, "a completion ends after any of these strings"},
-    {"format_style", CONFIG_STRING, "\"r1\"", 0, "format a kept completion must have: r1 (think, then a summary) or r1-zero"},
-    {"language", CONFIG_STRING, "\"en\"", 0, "target language of the CoT: en or zh"},
-    {"min_language", CONFIG_NUMBER, "1.0", 0, "least share of target-language words in a kept completion's CoT"},
-    {"keep_per_prompt", CONFIG_INT, "null", 0, "completions kept per problem at most (null = all)"},
-    {"extra", CONFIG_ARRAY, "[]", 0, "more SFT data: [{\"dataset\": FILE.jsonl}, {\"world\": KIND, \"n\": N}]"},
-    {"batch_prompts", CONFIG_INT, "16", 0, "problems per generation batch (one dashboard step)"},
-    {"log_completions", CONFIG_INT, "4", 0, "groups per batch written to samples.jsonl"},
-    {"seed", CONFIG_INT, "42", 0, "seed of the problems and the samples"},
-    {"device", CONFIG_STRING, "\"auto\"", 0, "auto, cpu, cuda or cuda:N"},
-    {"threads", CONFIG_INT, "0", 0, "CPU threads (0 = all cores)"},
+    {.name = "model", .type = CONFIG_STRING, .def = "null", .help = "checkpoint to sample from: directory, RUN@STEP, RUN@latest or @STAGE (required)"},
+    {.name = "dataset", .type = CONFIG_STRING, .def = "null", .help = "problems: world:TASK or a .jsonl of prompt/answer, train split (default: the checkpoint's task, else world:mix)"},
+    {.name = "world", .type = CONFIG_OBJECT, .def = "null", .help = "world settings for world: problems and extra corpus documents (default: the checkpoint's)"},
+    {.name = "prompts", .type = CONFIG_INT, .def = "null", .help = "problems to sample (default 256; a file: all of it)"},
+    {.name = "samples_per_prompt", .type = CONFIG_INT, .def = "4", .help = "completions sampled per problem"},
+    {.name = "temperature", .type = CONFIG_NUMBER, .def = "0.6", .help = "sampling temperature"},
+    {.name = "top_p", .type = CONFIG_NUMBER, .def = "0.95", .help = "nucleus sampling"},
+    {.name = "top_k", .type = CONFIG_INT, .def = "0", .help = "top-k sampling (0 = off)"},
+    {.name = "max_completion_length", .type = CONFIG_INT, .def = "null", .help = "new tokens per completion at most (default: the checkpoint's, else 256)"},
+    {.name = "max_prompt_length", .type = CONFIG_INT, .def = "256", .help = "prompts longer than this (in tokens) are refused"},
+    {.name = "template", .type = CONFIG_STRING, .def = "null", .help = "prompt template (default: the one the checkpoint trained with)"},
+    {.name = "stop_strings", .type = CONFIG_ARRAY, .def = "[\"</answer>\"]", .help = "a completion ends after any of these strings"},
+    {.name = "format_style", .type = CONFIG_STRING, .def = "\"r1\"", .help = "format a kept completion must have: r1 (think, then a summary) or r1-zero"},
+    {.name = "language", .type = CONFIG_STRING, .def = "\"en\"", .help = "target language of the CoT: en or zh"},
+    {.name = "min_language", .type = CONFIG_NUMBER, .def = "1.0", .help = "least share of target-language words in a kept completion's CoT"},
+    {.name = "keep_per_prompt", .type = CONFIG_INT, .def = "null", .help = "completions kept per problem at most (null = all)"},
+    {.name = "extra", .type = CONFIG_ARRAY, .def = "[]", .help = "more SFT data: [{\"dataset\": FILE.jsonl}, {\"world\": KIND, \"n\": N}]"},
+    {.name = "batch_prompts", .type = CONFIG_INT, .def = "16", .help = "problems per generation batch (one dashboard step)"},
+    {.name = "log_completions", .type = CONFIG_INT, .def = "4", .help = "groups per batch written to samples.jsonl"},
+    {.name = "seed", .type = CONFIG_INT, .def = "42", .help = "seed of the problems and the samples"},
+    {.name = "device", .type = CONFIG_STRING, .def = "\"auto\"", .help = "auto, cpu, cuda or cuda:N"},
+    {.name = "threads", .type = CONFIG_INT, .def = "0", .help = "CPU threads (0 = all cores)"},
 };
 const size_t rejection_n_keys = sizeof rejection_keys / sizeof rejection_keys[0];
 
@@ -114,24 +115,7 @@ static const struct config_key *find_key(const char *name) {
 }
 
 /* Keys one or two edits away are suggested. */
-static bool near(const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64) return false;
-    size_t row[65];
-    for (size_t j = 0; j <= lb; j++) row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best) best = up + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb] <= 2;
-}
+static bool near(const char *a, const char *b) { return editdist(a, b) <= 2; }
 
 static bool type_ok(const cJSON *v, const struct config_key *k) {
     if (cJSON_IsNull(v)) return strcmp(k->def, "null") == 0;

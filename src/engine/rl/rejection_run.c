@@ -161,7 +161,7 @@ static enum status poll_control(struct rrun *x) {
             nanosleep(&ts, NULL);
             continue;
         }
-        runctl_event(&x->ctl, LOG_INFO, "request: %s", runctl_cmd_name(cmd));
+        runctl_ack(&x->ctl, cmd);
         switch (cmd) {
         case RUNCTL_CMD_PAUSE:
             paused = true;

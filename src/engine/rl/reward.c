@@ -417,6 +417,8 @@ void reward_score(const struct reward_spec *spec, const struct problem *p, const
     out->has_answer = reward_find_answer(text, len, &out->answer);
     out->correct = out->has_answer && task_check_answer(p, text + out->answer.off, out->answer.len);
     out->format_ok = reward_format(text, len, REWARD_FORMAT_R1_ZERO, false) == 1.0;
+    out->format_r1 = (p->kind == TASK_PLAIN ? reward_format_plain(text, len, false)
+                                            : reward_format(text, len, REWARD_FORMAT_R1, false)) == 1.0;
     out->reflection = reward_has_reflection(text, len);
     out->answer_changed = (signed char)(out->reflection ? reward_reflection_changed(p, text, len) : -1);
     out->mixed_language = reward_mixed_language(text, len, REWARD_LANG_EN);

@@ -143,6 +143,7 @@ struct reward_result {
     double value[REWARD_MAX_TERMS]; /* per term of the spec, in spec order, unweighted */
     bool correct;                   /* the accuracy verdict, computed whatever the spec (for pass@1) */
     bool format_ok;                 /* strict r1-zero format, whatever the spec (for eval/format) */
+    bool format_r1;                 /* R1's format (plain questions: with an empty think), for eval/format_r1 */
     bool reflection;                /* reward_has_reflection (for reflection_rate) */
     signed char answer_changed;     /* reward_reflection_changed (for reflection/answer_changed) */
     bool mixed_language;            /* reward_mixed_language against English (for language/mixed_rate) */

@@ -61,13 +61,6 @@ double runctl_now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static char *path_in(const char *dir, const char *name) {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 enum status runctl_open(struct runctl *rc, const char *run_dir) {
     memset(rc, 0, sizeof *rc);
     struct stat sb;
@@ -76,10 +69,10 @@ enum status runctl_open(struct runctl *rc, const char *run_dir) {
     char tmpname[64];
     snprintf(tmpname, sizeof tmpname, "status.json.tmp-%ld", (long)getpid());
     rc->dir = strdup(run_dir);
-    rc->control_path = path_in(run_dir, "control.jsonl");
-    rc->status_path = path_in(run_dir, "status.json");
-    rc->status_tmp = path_in(run_dir, tmpname);
-    rc->events_path = path_in(run_dir, "events.jsonl");
+    rc->control_path = fs_join_alloc(run_dir, "control.jsonl");
+    rc->status_path = fs_join_alloc(run_dir, "status.json");
+    rc->status_tmp = fs_join_alloc(run_dir, tmpname);
+    rc->events_path = fs_join_alloc(run_dir, "events.jsonl");
     if (!rc->dir || !rc->control_path || !rc->status_path || !rc->status_tmp || !rc->events_path) {
         runctl_close(rc);
         return err_set(STATUS_NOMEM, "runctl: out of memory");
@@ -325,6 +318,17 @@ enum status runctl_event(struct runctl *rc, enum log_level level, const char *fm
     return append_line(rc->events_path, line, (size_t)n);
 }
 
+#define ACK_PREFIX "request: "
+
+enum status runctl_ack(struct runctl *rc, enum runctl_cmd cmd) {
+    return runctl_event(rc, LOG_INFO, ACK_PREFIX "%s", runctl_cmd_name(cmd));
+}
+
+enum runctl_cmd runctl_ack_parse(const char *msg) {
+    size_t n = strlen(ACK_PREFIX);
+    return strncmp(msg, ACK_PREFIX, n) == 0 ? runctl_cmd_parse(msg + n) : RUNCTL_CMD_NONE;
+}
+
 void runctl_log_sink(enum log_level level, const char *msg, void *user) {
     struct runctl *rc = user;
     if (rc && rc->events_path) runctl_event(rc, level, "%s", msg);
@@ -335,7 +339,7 @@ enum status runctl_send(const char *run_dir, enum runctl_cmd cmd) {
         return err_set(STATUS_INVALID, "runctl_send: bad command %d", (int)cmd);
     struct stat sb;
     if (stat(run_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) return err_set(STATUS_IO, "%s: not a run directory", run_dir);
-    char *path = path_in(run_dir, "control.jsonl");
+    char *path = fs_join_alloc(run_dir, "control.jsonl");
     if (!path) return err_set(STATUS_NOMEM, "runctl_send: out of memory");
     char line[128];
     int n = snprintf(line, sizeof line, "{\"time\": %.3f, \"cmd\": \"%s\"}\n", runctl_now(), runctl_cmd_name(cmd));
@@ -368,7 +372,7 @@ enum status runctl_status_parse(const char *text, size_t len, const char *where,
 
 enum status runctl_status_read(const char *run_dir, struct runctl_status *out) {
     memset(out, 0, sizeof *out);
-    char *path = path_in(run_dir, "status.json");
+    char *path = fs_join_alloc(run_dir, "status.json");
     if (!path) return err_set(STATUS_NOMEM, "runctl: out of memory");
     char *text;
     size_t len;

@@ -108,6 +108,13 @@ enum status runctl_write_status(struct runctl *rc, const struct runctl_status *s
 enum status runctl_event(struct runctl *rc, enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Trainer: says in events.jsonl that a request was taken ("request: save"), before acting on it. A dashboard that
+ * sent the request learns from this line that it was handled, even when its effect (a "saving" state, say) was
+ * too short to be seen in status.json. */
+enum status runctl_ack(struct runctl *rc, enum runctl_cmd cmd);
+/* Client: the request an event message acknowledges, or RUNCTL_CMD_NONE when it is no acknowledgement. */
+enum runctl_cmd runctl_ack_parse(const char *msg);
+
 /* A log sink (log.h) that appends every message to events.jsonl instead of a terminal; user is the trainer's
  * struct runctl. Install it with log_set_sink() before the trainer thread starts when the dashboard owns the
  * terminal: the dashboard shows the newest event in its health strip. Safe from any thread (one write(2) per

@@ -39,12 +39,12 @@ static enum status write_status(struct trainer *t, enum runctl_state state, cons
 
 static enum status open_model(struct trainer *t, const char *ckpt_dir) {
     const struct config *c = t->cfg;
-    const char *tok_path = config_string(c, "tokenizer");
+    const char *tok_path = c->v.run.tokenizer;
     if (ckpt_dir) {
         TRY(model_load(&t->model, ckpt_dir, t->be));
         snprintf(t->tokenizer_src, sizeof t->tokenizer_src, "%s", tok_path ? tok_path : ckpt_dir);
     } else {
-        const cJSON *init = config_get(c, "model_init");
+        const cJSON *init = c->v.run.model_init;
         if (!init) {
             enum status st = err_set(STATUS_INVALID, "%s: neither \"model_name_or_path\" nor \"model_init\" is set",
                                      c->source);
@@ -57,7 +57,7 @@ static enum status open_model(struct trainer *t, const char *ckpt_dir) {
         snprintf(where, sizeof where, "%s: model_init", c->source);
         TRY(model_config_from_json(&mc, init, where));
         TRY(model_init(&t->model, &mc, t->be));
-        TRY(model_init_random(&t->model, (uint64_t)config_int(c, "seed"), (float)config_number(c, "init_std")));
+        TRY(model_init_random(&t->model, (uint64_t)c->v.run.seed, (float)c->v.run.init_std));
         snprintf(t->tokenizer_src, sizeof t->tokenizer_src, "%s", tok_path);
     }
     TRY(tokenizer_load(&t->tok, t->tokenizer_src));
@@ -69,22 +69,21 @@ static enum status open_model(struct trainer *t, const char *ckpt_dir) {
 
 static enum status open_optimizer(struct trainer *t) {
     const struct config *c = t->cfg;
-    /* The schedule counts optimiser updates; a GRPO step makes num_iterations of them. */
-    int64_t per_step = c->stage == STAGE_GRPO ? config_int(c, "num_iterations") : 1;
-    if (per_step < 1) per_step = 1;
+    /* The schedule counts optimiser updates; the stage says how many a step makes. */
+    int64_t per_step = t->plan.updates_per_step;
+    const struct config_optim *o = &c->v.optim;
     struct optim_config oc = {
-        .learning_rate = (float)config_number(c, "learning_rate"),
-        .beta1 = (float)config_number(c, "adam_beta1"),
-        .beta2 = (float)config_number(c, "adam_beta2"),
-        .eps = (float)config_number(c, "adam_epsilon"),
-        .weight_decay = (float)config_number(c, "weight_decay"),
-        .max_grad_norm = (float)config_number(c, "max_grad_norm"),
+        .learning_rate = (float)o->learning_rate,
+        .beta1 = (float)o->adam_beta1,
+        .beta2 = (float)o->adam_beta2,
+        .eps = (float)o->adam_epsilon,
+        .weight_decay = (float)o->weight_decay,
+        .max_grad_norm = (float)o->max_grad_norm,
         .total_steps = t->max_steps * per_step,
-        .warmup_steps = config_int(c, "warmup_steps") * per_step,
+        .warmup_steps = o->warmup_steps * per_step,
     };
-    if (oc.warmup_steps == 0)
-        oc.warmup_steps = (int64_t)ceil(config_number(c, "warmup_ratio") * (double)t->max_steps) * per_step;
-    TRY(lr_schedule_parse(config_string(c, "lr_scheduler_type"), &oc.schedule));
+    if (oc.warmup_steps == 0) oc.warmup_steps = (int64_t)ceil(o->warmup_ratio * (double)t->max_steps) * per_step;
+    TRY(lr_schedule_parse(o->lr_scheduler_type, &oc.schedule));
     return optim_init(&t->opt, &t->model, &oc);
 }
 
@@ -92,7 +91,7 @@ static enum status open_optimizer(struct trainer *t) {
 /* Run directory and resume                                                                              */
 
 static enum status resolve_resume(struct trainer *t, char *ckpt, size_t cap, bool *resume) {
-    const cJSON *r = config_get(t->cfg, "resume_from_checkpoint");
+    const cJSON *r = t->cfg->v.run.resume_from_checkpoint;
     *resume = false;
     if (!r || cJSON_IsFalse(r)) return STATUS_OK;
     if (cJSON_IsTrue(r)) {
@@ -122,7 +121,7 @@ static bool run_has_history(const char *run_dir) {
 
 static enum status prepare_run_dir(struct trainer *t, bool resume) {
     if (!resume && run_has_history(t->run_dir)) {
-        if (!config_bool(t->cfg, "overwrite_output_dir")) {
+        if (!t->cfg->v.run.overwrite_output_dir) {
             enum status st = err_set(STATUS_INVALID, "%s already holds a run", t->run_dir);
             err_hint("continue it with resume_from_checkpoint=true, start over with overwrite_output_dir=true, "
                      "or choose another output_dir=");
@@ -165,15 +164,23 @@ static enum status load_trainer_state(struct trainer *t, const char *ckpt) {
     return st;
 }
 
-enum status trainer_open(struct trainer *t, const struct config *cfg, const char *name, atomic_int *interrupt) {
+enum status trainer_open(struct trainer *t, const struct config *cfg, const struct stage_ops *ops, const char *name,
+                         atomic_int *interrupt) {
     memset(t, 0, sizeof *t);
     t->cfg = cfg;
     t->interrupt = interrupt;
-    t->max_steps = config_int(cfg, "max_steps");
-    t->ops = cfg->stage == STAGE_GRPO ? &stage_grpo : &stage_lm;
+    t->max_steps = cfg->v.run.max_steps;
+    t->ops = ops;
+    t->plan = (struct stage_plan){.updates_per_step = 1};
+    TRY(ops->check(cfg, &t->plan));
+    if (backend_check_name(cfg->v.run.device) != STATUS_OK) {
+        err_prefix("%s: ", config_where(cfg, "device"));
+        return STATUS_INVALID;
+    }
+    ASSERT(t->plan.updates_per_step >= 1);
     t->started = wall_time();
     t->last_saved = -1;
-    const char *out = config_string(cfg, "output_dir");
+    const char *out = cfg->v.run.output_dir;
     if (out) snprintf(t->run_dir, sizeof t->run_dir, "%s", out);
     else snprintf(t->run_dir, sizeof t->run_dir, "runs/%s", name);
     char ckpt[PATH_MAX] = "";
@@ -185,8 +192,8 @@ enum status trainer_open(struct trainer *t, const struct config *cfg, const char
     TRY(runctl_open(&t->ctl, t->run_dir));
     t->ctl_open = true;
     TRY(write_status(t, RUNCTL_STATE_STARTING, ""));
-    TRY(backend_open(&t->be, config_string(cfg, "device"), (int)config_int(cfg, "threads")));
-    const char *start = config_string(cfg, "model_name_or_path");
+    TRY(backend_open(&t->be, cfg->v.run.device, (int)cfg->v.run.threads));
+    const char *start = cfg->v.run.model_name_or_path;
     char start_dir[PATH_MAX];
     if (resume) {
         TRY(open_model(t, ckpt));
@@ -197,7 +204,7 @@ enum status trainer_open(struct trainer *t, const struct config *cfg, const char
         TRY(open_model(t, NULL));
     }
     TRY(open_optimizer(t));
-    rng_seed_stream(&t->rng, (uint64_t)config_int(cfg, "seed"), 0x7472616eULL); /* "tran" */
+    rng_seed_stream(&t->rng, (uint64_t)cfg->v.run.seed, 0x7472616eULL); /* "tran" */
     TRY(t->ops->init(t));
     char path[PATH_MAX];
     if (resume) {
@@ -250,7 +257,7 @@ static cJSON *state_snapshot(struct trainer *t) {
 }
 
 static void prune_checkpoints(struct trainer *t) {
-    int64_t keep = config_int(t->cfg, "save_total_limit");
+    int64_t keep = t->cfg->v.run.save_total_limit;
     if (keep <= 0) return;
     char dir[PATH_MAX];
     if (fs_join(dir, sizeof dir, t->run_dir, "checkpoints") != STATUS_OK) return;
@@ -280,7 +287,7 @@ static void prune_checkpoints(struct trainer *t) {
 static enum status save_with_state(struct trainer *t, const cJSON *state) {
     char dir[PATH_MAX];
     TRY(checkpoint_step_dir(dir, sizeof dir, t->run_dir, t->step));
-    const char *dtype = config_string(t->cfg, "save_dtype");
+    const char *dtype = t->cfg->v.run.save_dtype;
     struct checkpoint_contents c = {
         .model = &t->model, .tokenizer_dir = t->tokenizer_src, .optim = &t->opt, .trainer_state = state,
         .training_config = t->cfg->root,
@@ -348,7 +355,7 @@ static enum status handle_control(struct trainer *t, bool *eval_now, bool *stop)
             nanosleep(&ts, NULL);
             continue;
         }
-        runctl_event(&t->ctl, LOG_INFO, "request: %s", runctl_cmd_name(cmd));
+        runctl_ack(&t->ctl, cmd);
         switch (cmd) {
         case RUNCTL_CMD_PAUSE:
             t->paused = true;
@@ -373,8 +380,7 @@ static enum status handle_control(struct trainer *t, bool *eval_now, bool *stop)
 
 enum status trainer_run(struct trainer *t) {
     enum status st = write_status(t, RUNCTL_STATE_RUNNING, "");
-    int64_t save_steps = config_int(t->cfg, "save_steps"), eval_steps = 0;
-    if (t->cfg->stage == STAGE_GRPO) eval_steps = config_int(t->cfg, "eval_steps");
+    int64_t save_steps = t->cfg->v.run.save_steps, eval_steps = t->ops->evaluate ? t->plan.eval_steps : 0;
     bool stop_requested = false;
     if (st == STATUS_OK && t->step == 0 && eval_steps > 0) st = run_eval(t, NULL); /* the base model's score */
     while (st == STATUS_OK && t->step < t->max_steps) {

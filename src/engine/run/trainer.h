@@ -1,8 +1,8 @@
 /* trainer: what every training stage shares — the run directory (resolved config, metrics.jsonl,
  * samples.jsonl, status.json, events.jsonl, checkpoints, latest), building or loading the model and
  * tokenizer, the optimiser, exact resume, pause/save/eval/stop requests from the control channel, and
- * stopping cleanly when interrupted. A stage (next-token or GRPO) plugs in through struct stage_ops and only
- * implements one optimisation step and its own resume state.
+ * stopping cleanly when interrupted. A stage plugs in through struct stage_ops and only implements its checks,
+ * one optimisation step and its own resume state; the trainer names no stage.
  *
  * Invariants: a checkpoint named step-N holds the model, optimiser, RNG and data position as they were
  * after N complete steps, whatever the moment the run was interrupted; metrics.jsonl holds exactly one line
@@ -32,8 +32,19 @@
 
 struct trainer;
 
+/* What a stage tells the trainer before anything is built. */
+struct stage_plan {
+    int64_t updates_per_step; /* optimiser updates per step (GRPO: num_iterations); the schedule counts updates */
+    int64_t eval_steps;       /* evaluate every N steps and at the end (0: never) */
+};
+
+/* A training stage. The trainer knows stages only through this table; src/engine/stages picks the table for a
+ * config's "stage". */
 struct stage_ops {
     const char *name;
+    /* Checks what the key table cannot (the dataset, the world settings, relations between keys), before any
+     * work: messages name the file or override a value came from (config_where). Fills *plan. */
+    enum status (*check)(const struct config *c, struct stage_plan *plan);
     /* Prepares the stage (data, buffers) after the model, tokenizer and optimiser exist. */
     enum status (*init)(struct trainer *t);
     /* One optimiser step. Adds its metrics to `metrics`. May return STATUS_ABORTED before it changed the model
@@ -61,6 +72,7 @@ struct trainer {
     struct rng rng; /* the stage's random stream (sampling); saved with every checkpoint */
     int64_t step, max_steps;
     const struct stage_ops *ops;
+    struct stage_plan plan;
     void *stage;
     struct jsonl metrics, samples;
     struct runctl ctl;
@@ -74,10 +86,12 @@ struct trainer {
     cJSON *boundary_state; /* stage state at the start of the current step (what an interrupted step saves) */
 };
 
-/* Sets up the run: resolves output_dir (default runs/<name>), refuses to overwrite an existing run unless
- * resuming or overwrite_output_dir, builds or loads the model and tokenizer, the optimiser, and restores a
- * checkpoint when resume_from_checkpoint says so. `name` is the config file's base name. */
-enum status trainer_open(struct trainer *t, const struct config *cfg, const char *name, atomic_int *interrupt);
+/* Sets up the run of stage `ops`: checks the stage's settings, resolves output_dir (default runs/<name>),
+ * refuses to overwrite an existing run unless resuming or overwrite_output_dir, builds or loads the model and
+ * tokenizer, the optimiser, and restores a checkpoint when resume_from_checkpoint says so. `name` is the config
+ * file's base name. */
+enum status trainer_open(struct trainer *t, const struct config *cfg, const struct stage_ops *ops, const char *name,
+                         atomic_int *interrupt);
 /* Runs until max_steps, a stop request or an interrupt (then STATUS_ABORTED after saving). */
 enum status trainer_run(struct trainer *t);
 void trainer_close(struct trainer *t);
@@ -86,9 +100,5 @@ void trainer_close(struct trainer *t);
 bool trainer_interrupted(const struct trainer *t);
 /* Writes checkpoints/step-N for the current step and points latest at it. */
 enum status trainer_save(struct trainer *t);
-
-/* The stage implementations. */
-extern const struct stage_ops stage_lm;   /* pretrain and sft */
-extern const struct stage_ops stage_grpo; /* GRPO */
 
 #endif

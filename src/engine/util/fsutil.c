@@ -214,6 +214,13 @@ enum status fs_join(char *out, size_t cap, const char *a, const char *b) {
     return STATUS_OK;
 }
 
+char *fs_join_alloc(const char *a, const char *b) {
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *p = malloc(n);
+    if (p && fs_join(p, n, a, b) != STATUS_OK) ASSERTF(0, "fs_join_alloc: %zu bytes are not enough", n);
+    return p;
+}
+
 void fs_dirname(char *out, size_t cap, const char *path) {
     const char *slash = strrchr(path, '/');
     if (!slash) {

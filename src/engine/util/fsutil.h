@@ -35,6 +35,8 @@ bool fs_exists(const char *path);
 bool fs_is_dir(const char *path);
 /* Joins a and b with one '/' into out (cap bytes); fails with STATUS_INVALID if it does not fit. */
 enum status fs_join(char *out, size_t cap, const char *a, const char *b);
+/* The same join into a malloc'd string of the right size (the caller frees it); NULL when out of memory. */
+char *fs_join_alloc(const char *a, const char *b);
 /* The directory part of path ("." when there is none), written into out. */
 void fs_dirname(char *out, size_t cap, const char *path);
 

@@ -101,6 +101,10 @@ enum status corpus_config_set(struct corpus_config *c, const cJSON *obj, const c
                 err_prefix("%s: ", where);
                 return st;
             }
+        } else if (strcmp(key, "coldstart") == 0) {
+            if (!cJSON_IsString(v) || (strcmp(v->valuestring, "terse") != 0 && strcmp(v->valuestring, "readable") != 0))
+                return err_set(STATUS_INVALID, "%s: \"coldstart\" must be \"readable\" or \"terse\"", where);
+            tmp.coldstart_terse = strcmp(v->valuestring, "terse") == 0;
         } else if (strcmp(key, "reflect_zh") == 0) {
             if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1))
                 return err_set(STATUS_INVALID, "%s: \"reflect_zh\" must be a number in [0, 1]", where);
@@ -123,8 +127,8 @@ enum status corpus_config_set(struct corpus_config *c, const cJSON *obj, const c
             }
         } else {
             return err_set(STATUS_INVALID,
-                           "%s: unknown corpus setting \"%s\" (valid: seed, template, tasks, quality, "
-                           "task_params, reflect_zh)",
+                           "%s: unknown world setting \"%s\" (valid: seed, template, tasks, quality, "
+                           "task_params, reflect_zh, coldstart)",
                            where, key);
         }
     }
@@ -345,8 +349,21 @@ static enum status reply_doc(const struct corpus_config *c, enum corpus_kind kin
     if (st == STATUS_OK) {
         strbuf_puts(&prompt, rendered);
         strbuf_puts(&completion, " <think> ");
-        cot_readable(&completion, &r, &p);
-        strbuf_puts(&completion, task == TASK_PLAIN ? "</think> " : " </think> ");
+        if (c->coldstart_terse && task != TASK_PLAIN) {
+            /* The notation the base model already writes, so that SFT teaches the format and the summary
+             * rather than a new language: the steps, always a check, in English only. */
+            struct cot_writer w = {.sb = &completion, .r = &r};
+            struct cot_claim claim = {0};
+            cot_restate(&w, &p, false);
+            /* A third of them catch a slip and search from it, as a reflecting pretraining document does. */
+            bool slip = task_linear_two_sided(&p) && rat_is_int(p.linear.x) && rng_bernoulli(&r, 1.0 / 3);
+            cot_steps(&w, &p, slip, &claim);
+            if (!cot_check(&w, &p, &claim) && slip) cot_search(&w, &p, &claim);
+            strbuf_puts(&completion, "</think> ");
+        } else {
+            cot_readable(&completion, &r, &p);
+            strbuf_puts(&completion, task == TASK_PLAIN ? "</think> " : " </think> ");
+        }
         cot_summary(&completion, &p);
         strbuf_putc(&completion, ' ');
         put_answer_tags(&completion, p.answer);

@@ -86,6 +86,8 @@ struct corpus_config {
     struct task_config task[CORPUS_TASKS];
     double quality_weight[CORPUS_QUALITY_COUNT]; /* pretraining only; need not sum to 1 */
     double reflect_zh; /* share of reflect documents whose self-check is written in Chinese (default 0) */
+    bool coldstart_terse; /* "coldstart": "terse": cold-start CoT in the pretraining notation, English only,
+                           * always checked, then the summary; default "readable" (full sentences) */
 };
 
 struct corpus_doc {
@@ -110,7 +112,8 @@ enum status corpus_kind_parse(const char *name, enum corpus_kind *out);
 
 void corpus_config_default(struct corpus_config *c);
 /* Overrides from JSON: {"seed": 1, "template": "r1-zero", "tasks": {"linear": 1, "arith": 0},
- * "quality": {"slip": 0.1, ...}, "task_params": {"linear": {"max_coef": 5}}, "reflect_zh": 0.5}; unknown
+ * "quality": {"slip": 0.1, ...}, "task_params": {"linear": {"max_coef": 5}}, "reflect_zh": 0.5,
+ * "coldstart": "terse"}; unknown
  * keys are errors. */
 enum status corpus_config_set(struct corpus_config *c, const cJSON *obj, const char *where);
 

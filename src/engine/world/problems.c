@@ -6,6 +6,17 @@
 
 #include "engine/util/rng.h"
 
+enum status problem_source_check_spec(const char *spec, const char *where) {
+    if (strncmp(spec, "world:", 6) != 0) return STATUS_OK;
+    const char *kind = spec + 6;
+    enum task_kind k;
+    if (strcmp(kind, "mix") == 0 || (task_kind_parse(kind, &k) == STATUS_OK && k != TASK_DATASET)) return STATUS_OK;
+    enum status st = err_set(STATUS_INVALID, "%s: \"%s\" is not a built-in task (valid: world:linear, world:arith, "
+                             "world:countdown, world:mix)", where, spec);
+    err_hint("or a .jsonl file of prompt/answer records");
+    return st;
+}
+
 enum status problem_source_open(struct problem_source *s, const char *spec, const cJSON *world, uint64_t seed,
                                 enum task_split split) {
     memset(s, 0, sizeof *s);
@@ -13,7 +24,8 @@ enum status problem_source_open(struct problem_source *s, const char *spec, cons
     s->split = split;
     snprintf(s->name, sizeof s->name, "%s", spec);
     corpus_config_default(&s->world);
-    if (world) TRY(corpus_config_set(&s->world, world, "config \"world\""));
+    if (world) TRY(corpus_config_set(&s->world, world, "world"));
+    TRY(problem_source_check_spec(spec, "dataset"));
     if (strncmp(spec, "world:", 6) == 0) {
         s->builtin = true;
         const char *kind = spec + 6;
@@ -24,8 +36,7 @@ enum status problem_source_open(struct problem_source *s, const char *spec, cons
             if (!(total > 0)) return err_set(STATUS_INVALID, "world:mix needs a positive weight for some task");
             return STATUS_OK;
         }
-        TRY(task_kind_parse(kind, &s->kind));
-        if (s->kind == TASK_DATASET) return err_set(STATUS_INVALID, "\"%s\" is not a built-in task", spec);
+        TRY(task_kind_parse(kind, &s->kind)); /* a built-in kind: problem_source_check_spec said so */
         return STATUS_OK;
     }
     TRY(dataset_load(&s->ds, spec));

@@ -29,6 +29,9 @@ struct problem_source {
     char name[256];
 };
 
+/* Whether spec names a problem source ("world:" and a built-in task or mix, or anything else as a file, which
+ * opening checks); the message starts with where. */
+enum status problem_source_check_spec(const char *spec, const char *where);
 /* spec: "world:linear|arith|countdown|mix" or a .jsonl path; world: the config's "world" object or NULL. */
 enum status problem_source_open(struct problem_source *s, const char *spec, const cJSON *world, uint64_t seed,
                                 enum task_split split);

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The table of docs/results.md, in the format of the paper's Tables 2/5/6: every model evaluated on the same
+# held-out two-sided equations (the test split of the aha tier) with the paper's sampling (temperature 0.6,
+# top-p 0.95, K samples per problem). Prints one markdown row per model.
+#   bash docs/results_table.sh [K] [PROBLEMS] NAME=CHECKPOINT ...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+k=${1:-8}
+n=${2:-200}
+shift 2 || true
+world='{"tasks": {"linear": 1, "arith": 0, "countdown": 0, "plain": 0}, "task_params": {"linear": {"max_coef": 9,
+  "max_solution": 15, "max_const": 40, "negative_share": 0, "two_sided_share": 1}}}'
+echo "| model | pass@1 | cons@$k | format (Table 1 / R1) | language | readability | mixed | reflection | length |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for spec in "$@"; do
+    name=${spec%%=*} ckpt=${spec#*=}
+    ./r1lab eval "$ckpt" --task linear --world "$world" --k "$k" --problems "$n" --max-tokens 256 --json |
+        python3 -c '
+import json, sys
+r = json.loads(sys.stdin.read()); name = sys.argv[1]
+pct = lambda x: f"{100 * x:.1f}"
+print(f"| {name} | {pct(r[\"pass@1\"])} | {pct(r[\"cons@k\"])} | {pct(r[\"format\"])} / {pct(r[\"format_r1\"])} | "
+      f"{r[\"language\"]:.3f} | {r[\"readability\"]:.2f} | {pct(r.get(\"language/mixed_rate\", 0))} | "
+      f"{pct(r.get(\"reflection/rate\", 0))} | {r[\"mean_length\"]:.1f} |")' "$name"
+done
