@@ -256,7 +256,9 @@ demo:
 # --- fuzzing: libFuzzer + ASan + UBSan with Debian's clang (docs/testing.md) -------------------------------------
 # One harness per parser in tests/fuzz/<target>.c; seeds in tests/fuzz/corpus/<target>/ (committed), inputs that
 # once crashed in tests/fuzz/regressions/<target>/, dictionaries in tests/fuzz/dict/. The library is compiled again
-# with clang into an archive, so each target links only the objects its parser needs.
+# with clang into an archive, so each target links only the objects its parser needs. Its dashboard keeps 256
+# points per series and reads 4 KB per pread (SERIES_CAP, RS_CHUNK): merging and lines across reads happen on
+# inputs a fuzzer makes, and a run directory's reader is small enough to allocate for every input.
 #   make fuzz [FUZZ_TIME=60] [FUZZ_TARGETS="tokenizer sse_stream"]   run each target for FUZZ_TIME seconds
 #   make fuzz-smoke                                                 replay corpus + regressions, then 3 s each (CI)
 FUZZ_CC      ?= clang
@@ -267,7 +269,8 @@ FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := -std=c11 -g -O1 -fno-omit-frame-pointer -fopenmp -Wall -Wextra -Wno-unused-parameter -Wno-pass-failed \
                 $(FUZZ_SAN) \
-                -fsanitize=fuzzer-no-link $(BLAS_CFLAGS) $(PKG_CFLAGS) -DFUZZ_ROOT='"$(CURDIR)"' -Itests/fuzz -MMD -MP
+                -fsanitize=fuzzer-no-link $(BLAS_CFLAGS) $(PKG_CFLAGS) -DFUZZ_ROOT='"$(CURDIR)"' \
+                -DSERIES_CAP=256 -DRS_CHUNK=4096 -Itests/fuzz -MMD -MP
 FUZZ_LIB     := $(FUZZ_BUILD)/libr1lab.a
 FUZZ_UTIL    := $(FUZZ_BUILD)/tests/fuzz/lib/fuzz_util.o
 FUZZ_BINS    := $(FUZZ_ALL:%=$(FUZZ_BUILD)/fuzz-%)

@@ -25,7 +25,9 @@
 #include "series.h"
 
 #define RS_MAX_LINE (8u << 20)    /* longer lines are dropped and counted */
-#define RS_CHUNK (1u << 20)       /* bytes read per pread */
+#ifndef RS_CHUNK
+#define RS_CHUNK (1u << 20)       /* bytes read per pread (the fuzz build sets a smaller one) */
+#endif
 #define RS_POLL_BUDGET (4u << 20) /* default bytes per poll */
 #define RS_INDEX_MAX (1u << 20)   /* group index entries kept */
 #define RS_CACHE 32               /* parsed groups kept */

@@ -16,7 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SERIES_CAP 4096 /* stored points per series; even */
+#ifndef SERIES_CAP
+#define SERIES_CAP 4096 /* stored points per series; even (the fuzz build sets a smaller one) */
+#endif
 
 struct series {
     double x[SERIES_CAP + 1]; /* step of each point (mean step of a merged point); [n] = provisional point */

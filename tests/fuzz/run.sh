@@ -3,7 +3,7 @@
 #   tests/fuzz/run.sh [--smoke] BUILD_DIR TARGET SECONDS
 # The committed seeds (tests/fuzz/corpus/TARGET) and crash regressions (tests/fuzz/regressions/TARGET) are read,
 # never written: new inputs go to BUILD_DIR/corpus/TARGET (kept between runs; --smoke uses a scratch directory),
-# crashes to BUILD_DIR/artifacts/TARGET/. Runs under nice -n 15, one process. Prints one summary line:
+# crashes to BUILD_DIR/artifacts/TARGET/. Runs under nice -n 15 (FUZZ_NICE), one process. Prints one summary line:
 #   TARGET: N execs in S s (R exec/s), corpus C: ok        or ... : FAILED (crash-… written)
 # and appends it to BUILD_DIR/fuzz-results.txt. Exit status 1 when the target found a crash, leak or timeout.
 # FUZZ_RUNS=N stops after N executions (whichever of that and SECONDS comes first).
@@ -30,7 +30,7 @@ opts=(-max_total_time="$seconds" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} -timeout=20 -r
 [ -f "$here/dict/$target.dict" ] && opts+=(-dict="$here/dict/$target.dict")
 log=$build/fuzz-$target.log
 start=$(date +%s.%N)
-nice -n 15 "$bin" "${opts[@]}" "$work" "${seeds[@]}" >"$log" 2>&1
+nice -n "${FUZZ_NICE:-15}" "$bin" "${opts[@]}" "$work" "${seeds[@]}" >"$log" 2>&1
 rc=$?
 end=$(date +%s.%N)
 
