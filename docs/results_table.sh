@@ -18,8 +18,9 @@ for spec in "$@"; do
         python3 -c '
 import json, sys
 r = json.loads(sys.stdin.read()); name = sys.argv[1]
-pct = lambda x: f"{100 * x:.1f}"
-print(f"| {name} | {pct(r[\"pass@1\"])} | {pct(r[\"cons@k\"])} | {pct(r[\"format\"])} / {pct(r[\"format_r1\"])} | "
-      f"{r[\"language\"]:.3f} | {r[\"readability\"]:.2f} | {pct(r.get(\"language/mixed_rate\", 0))} | "
-      f"{pct(r.get(\"reflection/rate\", 0))} | {r[\"mean_length\"]:.1f} |")' "$name"
+pct = lambda x: "%.1f" % (100 * x)
+cells = [name, pct(r["pass@1"]), pct(r["cons@k"]), pct(r["format"]) + " / " + pct(r["format_r1"]),
+         "%.3f" % r["language"], "%.2f" % r["readability"], pct(r.get("language/mixed_rate", 0)),
+         pct(r.get("reflection/rate", 0)), "%.1f" % r["mean_length"]]
+print("| " + " | ".join(cells) + " |")' "$name"
 done
