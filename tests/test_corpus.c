@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/rl/readability.h"
 #include "engine/rl/reward.h"
 #include "engine/util/fsutil.h"
 #include "engine/util/json.h"
@@ -370,6 +371,9 @@ Test(corpus, terse_cold_start_checks_every_answer_in_one_language) {
         cr_expect_eq(reward_language(d.completion, len, REWARD_LANG_EN), 1.0, "reflect_zh does not reach cold start");
         cr_expect(reward_has_reflection(d.completion, len), "%s", d.completion);
         cr_expect_eq(reward_helpfulness(d.completion, len, REWARD_LANG_EN), 1.0, "%s", d.completion);
+        cr_expect_eq(readability_score(d.completion, len, REWARD_LANG_EN), 1.0, "the summary is in the reasoning's "
+                     "words: %s", d.completion);
+        cr_expect(strstr(d.completion, "divide by") != NULL, "%s", d.completion);
         cr_expect(strncmp(d.prompt, "<\xEF\xBD\x9C", 4) == 0, "rendered in R1's template: %s", d.prompt);
         searched += strstr(d.completion, "try x = ") != NULL;
         task_problem_free(&p);

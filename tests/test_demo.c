@@ -12,21 +12,72 @@
 #include "harness.h"
 
 extern const char r1lab_demo_config[];
+extern const char r1lab_demo_r1_config[];
 
-Test(demo, embedded_config_is_configs_r1_zero) {
-    char *path = th_path("configs/r1-zero.json");
+static void expect_embedded(const char *embedded, const char *file) {
+    char *path = th_path(file);
     char *text;
     size_t len;
     cr_assert_eq(fs_read_file(path, 1 << 20, &text, &len), STATUS_OK, "%s", err_msg());
     free(path);
-    cr_expect_eq(strlen(r1lab_demo_config), len, "the embedded configuration has %zu bytes, the file %zu",
-                 strlen(r1lab_demo_config), len);
-    cr_expect(memcmp(r1lab_demo_config, text, len) == 0,
-              "the embedded configuration differs from configs/r1-zero.json");
-    cJSON *embedded = cJSON_Parse(r1lab_demo_config);
-    cr_expect(embedded != NULL && cJSON_IsObject(embedded), "the embedded configuration is not a JSON object");
-    cJSON_Delete(embedded);
+    cr_expect_eq(strlen(embedded), len, "the embedded configuration has %zu bytes, %s %zu", strlen(embedded), file, len);
+    cr_expect(memcmp(embedded, text, len) == 0, "the embedded configuration differs from %s", file);
+    cJSON *j = cJSON_Parse(embedded);
+    cr_expect(j != NULL && cJSON_IsObject(j), "the embedded %s is not a JSON object", file);
+    cJSON_Delete(j);
     free(text);
+}
+
+Test(demo, embedded_configs_are_the_files) {
+    expect_embedded(r1lab_demo_config, "configs/r1-zero.json");
+    expect_embedded(r1lab_demo_r1_config, "configs/r1.json");
+}
+
+/* r1lab demo r1: configs/r1.json's five stages, from models/base-aha found through R1LAB_HOME, in runs/demo-r1 (here
+ * with every stage cut to a step or two); run again, it starts afresh; a directory of that name that is not a
+ * pipeline is left alone. */
+Test(demo, r1_demo_runs_the_five_stages, .timeout = 300) {
+    char *dir = th_tmpdir("demo-r1");
+    char *root = th_path("");
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && R1LAB_HOME='%s' '%s' demo r1 --headless --threads 1 cold_start.max_steps=2 "
+             "reasoning_rl.max_steps=2 reasoning_rl.eval_steps=0 reasoning_rl.prompts_per_step=2 "
+             "reasoning_rl.num_generations=2 reasoning_rl.per_device_train_batch_size=4 rejection.prompts=4 "
+             "'rejection.extra=[{\"world\": \"nonreasoning\", \"n\": 2}]' sft_all.max_steps=2 rl_all.max_steps=2 "
+             "rl_all.eval_steps=0 rl_all.prompts_per_step=2 rl_all.num_generations=2 rl_all.per_device_train_batch_size=4",
+             dir, root, th_bin());
+    for (int run = 0; run < 2; run++) {
+        struct th_run r = th_sh(cmd);
+        cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+        cr_expect(strstr(r.out, "# stage 1/5 cold_start (train sft): started") != NULL, "run %d starts afresh:\n%s",
+                  run + 1, r.out);
+        cr_expect(strstr(r.out, "# stage 5/5 rl_all: finished") != NULL, "%s", r.out);
+        th_run_free(&r);
+    }
+    char cfg[4300], *text = NULL;
+    size_t len;
+    snprintf(cfg, sizeof cfg, "%s/runs/demo-r1/2-reasoning_rl/config.json", dir);
+    cr_assert_eq(fs_read_file(cfg, 1 << 20, &text, &len), STATUS_OK, "%s", err_msg());
+    cr_expect(strstr(text, "\"threads\":\t1") != NULL, "--threads reaches every stage:\n%s", text);
+    free(text);
+    char want[4300];
+    snprintf(want, sizeof want, "\"model_name_or_path\":\t\"%s/models/base-aha\"", root);
+    snprintf(cfg, sizeof cfg, "%s/runs/demo-r1/1-cold_start/config.json", dir);
+    cr_assert_eq(fs_read_file(cfg, 1 << 20, &text, &len), STATUS_OK, "%s", err_msg());
+    cr_expect(strstr(text, want) != NULL, "the cold start reads the shipped base (%s):\n%s", want, text);
+    free(text);
+    snprintf(cmd, sizeof cmd, "cd '%s' && rm -rf runs/demo-r1 && mkdir -p runs/demo-r1 && touch runs/demo-r1/mine && "
+             "R1LAB_HOME='%s' '%s' demo r1 --headless", dir, root, th_bin());
+    struct th_run r = th_sh(cmd);
+    cr_expect_eq(r.exit_code, 1);
+    cr_expect(strstr(r.err, "not a pipeline directory") && strstr(r.err, "hint:"), "%s", r.err);
+    th_run_free(&r);
+    snprintf(cfg, sizeof cfg, "%s/runs/demo-r1/mine", dir);
+    cr_expect(fs_exists(cfg), "the directory was left alone");
+    fs_remove_tree(dir);
+    free(dir);
+    free(root);
 }
 
 Test(demo, runs_from_any_directory, .timeout = 300) {

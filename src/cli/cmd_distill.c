@@ -165,7 +165,7 @@ int cmd_distill(int argc, char **argv) {
     for (int i = 0; over && i < n_over; i++) free(over[i]);
     free(over);
     if (st != STATUS_OK) return cli_report(st);
-    code = pipeline_run_cli(&pl, &view, print_config);
+    code = pipeline_run_cli(&pl, &view, print_config, NULL);
     pipeline_free(&pl);
     return code;
 }

@@ -141,7 +141,7 @@ static enum status check_stages(const struct pipeline *p) {
     return STATUS_OK;
 }
 
-int pipeline_run_cli(const struct pipeline *p, const struct train_view *view, bool print_config) {
+int pipeline_run_cli(const struct pipeline *p, const struct train_view *view, bool print_config, const char *redo) {
     enum status st = check_stages(p);
     if (st != STATUS_OK) return cli_report(st);
     if (print_config) {
@@ -150,8 +150,10 @@ int pipeline_run_cli(const struct pipeline *p, const struct train_view *view, bo
         cJSON_free(text);
         return EXIT_OK;
     }
+    size_t redo_from = redo ? pipeline_stage_index(p, redo) : p->n;
+    if (redo && redo_from == p->n) return cli_report(STATUS_INVALID);
     struct pjob job = {.p = p, .lock_fd = -1};
-    if ((st = pipeline_begin(p, &job.st, &job.lock_fd)) != STATUS_OK) return cli_report(st);
+    if ((st = pipeline_begin(p, redo_from, &job.st, &job.lock_fd)) != STATUS_OK) return cli_report(st);
     size_t todo = 0;
     for (size_t i = 0; i < p->n; i++) todo += job.st.stages[i].state != PIPELINE_FINISHED;
     if (todo == 0) {

@@ -13,8 +13,8 @@
 #include "engine/run/pipeline.h"
 
 /* Checks every stage of p (a rejection_sample stage's keys too), then prints the resolved config (print_config)
- * or runs what is left of p. Returns the exit code: 0 done, 1 an error (reported), 3 interrupted or stopped (a
- * re-run continues). */
-int pipeline_run_cli(const struct pipeline *p, const struct train_view *view, bool print_config);
+ * or runs what is left of p; redo names a stage to run again with those after it (NULL: none). Returns the exit
+ * code: 0 done, 1 an error (reported), 3 interrupted or stopped (a re-run continues). */
+int pipeline_run_cli(const struct pipeline *p, const struct train_view *view, bool print_config, const char *redo);
 
 #endif

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "engine/rl/readability.h"
 #include "engine/rl/reward.h"
 #include "repl_text.h"
 
@@ -34,7 +35,7 @@ void scorecard_score(const struct problem *p, bool plain, const char *full, int6
         out->language = reward_language_share(full, n, REWARD_LANG_EN);
     }
     out->mixed = reward_mixed_language(full, n, REWARD_LANG_EN);
-    out->readability = reward_helpfulness(full, n, REWARD_LANG_EN);
+    out->readability = readability_score(full, n, REWARD_LANG_EN);
     out->reflection = reward_has_reflection(full, n);
     out->tokens = tokens;
 }

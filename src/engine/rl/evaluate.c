@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/rl/readability.h"
 #include "engine/run/metric.h"
 
 /* Majority vote over canonical answers; returns whether the winner is correct (false when no sample had an
@@ -125,7 +126,7 @@ enum status evaluate_run(struct rollout *r, const struct tokenizer *tok, struct 
                 fmt += sc[i].format_ok;
                 fmt_r1 += sc[i].format_r1;
                 lang += reward_language(seqs[i].text, seqs[i].text_len, REWARD_LANG_EN);
-                readable += reward_helpfulness(seqs[i].text, seqs[i].text_len, REWARD_LANG_EN);
+                readable += readability_score(seqs[i].text, seqs[i].text_len, REWARD_LANG_EN);
                 refl += sc[i].reflection;
                 reward_tally_add(&tally, &sc[i]);
                 len += seqs[i].n;

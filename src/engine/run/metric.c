@@ -108,7 +108,7 @@ static const struct metric_info table[METRIC_COUNT] = {
     [METRIC_EVAL_LANGUAGE] = {"eval/language", "share", EVAL, 0, NULL,
                               "language consistency: mean share of English words in the samples' CoT"},
     [METRIC_EVAL_READABILITY] = {"eval/readability", "score", EVAL, 0, NULL,
-                                 "mean helpfulness score of the samples' final summaries (reward.h)"},
+                                 "mean readability of the samples' final summaries: helpfulness scaled by the share spelled (readability.h)"},
     [METRIC_EVAL_MEAN_LENGTH] = {"eval/mean_length", "tokens", EVAL, 0, NULL, "mean sample length"},
     [METRIC_EVAL_REFLECTION_RATE_WORDS] = {"eval/reflection_rate", "share", EVAL, 0, NULL,
                                            "the share `eval/reflection/rate` holds, under the name earlier runs used"},

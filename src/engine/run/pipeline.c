@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "engine/run/checkpoint.h"
+#include "engine/util/editdist.h"
 #include "engine/util/fsutil.h"
 #include "engine/util/json.h"
 #include "engine/util/log.h"
@@ -676,8 +677,9 @@ bool pipeline_is_dir(const char *dir) {
 /* ---------------------------------------------------------------------------------------------------- */
 /* A run                                                                                                 */
 
-/* Refuses a config that differs from the stored one in any stage it already had. */
-static enum status check_stored(const struct pipeline *p, const char *path) {
+/* Refuses a config that differs from the stored one in any stage it already had before redo_from (the stages
+ * from redo_from on are run again, so theirs may change). */
+static enum status check_stored(const struct pipeline *p, const char *path, size_t redo_from) {
     cJSON *old;
     TRY(json_parse_file(path, PIPELINE_MAX_BYTES, &old));
     const cJSON *a = get(old, "stages"), *b = get(p->resolved, "stages");
@@ -689,11 +691,11 @@ static enum status check_stored(const struct pipeline *p, const char *path) {
         st = err_set(STATUS_INVALID, "%s: the pipeline was started with %d stages; the config now has %d", p->dir,
                      cJSON_GetArraySize(a), cJSON_GetArraySize(b));
     } else {
-        int i = 0;
-        for (const cJSON *x = a->child, *y = b->child; x; x = x->next, y = y->next, i++) {
+        size_t i = 0;
+        for (const cJSON *x = a->child, *y = b->child; x && i < redo_from; x = x->next, y = y->next, i++) {
             if (!first_difference(x, y, diff, sizeof diff)) continue;
             const cJSON *name = get(x, "name");
-            st = err_set(STATUS_INVALID, "%s: the pipeline was started with a different configuration: stage %d "
+            st = err_set(STATUS_INVALID, "%s: the pipeline was started with a different configuration: stage %zu "
                                          "\"%s\": %s",
                          p->dir, i + 1, cJSON_IsString(name) ? name->valuestring : "?", diff);
             break;
@@ -701,12 +703,38 @@ static enum status check_stored(const struct pipeline *p, const char *path) {
     }
     cJSON_Delete(old);
     if (st == STATUS_INVALID)
-        err_hint("re-run it with the configuration it was started with (%s), remove %s to start over, or choose "
-                 "another output_dir=", path, p->dir);
+        err_hint("re-run it with the configuration it was started with (%s), run a stage and those after it again "
+                 "with --redo STAGE, remove %s to start over, or choose another output_dir=", path, p->dir);
     return st;
 }
 
-enum status pipeline_begin(const struct pipeline *p, struct pipeline_status *st, int *lock_fd) {
+size_t pipeline_stage_index(const struct pipeline *p, const char *name) {
+    for (size_t i = 0; i < p->n; i++)
+        if (strcmp(p->stages[i].name, name) == 0) return i;
+    const char *names[PIPELINE_MAX_STAGES];
+    size_t n = p->n < PIPELINE_MAX_STAGES ? p->n : PIPELINE_MAX_STAGES;
+    for (size_t i = 0; i < n; i++) names[i] = p->stages[i].name;
+    const char *close = editdist_closest(name, names, n, 3);
+    err_set(STATUS_INVALID, "%s: no stage \"%s\"", p->source, name);
+    if (close) err_hint("did you mean \"%s\"?", close);
+    else err_hint("its stages are listed by r1lab pipeline %s --print-config", p->source);
+    return p->n;
+}
+
+/* Moves the run directory of a stage that is run again out of the way (to DIR.before-redo, replacing an earlier
+ * one), so the new run starts empty and the old one can still be looked at until the next redo. */
+static enum status set_aside(const struct pipeline_stage *ps) {
+    if (!fs_exists(ps->dir)) return STATUS_OK;
+    char old[PATH_MAX + 16];
+    if ((size_t)snprintf(old, sizeof old, "%s.before-redo", ps->dir) >= sizeof old)
+        return err_set(STATUS_INVALID, "%s: path too long", ps->dir);
+    if (fs_exists(old)) TRY(fs_remove_tree(old));
+    if (rename(ps->dir, old) != 0) return err_set_errno(STATUS_IO, "%s: cannot move it to %s", ps->dir, old);
+    log_info("stage %s: its earlier run moved to %s", ps->name, old);
+    return STATUS_OK;
+}
+
+enum status pipeline_begin(const struct pipeline *p, size_t redo_from, struct pipeline_status *st, int *lock_fd) {
     memset(st, 0, sizeof *st);
     *lock_fd = -1;
     TRY(fs_mkdir_p(p->dir));
@@ -726,7 +754,8 @@ enum status pipeline_begin(const struct pipeline *p, struct pipeline_status *st,
         return s;
     }
     enum status s = fs_join(path, sizeof path, p->dir, PIPELINE_CONFIG_FILE);
-    if (s == STATUS_OK && fs_exists(path)) s = check_stored(p, path);
+    if (s == STATUS_OK && fs_exists(path)) s = check_stored(p, path, redo_from);
+    for (size_t i = redo_from; i < p->n && s == STATUS_OK; i++) s = set_aside(&p->stages[i]);
     char *text = NULL;
     if (s == STATUS_OK) {
         text = cJSON_Print(p->resolved);
@@ -741,7 +770,7 @@ enum status pipeline_begin(const struct pipeline *p, struct pipeline_status *st,
     for (size_t i = 0; i < p->n && s == STATUS_OK; i++) {
         const struct pipeline_stage *ps = &p->stages[i];
         struct pipeline_stage_status *ss = &st->stages[i];
-        if (i < old.n && strcmp(old.stages[i].name, ps->name) == 0) *ss = old.stages[i];
+        if (i < old.n && i < redo_from && strcmp(old.stages[i].name, ps->name) == 0) *ss = old.stages[i];
         else memset(ss, 0, sizeof *ss);
         snprintf(ss->name, sizeof ss->name, "%s", ps->name);
         snprintf(ss->kind, sizeof ss->kind, "%s", pipeline_kind_name(ps->kind));

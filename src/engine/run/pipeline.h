@@ -130,11 +130,15 @@ int pipeline_status_running(const struct pipeline_status *s);
 /* Whether dir holds a pipeline (a pipeline.json). */
 bool pipeline_is_dir(const char *dir);
 
-/* Starts a run of p: creates the directories, takes the lock (*lock_fd; refused while another process holds
- * it), compares the config with the stored one (refused when it changed), writes pipeline_config.json, and
- * fills *st from pipeline.json (new stages pending; a stage left "running" by a killed run reads as stopped),
- * with the pipeline marked running by this process and written. */
-enum status pipeline_begin(const struct pipeline *p, struct pipeline_status *st, int *lock_fd);
+/* The index of the stage called name, or p->n with an error that names the closest stage. */
+size_t pipeline_stage_index(const struct pipeline *p, const char *name);
+/* Starts a run of p: takes the lock (*lock_fd; refused while another process holds it), compares the config with
+ * the stored one (refused when a stage before redo_from changed), moves the directories of the stages from
+ * redo_from on to DIR.before-redo (redo_from = p->n: none; they run again, from the start, with their config as it
+ * now is), creates the directories, writes pipeline_config.json, and fills *st from pipeline.json (new and redone
+ * stages pending; a stage left "running" by a killed run reads as stopped), with the pipeline marked running by
+ * this process and written. */
+enum status pipeline_begin(const struct pipeline *p, size_t redo_from, struct pipeline_status *st, int *lock_fd);
 /* Ends the run: records the pipeline's final state, writes pipeline.json, releases the lock. */
 enum status pipeline_end(const struct pipeline *p, struct pipeline_status *st, enum pipeline_state final, int lock_fd);
 

@@ -364,7 +364,8 @@ static enum status reply_doc(const struct corpus_config *c, enum corpus_kind kin
             cot_readable(&completion, &r, &p);
             strbuf_puts(&completion, task == TASK_PLAIN ? "</think> " : " </think> ");
         }
-        cot_summary(&completion, &p);
+        if (c->coldstart_terse) cot_summary_terse(&completion, &p);
+        else cot_summary(&completion, &p);
         strbuf_putc(&completion, ' ');
         put_answer_tags(&completion, p.answer);
         strbuf_append(&text, prompt.data, prompt.len);

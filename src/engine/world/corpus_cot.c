@@ -620,6 +620,26 @@ void cot_summary(struct strbuf *sb, const struct problem *p) {
     }
 }
 
+/* The terse cold start's summary: the solution's steps again, in the words its reasoning used ("subtract 5x ,
+ * subtract 12 , divide by 2 : x = 12 ."), so that a small base model writes a summary it can spell; prose it has
+ * never read comes out garbled ("Mvoo x to the left , subtracto 12"). Other tasks keep cot_summary's. */
+void cot_summary_terse(struct strbuf *sb, const struct problem *p) {
+    if (p->kind != TASK_LINEAR) {
+        cot_summary(sb, p);
+        return;
+    }
+    if (task_linear_two_sided(p)) {
+        strbuf_puts(sb, "subtract ");
+        put_term(sb, p->linear.e);
+        strbuf_puts(sb, " , ");
+    }
+    int64_t a = task_linear_two_sided(p) ? linear_net(p) : p->linear.a;
+    strbuf_printf(sb, "%s %lld , divide by %lld : x = ", linear_minus(p) ? "add" : "subtract", (long long)p->linear.b,
+                  (long long)a);
+    put_rat(sb, p->linear.x);
+    strbuf_puts(sb, " .");
+}
+
 /* ---- plain text -------------------------------------------------------------------------------------- */
 
 void cot_plain(struct strbuf *sb, struct rng *r, const struct problem *p) {

@@ -60,6 +60,7 @@ void cot_guess(struct rng *r, const struct problem *p, struct cot_claim *claim);
 /* Cold start: the readable CoT (without tags) and the one-sentence summary. */
 void cot_readable(struct strbuf *sb, struct rng *r, const struct problem *p);
 void cot_summary(struct strbuf *sb, const struct problem *p);
+void cot_summary_terse(struct strbuf *sb, const struct problem *p); /* in the words of the terse reasoning */
 /* Plain text: the problem with its answer stated plainly, one of a few phrasings. */
 void cot_plain(struct strbuf *sb, struct rng *r, const struct problem *p);
 /* Plain text: a claimed solution, right or off by one or two, checked by substitution (linear problems;
