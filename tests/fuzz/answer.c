@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/rl/readability.h"
 #include "engine/rl/reward.h"
 #include "engine/util/strbuf.h"
 #include "engine/world/answer.h"
@@ -188,6 +189,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         for (int soft = 0; soft < 2; soft++) check_unit(reward_format(text, size, style, soft));
     check_unit(reward_language(text, size, REWARD_LANG_EN));
     check_unit(reward_language(text, size, REWARD_LANG_ZH));
+    check_unit(reward_helpfulness(text, size, REWARD_LANG_EN));
+    check_unit(readability_score(text, size, REWARD_LANG_EN));
+    check_unit(readability_spelled_share(text, size));
     if (reward_count_reflections(text, size) < 0) abort();
     if (size <= 2048) check_reflections(text, size); /* the reference is quadratic: keep it to small inputs */
     /* The whole score once (format, language and reflection do not depend on the gold answer), accuracy against

@@ -42,7 +42,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
     const struct config *c = &cfg[data[0] & 1];
-    fuzz_write(config_string(c, "dataset"), data + 1, size - 1);
+    fuzz_write(c->v.run.dataset, data + 1, size - 1);
     struct lm_data d;
     if (lm_data_load(&d, c, tok, 1) != STATUS_OK) return 0;
     if (lm_data_seek(&d, 1, (int64_t)d.n_ex - 1) != STATUS_OK) abort(); /* the last example of epoch 1 exists */
