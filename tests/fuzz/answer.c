@@ -1,8 +1,8 @@
 /* Fuzz target: everything that reads a model's completion — the final answer (last <answer>…</answer>, else the
- * last balanced \boxed{}), the CoT span, the format, language and length rewards, reflection counting, answer
- * canonicalisation (answer.c: wrappers, \frac, thousands separators, big numbers, fractions), the Countdown
- * expression checker, and the REPL's streaming <think>/<answer> splitter. The completion is checked against
- * gold answers of every kind (integer, fraction, big number, text, Countdown).
+ * last balanced \boxed{}), the CoT span, the format, language, helpfulness, readability and length rewards,
+ * reflection counting, answer canonicalisation (answer.c: wrappers, \frac, thousands separators, big numbers,
+ * fractions), the Countdown expression checker, and the REPL's streaming <think>/<answer> splitter. The completion
+ * is checked against gold answers of every kind (integer, fraction, big number, text, Countdown).
  *
  * Checks beyond "no crash": spans lie inside the text; rewards are finite and in their documented ranges; a
  * canonical number re-parses to itself; the think splitter's output is the same however the text is cut; the
