@@ -7,29 +7,35 @@
 
 #include "engine/util/utf8.h"
 
-/* Common English words, and the words of arithmetic and of explaining a solution, lower case. A summary's other
- * words must appear earlier in the completion to count as spelled: a model restating its reasoning reuses them. */
+/* Common English words (greetings and the words of short replies among them) and the words of arithmetic and of
+ * explaining a solution, lower case. A summary's other words must appear earlier in the completion to count as
+ * spelled: a model restating its reasoning reuses them. */
 static const char *const COMMON[] = {
     "a", "about", "above", "add", "added", "adding", "addition", "after", "again", "all", "also", "an", "and",
     "answer", "answers", "any", "are", "as", "at", "back", "be", "because", "been", "before", "being", "below",
-    "between", "both", "but", "by", "calculate", "calculated", "calculating", "can", "check", "checked", "checking",
-    "coefficient", "collect", "collecting", "combine", "combining", "compute", "computed", "computing", "constant",
-    "correct", "could", "difference", "digit", "digits", "divide", "divided", "dividing", "division", "do", "does",
-    "done", "each", "eight", "eleven", "else", "equal", "equals", "equation", "equations", "even", "every",
-    "expression", "factor", "final", "find", "finding", "first", "five", "for", "four", "from", "get", "gets",
-    "getting", "give", "gives", "giving", "greater", "had", "half", "has", "have", "hence", "here", "how", "i",
-    "if", "in", "into", "is", "isolate", "isolating", "it", "its", "just", "larger", "largest", "last", "least",
-    "left", "less", "let", "like", "make", "makes", "making", "many", "minus", "more", "most", "move", "moved",
-    "moves", "moving", "much", "multiplication", "multiplied", "multiply", "multiplying", "must", "need", "needs",
-    "negative", "next", "nine", "no", "not", "now", "number", "numbers", "odd", "of", "on", "once", "one", "only",
-    "or", "other", "our", "out", "over", "plus", "positive", "product", "put", "quotient", "result", "results",
-    "right", "same", "second", "see", "seven", "side", "sides", "simplify", "simplifying", "six", "smaller",
-    "smallest", "so", "solution", "solve", "solved", "solving", "step", "steps", "subtract", "subtracted",
-    "subtracting", "subtraction", "sum", "take", "taking", "ten", "term", "terms", "than", "that", "the", "their",
-    "then", "there", "therefore", "these", "this", "those", "three", "thus", "times", "to", "together", "total",
-    "true", "twelve", "two", "under", "unknown", "up", "use", "used", "uses", "using", "value", "values",
-    "variable", "was", "we", "well", "were", "what", "when", "which", "while", "who", "why", "will", "with",
-    "without", "would", "yes", "you", "zero",
+    "between", "both", "but", "by", "calculate", "calculated", "calculating", "can", "can't", "check", "checked",
+    "checking", "coefficient", "collect", "collecting", "combine", "combining", "come", "compute", "computed",
+    "computing", "constant", "correct", "could", "day", "difference", "digit", "digits", "divide", "divided",
+    "dividing", "division", "do", "does", "doesn't", "don't", "done", "each", "eight", "eleven", "else", "equal",
+    "equals", "equation", "equations", "even", "every", "example", "expression", "factor", "final", "find",
+    "finding", "first", "five", "for", "four", "from", "get", "gets", "getting", "give", "gives", "giving", "go",
+    "going", "good", "great", "greater", "had", "half", "has", "have", "he", "hello", "help", "hence", "her",
+    "here", "here's", "hi", "him", "his", "how", "i", "i'm", "if", "in", "into", "is", "isn't", "isolate",
+    "isolating", "it", "it's", "its", "just", "know", "larger", "largest", "last", "least", "left", "less", "let",
+    "let's", "like", "look", "make", "makes", "making", "many", "maybe", "me", "minus", "more", "most", "move",
+    "moved", "moves", "moving", "much", "multiplication", "multiplied", "multiply", "multiplying", "must", "my",
+    "need", "needs", "negative", "new", "next", "nine", "no", "not", "now", "number", "numbers", "odd", "of", "ok",
+    "okay", "old", "on", "once", "one", "only", "or", "other", "our", "out", "over", "people", "please", "plus",
+    "positive", "problem", "problems", "product", "put", "question", "questions", "quotient", "really", "result",
+    "results", "right", "said", "same", "say", "second", "see", "seven", "she", "side", "sides", "simplify",
+    "simplifying", "six", "smaller", "smallest", "so", "solution", "solve", "solved", "solving", "sorry", "step",
+    "steps", "subtract", "subtracted", "subtracting", "subtraction", "sum", "sure", "take", "taking", "ten", "term",
+    "terms", "than", "thank", "thanks", "that", "that's", "the", "their", "them", "then", "there", "there's",
+    "therefore", "these", "they", "think", "this", "those", "three", "thus", "time", "times", "to", "together",
+    "total", "true", "twelve", "two", "under", "unknown", "up", "us", "use", "used", "uses", "using", "value",
+    "values", "variable", "very", "want", "was", "way", "we", "we're", "well", "were", "what", "what's", "when",
+    "which", "while", "who", "why", "will", "with", "without", "work", "world", "would", "year", "yes", "you",
+    "you're", "your", "zero",
 };
 
 static bool common_word(const char *w) {
