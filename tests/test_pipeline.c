@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/rl/readability.h"
 #include "engine/rl/rejection.h"
 #include "engine/run/metric.h"
 #include "engine/run/pipeline.h"
@@ -107,6 +108,27 @@ Test(rejection, counts_add_up) {
     cJSON_Delete(o);
 }
 
+/* R1-Zero's outputs rewritten into R1's format: the reasoning kept, a summary and the answer after it, readable
+ * and in R1's format by the same measures the pipeline applies to R1's own outputs. */
+Test(rejection, rewrite_turns_r1_zero_outputs_into_cold_start_records) {
+    struct problem p;
+    cr_assert_eq(task_problem_from_answer(&p, TASK_LINEAR, "Solve: 2x + 3 = 7", "2"), STATUS_OK);
+    const char *zero = " <think> 2x + 3 = 7 . subtract 3 : 2x = 4 . divide by 2 : x = 4 / 2 = 2 . </think> "
+                       "<answer> 2 </answer>";
+    cr_expect_eq(reward_format(zero, strlen(zero), REWARD_FORMAT_R1, false), 0.0, "R1-Zero's format is not R1's");
+    struct strbuf out = {0};
+    cr_assert_eq(rejection_rewrite_r1(&p, zero, strlen(zero), &out), STATUS_OK, "%s", err_msg());
+    cr_expect_str_eq(out.data, " <think> 2x + 3 = 7 . subtract 3 : 2x = 4 . divide by 2 : x = 4 / 2 = 2 . </think> "
+                               "so x = 2 . <answer> 2 </answer>");
+    cr_expect_eq(reward_format(out.data, out.len, REWARD_FORMAT_R1, false), 1.0, "%s", out.data);
+    cr_expect_eq(reward_accuracy(&p, out.data, out.len), 1.0);
+    cr_expect_float_eq(readability_score(out.data, out.len, REWARD_LANG_EN), 1.0, 1e-12);
+    strbuf_free(&out);
+    cr_expect_eq(rejection_rewrite_r1(&p, " <answer> 2 </answer>", 21, &out), STATUS_FORMAT, "no reasoning to keep");
+    strbuf_free(&out);
+    task_problem_free(&p);
+}
+
 Test(rejection, config_errors_name_the_key) {
     struct {
         const char *json, *want;
@@ -115,6 +137,7 @@ Test(rejection, config_errors_name_the_key) {
         {"{\"model\": \"m\", \"sample_per_prompt\": 3}", "unknown key \"sample_per_prompt\""},
         {"{\"model\": \"m\", \"format_style\": \"r2\"}", "format_style \"r2\""},
         {"{\"model\": \"m\", \"min_language\": 2}", "min_language"},
+        {"{\"model\": \"m\", \"rewrite\": \"r2\"}", "rewrite \"r2\" is not none or r1"},
         {"{\"model\": \"m\", \"prompts\": \"all\"}", "\"prompts\""},
         {"{\"model\": \"m\", \"extra\": [{\"world\": \"nonsense\", \"n\": 3}]}", "extra[0]"},
         {"{\"model\": \"m\", \"extra\": [{\"world\": \"coldstart\"}]}", "\"n\""},

@@ -96,6 +96,7 @@ const struct config_key rejection_keys[] = {
     {.name = "template", .type = CONFIG_STRING, .def = "null", .help = "prompt template (default: the one the checkpoint trained with)"},
     {.name = "stop_strings", .type = CONFIG_ARRAY, .def = "[\"</answer>\"]", .help = "a completion ends after any of these strings"},
     {.name = "format_style", .type = CONFIG_STRING, .def = "\"r1\"", .help = "format a kept completion must have: r1 (think, then a summary) or r1-zero"},
+    {.name = "rewrite", .type = CONFIG_STRING, .def = "\"none\"", .help = "none, or r1: a kept completion is rewritten into R1's format (its reasoning, a summary, the answer) with its prompt in R1's template, to build a cold start from R1-Zero's outputs"},
     {.name = "language", .type = CONFIG_STRING, .def = "\"en\"", .help = "target language of the CoT: en or zh"},
     {.name = "min_language", .type = CONFIG_NUMBER, .def = "1.0", .help = "least share of target-language words in a kept completion's CoT"},
     {.name = "keep_per_prompt", .type = CONFIG_INT, .def = "null", .help = "completions kept per problem at most (null = all)"},
@@ -247,6 +248,10 @@ static enum status parse_fields(struct rejection_config *c) {
     if (strcmp(style, "r1") == 0) c->filter.style = REWARD_FORMAT_R1;
     else if (strcmp(style, "r1-zero") == 0) c->filter.style = REWARD_FORMAT_R1_ZERO;
     else return err_set(STATUS_INVALID, "%s: format_style \"%s\" is not r1 or r1-zero", c->source, style);
+    const char *rewrite = val(c, "rewrite")->valuestring;
+    if (strcmp(rewrite, "r1") == 0) c->rewrite_r1 = true;
+    else if (strcmp(rewrite, "none") != 0)
+        return err_set(STATUS_INVALID, "%s: rewrite \"%s\" is not none or r1", c->source, rewrite);
     if (strcmp(lang, "en") == 0) c->filter.lang = REWARD_LANG_EN;
     else if (strcmp(lang, "zh") == 0) c->filter.lang = REWARD_LANG_ZH;
     else return err_set(STATUS_INVALID, "%s: language \"%s\" is not en or zh", c->source, lang);
@@ -289,4 +294,22 @@ enum status rejection_config_parse(struct rejection_config *c, const cJSON *obj,
 void rejection_config_free(struct rejection_config *c) {
     cJSON_Delete(c->root);
     memset(c, 0, sizeof *c);
+}
+
+enum status rejection_rewrite_r1(const struct problem *p, const char *text, size_t len, struct strbuf *out) {
+    struct reward_span th, ans;
+    if (!reward_find_think(text, len, &th) || !reward_find_answer(text, len, &ans))
+        return err_set(STATUS_FORMAT, "rewrite: the completion has no <think> reasoning or no answer");
+    size_t b = th.off, e = th.off + th.len;
+    while (b < e && (text[b] == ' ' || text[b] == '\n')) b++;
+    while (e > b && (text[e - 1] == ' ' || text[e - 1] == '\n')) e--;
+    strbuf_puts(out, " <think> ");
+    strbuf_append(out, text + b, e - b);
+    strbuf_puts(out, e > b ? " </think> " : "</think> ");
+    /* The summary states the answer in words the reasoning and any reader know; the gold answer's own spelling,
+     * since the filter kept only correct completions. */
+    if (p->kind == TASK_LINEAR) strbuf_printf(out, "so x = %s .", p->answer);
+    else strbuf_printf(out, "The answer is %s .", p->answer);
+    strbuf_printf(out, " <answer> %s </answer>", p->answer);
+    return strbuf_status(out);
 }

@@ -41,6 +41,7 @@
 #include "engine/run/config.h"
 #include "engine/tokenizer/template.h"
 #include "engine/util/status.h"
+#include "engine/util/strbuf.h"
 #include "engine/world/task.h"
 
 enum rejection_reason {
@@ -118,6 +119,7 @@ struct rejection_config {
     bool has_template;
     enum template_kind tmpl;
     const char *stop[REJECTION_MAX_STOP + 1];
+    bool rewrite_r1; /* "rewrite": "r1" */
     struct rejection_filter filter;
     struct rejection_extra extra[REJECTION_MAX_EXTRA];
     int n_extra;
@@ -127,6 +129,13 @@ struct rejection_config {
 /* Checks obj (a stage's keys) against the table: unknown keys with a "did you mean", types, ranges, names of
  * styles, languages, templates and corpus kinds. Touches no file; the model need not exist yet. */
 enum status rejection_config_parse(struct rejection_config *c, const cJSON *obj, const char *where);
+
+/* A kept completion in R1's format, appended to out: " <think> REASONING </think> SUMMARY <answer> A </answer>",
+ * the reasoning taken from text, the summary and answer from the problem's gold answer ("so x = 7 ." for an
+ * equation, "The answer is 7 ." otherwise). How the paper builds cold-start data from R1-Zero's outputs, its
+ * human post-processing done by rule: sample R1-Zero with format_style "r1-zero" and rewrite "r1". Refuses a text
+ * without a <think> span or an answer (the filter keeps none such). */
+enum status rejection_rewrite_r1(const struct problem *p, const char *text, size_t len, struct strbuf *out);
 void rejection_config_free(struct rejection_config *c); /* accepts a zeroed struct */
 
 /* Runs the stage in dir (which must exist; earlier outputs in it are replaced). Polls *interrupt (may be NULL)

@@ -343,10 +343,22 @@ static enum status run_batch(struct rrun *x, struct rbatch *b) {
         const struct problem *pr = &b->probs[p];
         rejection_filter_group(&c->filter, pr, &b->cand[p * G], G, &b->verdict[p * G]);
         rejection_counts_add(&x->counts, &b->verdict[p * G], G);
-        for (int g = 0; g < G; g++)
-            if (b->verdict[p * G + g].reason == REJECTION_KEPT)
+        for (int g = 0; g < G; g++) {
+            if (b->verdict[p * G + g].reason != REJECTION_KEPT) continue;
+            if (!c->rewrite_r1) {
                 add_line(&x->out, b->rendered[p], b->cand[p * G + g].text, pr->prompt, pr->answer,
                          task_kind_name(pr->kind));
+                continue;
+            }
+            struct strbuf done = {0};
+            char *prompt = NULL;
+            enum status st = rejection_rewrite_r1(pr, b->cand[p * G + g].text, b->cand[p * G + g].len, &done);
+            if (st == STATUS_OK) st = template_render_prompt(TEMPLATE_R1, pr->prompt, &prompt);
+            if (st == STATUS_OK) add_line(&x->out, prompt, done.data, pr->prompt, pr->answer, task_kind_name(pr->kind));
+            free(prompt);
+            strbuf_free(&done);
+            TRY(st);
+        }
     }
     TRY(strbuf_status(&x->out));
     TRY(batch_metrics(x, b, t0, &rs));
@@ -452,6 +464,7 @@ static enum status write_outputs(struct rrun *x) {
     cJSON_AddStringToObject(sum, "model", x->c->model);
     cJSON_AddStringToObject(sum, "dataset", x->dataset);
     cJSON_AddStringToObject(sum, "template", template_name(x->tmpl));
+    cJSON_AddStringToObject(sum, "rewrite", x->c->rewrite_r1 ? "r1" : "none");
     cJSON_AddNumberToObject(sum, "samples_per_prompt", x->c->samples_per_prompt);
     enum status st = add_extras(x, sum);
     x->counts.records = x->counts.kept + x->counts.extra_records;
