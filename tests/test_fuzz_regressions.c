@@ -19,6 +19,7 @@
 #include "harness.h"
 #include "repl/oai.h"
 #include "repl/sse.h"
+#include "tui/run_source.h"
 
 /* The bytes of tests/fuzz/regressions/TARGET/NAME (NUL-terminated; *len without the NUL). */
 static char *regression(const char *target, const char *name, size_t *len) {
@@ -333,4 +334,27 @@ Test(fuzz_regressions, pipeline_pid_no_process_has_reads_as_absent) {
         pipeline_status_free(&st);
         pipeline_status_free(&back);
     }
+}
+
+/* A run directory whose config.json says "max_steps": 1e3080 (infinity once read): the dashboard converted it to an
+ * integer (undefined behaviour). Counts no int64 holds read as absent. The fuzzer's whole directory is in
+ * tests/fuzz/regressions/run_source/; this is its config.json part, read as the dashboard reads it. */
+Test(fuzz_regressions, run_config_counts_beyond_int64_read_as_absent) {
+    char *dir = th_tmpdir("runsrc");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    const char cfg[] = "{\"stage\": \"grpo\", \"max_steps\": 1e3080, \"grpo\": {\"num_generations\": -1e300}, "
+                       "\"max_completion_length\": 9.3e18}";
+    cr_assert(th_write_file(path, cfg, sizeof cfg - 1));
+    snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
+    cr_assert(th_write_file(path, "{\"step\": 1, \"loss\": 1.0}\n", 26));
+    struct run_source *rs;
+    cr_assert_eq(run_source_open(&rs, dir, 0), STATUS_OK, "%s", err_msg());
+    for (int i = 0; i < 8; i++) run_source_poll(rs, RS_POLL_BUDGET);
+    cr_expect_eq(run_source_max_steps(rs), 0, "an impossible max_steps is no max_steps");
+    cr_expect_eq(rs->cfg_num_generations, 0);
+    cr_expect_eq(rs->cfg_max_completion_length, 0);
+    run_source_free(rs);
+    fs_remove_tree(dir);
+    free(dir);
 }

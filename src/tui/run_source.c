@@ -325,15 +325,21 @@ static bool poll_status(struct run_source *rs) {
     return changed;
 }
 
+/* A count from a copied or hand-edited config.json: a number no int64 holds (1e3080 reads as infinity) is
+ * absent, as converting it would be undefined behaviour. */
+static int64_t as_count(const cJSON *v) {
+    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 9e18 ? (int64_t)v->valuedouble : 0;
+}
+
 /* An integer setting at the top level of config.json or one object down (stage sections). */
 static int64_t config_int(const cJSON *j, const char *key) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
-    if (cJSON_IsNumber(v)) return (int64_t)v->valuedouble;
+    if (cJSON_IsNumber(v)) return as_count(v);
     const cJSON *it;
     cJSON_ArrayForEach(it, j) {
         if (!cJSON_IsObject(it)) continue;
         v = cJSON_GetObjectItemCaseSensitive(it, key);
-        if (cJSON_IsNumber(v)) return (int64_t)v->valuedouble;
+        if (cJSON_IsNumber(v)) return as_count(v);
     }
     return 0;
 }
