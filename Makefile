@@ -55,17 +55,42 @@ GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 CPPFLAGS += -D_GNU_SOURCE -DR1LAB_VERSION='"$(VERSION)"' -DR1LAB_GIT_REV='"$(GIT_REV)"' -Isrc \
             -DR1LAB_SHARE_DIR='"$(PREFIX)/share/r1lab"' -DR1LAB_LIB_DIR='"$(PREFIX)/lib/r1lab"' \
             -DR1LAB_MAN_DIR='"$(PREFIX)/share/man"' -DR1LAB_SOURCE_MAN_DIR='"$(CURDIR)/man"' \
-            -DR1LAB_BUILD_LIB_DIR='"$(abspath $(BUILD))"'
+            -DR1LAB_BUILD_LIB_DIR='"$(abspath $(BUILD))"' $(MPI_CFLAGS)
 # -fno-math-errno and -fno-trapping-math change no result (nothing reads errno after maths or traps on FP
 # exceptions); they let gcc vectorise loops with sqrtf and with comparisons (src/engine/backend/vexp.h).
 CFLAGS   += -std=c11 -Wall -Wextra -Wno-unused-parameter -fopenmp -fno-math-errno -fno-trapping-math $(OPTFLAGS) $(BLAS_CFLAGS) $(PKG_CFLAGS) -MMD -MP
-LDLIBS   += $(PKG_LIBS) $(BLAS_LIBS) -lm -lpthread -ldl
+LDLIBS   += $(PKG_LIBS) $(BLAS_LIBS) $(MPI_LIBS) -lm -lpthread -ldl
 LDFLAGS  += -fopenmp $(LDSAN)
 
 # The engine (src/engine/*/, see src/engine/README.md) is a static library of its own: the front ends (cli, tui, repl
 # and the text sanitiser they share) link against it, and `make test` checks that it needs nothing from them or from
 # curses, readline or curl (tests/check_layers.sh).
-ENGINE_SRC := $(wildcard src/engine/*/*.c)
+# --- MPI: data-parallel training (mpirun -np N r1lab train), an optional feature found the way nvcc is ----------
+# With Open MPI's development files (pkg-config ompi-c) src/engine/dist/dist_mpi.c is built and r1lab links libmpi;
+# without them dist_single.c makes every run a group of one. MPI=0 leaves it out, MPI=1 insists.
+MPI ?=
+ifeq ($(MPI),0)
+  MPI_BUILD := 0
+  MPI_WHY   := off (MPI=0)
+else ifeq ($(shell pkg-config --exists ompi-c 2>/dev/null && echo yes),yes)
+  MPI_BUILD := 1
+else ifeq ($(MPI),1)
+  $(error MPI=1 but pkg-config finds no ompi-c: install libopenmpi-dev)
+else
+  MPI_BUILD := 0
+  MPI_WHY   := off (no Open MPI development files: install libopenmpi-dev openmpi-bin for mpirun -np N r1lab train)
+endif
+ifeq ($(MPI_BUILD),1)
+  MPI_CFLAGS := $(shell pkg-config --cflags ompi-c)
+  MPI_LIBS   := $(shell pkg-config --libs ompi-c)
+  DIST_DROP  := src/engine/dist/dist_single.c
+else
+  DIST_DROP  := src/engine/dist/dist_mpi.c
+endif
+# Which transport a build holds: the archive and the programs are rebuilt when it changes.
+MPI_STAMP := $(BUILD)/mpi-$(MPI_BUILD).stamp
+
+ENGINE_SRC := $(filter-out $(DIST_DROP),$(wildcard src/engine/*/*.c))
 CLI_SRC    := $(wildcard src/cli/*.c)
 TUI_SRC    := $(wildcard src/tui/*.c)
 REPL_SRC   := $(wildcard src/repl/*.c)
@@ -123,6 +148,9 @@ ifeq ($(filter clean format man-lint test demo deps deps-check deps-list fuzz fu
   else
     $(info r1lab: CUDA backend: $(CUDA_WHY))
   endif
+  ifeq ($(MPI_BUILD),0)
+    $(info r1lab: MPI: $(MPI_WHY))
+  endif
 endif
 CUDA_TARGET := $(if $(filter 1,$(CUDA_BUILD)),$(CUDA_LIB))
 
@@ -154,9 +182,14 @@ $(BUILD)/host/kernels/%.o: kernels/%.c
 cuda-resources:
 	@bash bench/ptxas_report.sh "$(NVCC)" "$(CUDA_ARCH)"
 
-$(ENGINE_LIB): $(ENGINE_OBJ)
+$(ENGINE_LIB): $(ENGINE_OBJ) $(MPI_STAMP)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(AR) rcs $@ $(ENGINE_OBJ)
+
+$(MPI_STAMP):
+	@mkdir -p $(dir $@)
+	@rm -f $(BUILD)/mpi-*.stamp
+	@touch $@
 
 $(BIN): $(MAIN_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/man_page.h"
+#include "engine/dist/dist.h"
 #include "engine/util/editdist.h"
 
 struct command {
@@ -102,6 +103,8 @@ int main(int argc, char **argv) {
     }
     if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
         printf("r1lab %s (%s)\n", R1LAB_VERSION, R1LAB_GIT_REV);
+        printf("data-parallel training: %s\n", dist_built_with_mpi() ? "MPI (mpirun -np N r1lab train CONFIG)"
+                                                                     : "off (built without MPI)");
         return EXIT_OK;
     }
     if (strcmp(name, "help") == 0) {
@@ -122,5 +125,11 @@ int main(int argc, char **argv) {
     }
     const struct command *c = find_command(name);
     if (!c) return unknown_command(name, false);
+    /* Under mpirun every rank runs this same command line: only a training run knows how to share the work. */
+    if (dist_launched() && strcmp(c->name, "train") != 0) {
+        fprintf(stderr, "r1lab: error: `r1lab %s` runs in one process; of the commands only `r1lab train` runs under an "
+                        "MPI launcher\n", c->name);
+        return EXIT_USAGE;
+    }
     return c->run(argc - 1, argv + 1);
 }

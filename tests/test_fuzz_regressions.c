@@ -358,3 +358,22 @@ Test(fuzz_regressions, run_config_counts_beyond_int64_read_as_absent) {
     fs_remove_tree(dir);
     free(dir);
 }
+
+/* A vocabulary entry with the id 1.5e9 made the loader allocate an id table of 6 GB (the fuzzer's out-of-memory
+ * stop): a stray huge id is a broken file and is refused by name. */
+Test(fuzz_regressions, tokenizer_with_a_stray_huge_id_is_refused) {
+    size_t len;
+    char *text = regression("tokenizer", "oom-sparse-vocab-id", &len);
+    char *dir = th_tmpdir("tok-sparse");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    cr_assert(th_write_file(path, text, len));
+    struct tokenizer *tok = NULL;
+    enum status st = tokenizer_load(&tok, path);
+    cr_expect_eq(st, STATUS_FORMAT, "%s", err_msg());
+    cr_expect(strstr(err_msg(), "ids run up to") || strstr(err_msg(), "far beyond"), "message: %s", err_msg());
+    if (st == STATUS_OK) tokenizer_free(tok);
+    fs_remove_tree(dir);
+    free(dir);
+    free(text);
+}

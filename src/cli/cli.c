@@ -80,10 +80,15 @@ int cli_usage_error(const struct cli_spec *spec, const char *fmt, ...) {
     return EXIT_USAGE;
 }
 
+/* "r1lab", or "r1lab rank 1/2" in a data-parallel run, where every rank writes to the same terminal. */
+static char prog[48] = "r1lab";
+
+void cli_set_rank(int rank, int size) { snprintf(prog, sizeof prog, "r1lab rank %d/%d", rank, size); }
+
 int cli_report(enum status st) {
     if (st == STATUS_OK) return EXIT_OK;
     const char *msg = err_msg();
-    fprintf(stderr, "r1lab: error: %s\n", msg[0] ? msg : status_name(st));
+    fprintf(stderr, "%s: error: %s\n", prog, msg[0] ? msg : status_name(st));
     const char *hint = err_hint_text();
     if (hint[0]) fprintf(stderr, "  hint: %s\n", hint);
     if (st == STATUS_ABORTED) return EXIT_ABORTED;
@@ -96,7 +101,7 @@ static void stderr_sink(enum log_level level, const char *msg, void *user) {
     if (level == LOG_INFO || level == LOG_DEBUG)
         fprintf(stderr, "%s\n", msg);
     else
-        fprintf(stderr, "r1lab: %s: %s\n", log_level_name(level), msg);
+        fprintf(stderr, "%s: %s: %s\n", prog, log_level_name(level), msg);
 }
 
 void cli_install_log(int quiet) {

@@ -50,6 +50,8 @@ int cli_next(struct cli_parser *p, int argc, char **argv);
 void cli_print_help(FILE *out, const struct cli_spec *spec);
 /* Prints "r1lab NAME: <problem>" and a pointer to --help; returns EXIT_USAGE. */
 int cli_usage_error(const struct cli_spec *spec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Names this process's rank in every error and warning it prints (a data-parallel run). */
+void cli_set_rank(int rank, int size);
 /* Prints the engine's current error (and hint) and maps the status to an exit code. */
 int cli_report(enum status st);
 /* Installs the stderr log sink; `quiet` hides info messages. */

@@ -50,7 +50,7 @@ static enum status run_train(const struct pipeline *p, size_t i, atomic_int *int
     struct config cfg;
     TRY(pipeline_train_config(p, i, resume, overwrite, &cfg));
     struct trainer t;
-    enum status st = trainer_open(&t, &cfg, stages_for(cfg.stage), p->stages[i].name, interrupt);
+    enum status st = trainer_open(&t, &cfg, stages_for(cfg.stage), p->stages[i].name, interrupt, NULL);
     if (st == STATUS_OK) st = trainer_run(&t);
     *stopped = st == STATUS_OK && t.step < t.max_steps;
     trainer_close(&t);

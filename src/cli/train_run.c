@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/dist/dist.h"
 #include "engine/run/runctl.h"
 #include "engine/run/trainer.h"
 #include "engine/stages/stages.h"
@@ -134,21 +135,48 @@ static enum status trainer_job(void *user, atomic_int *interrupt) {
     return trainer_run(user);
 }
 
+/* A rank of a data-parallel run other than rank 0: it writes nothing and shows nothing, so it trains on this thread
+ * and reports only warnings and errors. */
+static enum status run_quiet_rank(struct trainer *t) { return trainer_run(t); }
+
 int train_run_config(const struct config *cfg, const char *name, const struct train_view *view) {
     bool quiet = view->quiet;
     install_signals();
+    /* The process group: one process unless an MPI launcher started this one (mpirun -np N r1lab train ...). */
+    struct dist group;
+    enum status st = dist_init(&group, cfg->v.run.ddp_timeout);
+    if (st != STATUS_OK) {
+        int code = cli_report(st);
+        dist_finalize(&group, true);
+        return code;
+    }
+    if (group.size > 1) cli_set_rank(group.rank, group.size);
+    if (group.rank != 0) cli_install_log(1); /* rank 0 tells the story; the others only warn */
     struct trainer t;
-    enum status st = trainer_open(&t, cfg, stages_for(cfg->stage), name, &interrupt_flag);
+    st = trainer_open(&t, cfg, stages_for(cfg->stage), name, &interrupt_flag, &group);
     if (st != STATUS_OK) {
         int code = cli_report(st);
         trainer_close(&t);
+        dist_finalize(&group, st != STATUS_ABORTED);
+        return code;
+    }
+    if (group.rank != 0) {
+        st = run_quiet_rank(&t);
+        int code = st == STATUS_OK ? EXIT_OK : cli_report(st);
+        trainer_close(&t);
+        dist_finalize(&group, st != STATUS_OK && st != STATUS_ABORTED);
         return code;
     }
     bool dashboard = !view->headless && tui_available(&view->tui);
     /* From here on engine messages go to events.jsonl; the dashboard or the plain follower shows them, so the
      * terminal gets one stream in either mode. */
     log_set_sink(runctl_log_sink, &t.ctl);
-    if (!dashboard && !quiet) fprintf(stderr, "run directory %s (device %s)\n", t.run_dir, t.be->name);
+    if (!dashboard && !quiet) {
+        if (group.size > 1)
+            fprintf(stderr, "run directory %s (device %s; %d ranks)\n", t.run_dir, t.be->name, group.size);
+        else
+            fprintf(stderr, "run directory %s (device %s)\n", t.run_dir, t.be->name);
+    }
     st = train_run_job(t.run_dir, trainer_job, &t, view);
     cli_install_log(quiet);
     int code = st == STATUS_OK ? EXIT_OK : cli_report(st);
@@ -156,5 +184,6 @@ int train_run_config(const struct config *cfg, const char *name, const struct tr
         fprintf(stderr, "done: %lld steps in %s (latest checkpoint: %s/latest)\n", (long long)t.step, t.run_dir,
                 t.run_dir);
     trainer_close(&t);
+    dist_finalize(&group, st != STATUS_OK && st != STATUS_ABORTED);
     return code;
 }

@@ -37,7 +37,7 @@
 
 /* Bumped whenever struct backend, struct backend_ops or struct backend_host change: a CUDA library built
  * against another layout is refused at load time instead of crashing. */
-#define R1LAB_BACKEND_ABI 3
+#define R1LAB_BACKEND_ABI 4
 
 enum backend_kind { BACKEND_CPU, BACKEND_CUDA };
 
@@ -152,6 +152,14 @@ struct backend_ops {
      * pick different tokens only when top-k / top-p are on. tokens is written by the time ->check returns. */
     void (*sample)(struct backend *be, int32_t *tokens, float *logits, const double *u, int S, int V,
                    const struct sampler_params *p);
+    /* --- data parallel: a device communicator (NCCL); all three NULL when the backend has none (the CPU) --- */
+    /* Unlike the ops above these can fail on their own (a peer gone, a library missing), so they return a status.
+     * comm_make_id (rank 0) writes a new communicator id of *bytes <= cap bytes; every rank then passes it to
+     * comm_init. comm_sum sums x (n, backend memory) over the ranks in place and waits for it, giving up with
+     * STATUS_PEER after timeout_s. */
+    enum status (*comm_make_id)(struct backend *be, void *id, size_t cap, size_t *bytes);
+    enum status (*comm_init)(struct backend *be, const void *id, size_t bytes, int nranks, int rank, double timeout_s);
+    enum status (*comm_sum)(struct backend *be, float *x, size_t n, double timeout_s);
 };
 
 struct backend {

@@ -183,7 +183,7 @@ enum status rollout_run(struct rollout *r, const int32_t *const *prompts, const 
         if (r->text_store[s]) r->text_store[s][0] = '\0';
         else TRY(append_text(r, s, "", 0));
         tokenizer_stream_init(&r->streams[s], true);
-        rng_seed_stream(&r->rngs[s], opt->seed, (uint64_t)s);
+        rng_seed_stream(&r->rngs[s], opt->seed, opt->first_stream + (uint64_t)s);
     }
 
     /* Prefill each prompt once into the slot of its first sample, then share the prefix. */

@@ -32,6 +32,9 @@ struct rollout_options {
     struct sampler_params sampling;
     int max_new_tokens;
     uint64_t seed;
+    /* Sequence s samples from random stream first_stream + s of seed: a data-parallel rank that decodes sequences
+     * [first, first + S) of a step draws exactly what one process decoding all of them would. */
+    uint64_t first_stream;
     const char *stop[ROLLOUT_MAX_STOP]; /* stop strings (kept in the output), NULL-terminated or full */
     bool include_stop_token_eos;        /* keep the EOS id in the output ids (GRPO scores it) */
 };

@@ -87,74 +87,92 @@ enum status evaluate_run(struct rollout *r, const struct tokenizer *tok, struct 
                          const struct eval_options *opt, eval_problem_fn on_problem, void *user,
                          rollout_abort_fn should_abort, struct eval_result *out) {
     memset(out, 0, sizeof *out);
-    int k = opt->k, per_batch = r->max_seqs / k;
-    if (k < 1 || per_batch < 1) return err_set(STATUS_INVALID, "evaluation needs k >= 1 samples per problem (k=%d)", k);
+    int k = opt->k, cap = k > 0 ? r->max_seqs / k : 0;
+    if (k < 1 || cap < 1) return err_set(STATUS_INVALID, "evaluation needs k >= 1 samples per problem (k=%d)", k);
+    int per_batch = opt->batch_seqs > 0 ? opt->batch_seqs / k : cap;
+    if (per_batch < 1) return err_set(STATUS_INVALID, "evaluation batches of %d sequences hold no problem's %d samples",
+                                      opt->batch_seqs, k);
+    int rank = opt->dist ? opt->dist->rank : 0, ranks = opt->dist ? opt->dist->size : 1;
     struct reward_spec spec;
     reward_spec_default(&spec);
     size_t total = (size_t)opt->n_problems;
-    struct problem *probs = calloc((size_t)per_batch, sizeof *probs);
-    struct token_buf *ids = calloc((size_t)per_batch, sizeof *ids);
-    const int32_t **prompts = calloc((size_t)per_batch, sizeof *prompts);
-    int *lens = calloc((size_t)per_batch, sizeof *lens);
+    struct problem *probs = calloc((size_t)cap, sizeof *probs);
+    struct token_buf *ids = calloc((size_t)cap, sizeof *ids);
+    const int32_t **prompts = calloc((size_t)cap, sizeof *prompts);
+    int *lens = calloc((size_t)cap, sizeof *lens);
     struct reward_result *sc = calloc((size_t)r->max_seqs, sizeof *sc);
     enum status st = (probs && ids && prompts && lens && sc) ? STATUS_OK : err_set(STATUS_NOMEM, "evaluation buffers");
-    double correct = 0, cons = 0, passk = 0, fmt = 0, fmt_r1 = 0, lang = 0, readable = 0, len = 0, refl = 0;
+    enum { E_CORRECT, E_CONS, E_PASSK, E_FMT, E_FMT_R1, E_LANG, E_READABLE, E_LEN, E_REFL, E_TALLY,
+           E_COUNT = E_TALLY + REWARD_TALLY_FIELDS };
+    double sum[E_COUNT] = {0};
     struct reward_tally tally = {0};
     for (size_t start = 0; st == STATUS_OK && start < total; start += (size_t)per_batch) {
-        int P = (int)(total - start < (size_t)per_batch ? total - start : (size_t)per_batch);
-        for (int p = 0; p < P && st == STATUS_OK; p++) {
-            st = problem_source_get(src, start + (size_t)p, &probs[p]);
-            char *text = NULL;
-            if (st == STATUS_OK) st = template_render_prompt(opt->tmpl, probs[p].prompt, &text);
-            ids[p].n = 0;
-            if (st == STATUS_OK) st = tokenizer_encode(tok, text, strlen(text), opt->add_special_tokens, &ids[p]);
-            free(text);
-            prompts[p] = ids[p].ids;
-            lens[p] = (int)ids[p].n;
-        }
-        for (int p = 0; p < P && st == STATUS_OK; p++) st = check_fits(r, opt, start + (size_t)p, lens[p]);
-        struct rollout_options ro = opt->ro;
-        ro.seed = opt->ro.seed + start; /* problem-indexed streams: results do not depend on the batch size */
-        if (st == STATUS_OK) st = rollout_run(r, prompts, lens, P, k, &ro, NULL, should_abort, user, NULL);
-        for (int p = 0; p < P && st == STATUS_OK; p++) {
-            const struct rollout_seq *seqs = &r->seqs[p * k];
-            bool any = false;
-            for (int i = 0; i < k; i++) {
-                reward_score(&spec, &probs[p], seqs[i].text, seqs[i].text_len, seqs[i].n, opt->ro.max_new_tokens,
-                             &sc[i]);
-                correct += sc[i].correct;
-                fmt += sc[i].format_ok;
-                fmt_r1 += sc[i].format_r1;
-                lang += reward_language(seqs[i].text, seqs[i].text_len, REWARD_LANG_EN);
-                readable += readability_score(seqs[i].text, seqs[i].text_len, REWARD_LANG_EN);
-                refl += sc[i].reflection;
-                reward_tally_add(&tally, &sc[i]);
-                len += seqs[i].n;
-                any |= sc[i].correct;
+        int in_batch = (int)(total - start < (size_t)per_batch ? total - start : (size_t)per_batch);
+        int first, count;
+        dist_share(in_batch, rank, ranks, &first, &count);
+        for (int c0 = first; st == STATUS_OK && c0 < first + count; c0 += cap) {
+            int P = first + count - c0 < cap ? first + count - c0 : cap;
+            size_t base = start + (size_t)c0;
+            for (int p = 0; p < P && st == STATUS_OK; p++) {
+                st = problem_source_get(src, base + (size_t)p, &probs[p]);
+                char *text = NULL;
+                if (st == STATUS_OK) st = template_render_prompt(opt->tmpl, probs[p].prompt, &text);
+                ids[p].n = 0;
+                if (st == STATUS_OK) st = tokenizer_encode(tok, text, strlen(text), opt->add_special_tokens, &ids[p]);
+                free(text);
+                prompts[p] = ids[p].ids;
+                lens[p] = (int)ids[p].n;
             }
-            bool vote = majority_correct(&probs[p], seqs, sc, k);
-            cons += vote;
-            passk += any;
-            if (on_problem) on_problem(user, (int)start + p, &probs[p], seqs, sc, k, vote);
+            for (int p = 0; p < P && st == STATUS_OK; p++) st = check_fits(r, opt, base + (size_t)p, lens[p]);
+            struct rollout_options ro = opt->ro;
+            ro.seed = opt->ro.seed + start; /* streams of the batch's first problem, then by place in the batch */
+            ro.first_stream = (uint64_t)c0 * (uint64_t)k;
+            if (st == STATUS_OK) st = rollout_run(r, prompts, lens, P, k, &ro, NULL, should_abort, user, NULL);
+            for (int p = 0; p < P && st == STATUS_OK; p++) {
+                const struct rollout_seq *seqs = &r->seqs[p * k];
+                bool any = false;
+                for (int i = 0; i < k; i++) {
+                    reward_score(&spec, &probs[p], seqs[i].text, seqs[i].text_len, seqs[i].n, opt->ro.max_new_tokens,
+                                 &sc[i]);
+                    sum[E_CORRECT] += sc[i].correct;
+                    sum[E_FMT] += sc[i].format_ok;
+                    sum[E_FMT_R1] += sc[i].format_r1;
+                    sum[E_LANG] += reward_language(seqs[i].text, seqs[i].text_len, REWARD_LANG_EN);
+                    sum[E_READABLE] += readability_score(seqs[i].text, seqs[i].text_len, REWARD_LANG_EN);
+                    sum[E_REFL] += sc[i].reflection;
+                    reward_tally_add(&tally, &sc[i]);
+                    sum[E_LEN] += seqs[i].n;
+                    any |= sc[i].correct;
+                }
+                bool vote = majority_correct(&probs[p], seqs, sc, k);
+                sum[E_CONS] += vote;
+                sum[E_PASSK] += any;
+                if (on_problem) on_problem(user, (int)base + p, &probs[p], seqs, sc, k, vote);
+            }
+            for (int p = 0; p < P; p++) task_problem_free(&probs[p]);
         }
-        for (int p = 0; p < P; p++) task_problem_free(&probs[p]);
     }
     if (ids)
-        for (int p = 0; p < per_batch; p++) token_buf_free(&ids[p]);
+        for (int p = 0; p < cap; p++) token_buf_free(&ids[p]);
     free(probs), free(ids), free(prompts), free(lens), free(sc);
     if (st != STATUS_OK) return st;
+    if (opt->dist) { /* every rank's share of the problems */
+        reward_tally_pack(&tally, sum + E_TALLY);
+        TRY(dist_sum(opt->dist, sum, E_COUNT, "the evaluation's sums"));
+        tally = reward_tally_unpack(sum + E_TALLY);
+    }
     double n = (double)total, samples = n * k;
     *out = (struct eval_result){.n_problems = (int)total,
                                 .k = k,
-                                .pass1 = correct / samples,
-                                .cons = cons / n,
-                                .passk = passk / n,
-                                .format = fmt / samples,
-                                .format_r1 = fmt_r1 / samples,
-                                .language = lang / samples,
-                                .readability = readable / samples,
-                                .mean_length = len / samples,
-                                .reflection = refl / samples,
+                                .pass1 = sum[E_CORRECT] / samples,
+                                .cons = sum[E_CONS] / n,
+                                .passk = sum[E_PASSK] / n,
+                                .format = sum[E_FMT] / samples,
+                                .format_r1 = sum[E_FMT_R1] / samples,
+                                .language = sum[E_LANG] / samples,
+                                .readability = sum[E_READABLE] / samples,
+                                .mean_length = sum[E_LEN] / samples,
+                                .reflection = sum[E_REFL] / samples,
                                 .tally = tally};
     return STATUS_OK;
 }

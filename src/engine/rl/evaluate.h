@@ -12,6 +12,7 @@
 
 #include <cJSON.h>
 
+#include "engine/dist/dist.h"
 #include "engine/model/model.h"
 #include "engine/model/rollout.h"
 #include "engine/rl/reward.h"
@@ -26,6 +27,12 @@ struct eval_options {
     struct rollout_options ro; /* sampling, max_new_tokens, stop strings, seed */
     enum template_kind tmpl;
     bool add_special_tokens;
+    /* Problems are decoded in batches of batch_seqs / k (0: as many as the rollout holds), and a batch's samples
+     * come from random streams of seed + its first problem, so the samples depend on batch_seqs alone. With a
+     * data-parallel group each rank decodes its share of every batch (in pieces when its rollout holds fewer) and
+     * the result is summed over the ranks: the same numbers as one process with the same batch_seqs. */
+    int batch_seqs;
+    struct dist *dist; /* NULL: this process alone */
 };
 
 struct eval_result {

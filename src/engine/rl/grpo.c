@@ -7,7 +7,12 @@
  *      micro-batches, one optimiser update per pass.
  * With num_iterations = 1 the old log-probs equal the current ones (ratio 1), so no separate scoring pass
  * is needed; with beta = 0 no reference model is kept and sequences whose advantage is 0 are not run
- * through the training pass at all (their gradient is exactly zero). */
+ * through the training pass at all (their gradient is exactly zero).
+ *
+ * In a data-parallel run each rank takes a share of the step's prompts (dist_share; a group never spans ranks, so
+ * advantages stay local) and decodes its sequences from the random streams one process would use for them; the
+ * loss is normalised by the step's totals over all ranks, gradients are summed before each update, and every
+ * metric is reduced over the ranks before a ratio is taken, so the record is the one a single process writes. */
 #include "engine/rl/grpo.h"
 
 #include <limits.h>
@@ -16,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/dist/dist.h"
 #include "engine/model/rollout.h"
 #include "engine/rl/evaluate.h"
 #include "engine/rl/grpo_loss.h"
@@ -37,11 +43,13 @@ struct grpo_stage {
     struct rollout rollout;
     struct model ref;
     bool has_ref;
-    int P, G, B, mu, micro_bs, max_prompt, max_completion, log_groups;
+    int P, G, B, mu, micro_bs, max_prompt, max_completion, log_groups; /* P, B: this rank's share */
+    int P_all, B_all, p0; /* the step's prompts and sequences over every rank; this rank's first prompt */
     struct grpo_loss_config loss;
     bool scale_std, mask_truncated;
     /* per step (B = P * G sequences, T = B * max_completion completion tokens) */
-    struct problem *probs;         /* (P) */
+    struct problem *probs_all;     /* (P_all) every rank draws every problem: the data position stays one */
+    struct problem *probs;         /* (P) this rank's: probs_all + p0 */
     struct token_buf *prompt_ids;  /* (P) */
     const int32_t **prompt_ptrs;   /* (P) views of prompt_ids for the rollout */
     int *prompt_lens;              /* (P) */
@@ -120,7 +128,8 @@ static bool has_eval(const struct config *c) {
 
 static enum status grpo_check(const struct config *c, struct stage_plan *plan) {
     const struct config_grpo *g = &c->v.grpo;
-    *plan = (struct stage_plan){.updates_per_step = g->num_iterations, .eval_steps = g->eval_steps};
+    *plan = (struct stage_plan){.updates_per_step = g->num_iterations, .eval_steps = g->eval_steps,
+                                .data_parallel = true};
     const char *dataset = c->v.run.dataset;
     if (!dataset) {
         enum status st = err_set(STATUS_INVALID, "%s: \"dataset\" is not set", config_where(c, "dataset"));
@@ -162,8 +171,17 @@ static enum status grpo_init(struct trainer *t) {
     if (!s) return err_set(STATUS_NOMEM, "cannot allocate the GRPO stage");
     t->stage = s;
     /* Ranges, the dataset and relations between keys were checked by grpo_check before any work. */
-    s->P = (int)g->prompts_per_step;
+    s->P_all = (int)g->prompts_per_step;
     s->G = (int)g->num_generations;
+    s->B_all = s->P_all * s->G;
+    const struct dist *d = t->dist;
+    if (s->P_all < d->size) {
+        enum status st = err_set(STATUS_INVALID, "%s: prompts_per_step (%d) is less than the number of ranks (%d)",
+                                 config_where(c, "prompts_per_step"), s->P_all, d->size);
+        err_hint("each rank takes whole groups of num_generations completions; raise prompts_per_step or start fewer");
+        return st;
+    }
+    dist_share(s->P_all, d->rank, d->size, &s->p0, &s->P);
     s->B = s->P * s->G;
     s->mu = (int)g->num_iterations;
     s->micro_bs = (int)c->v.run.per_device_train_batch_size;
@@ -218,12 +236,19 @@ static enum status grpo_init(struct trainer *t) {
         log_info("evaluation: the eval dataset has %zu problems; using all of them", eval_size);
         s->eval_opt.n_problems = (int)eval_size;
     }
-    ASSERT(!s->has_eval || s->eval_opt.k <= s->B); /* grpo_check */
+    ASSERT(!s->has_eval || s->eval_opt.k <= s->B_all); /* grpo_check */
+    /* Evaluation batches are laid out as one process would decode them (B_all sequences at a time), each rank
+     * decoding its part of every batch (evaluate.h). */
+    s->eval_opt.batch_seqs = s->B_all;
+    s->eval_opt.dist = t->dist;
 
     int max_len = s->max_prompt + s->max_completion;
-    TRY(rollout_init(&s->rollout, &t->model, t->tok, s->B, max_len));
+    /* A rank's share may hold fewer sequences than one held-out problem's k samples. */
+    int slots = s->has_eval && s->eval_opt.k > s->B ? s->eval_opt.k : s->B;
+    TRY(rollout_init(&s->rollout, &t->model, t->tok, slots, max_len));
     size_t T = (size_t)s->B * s->max_completion;
-    s->probs = calloc((size_t)s->P, sizeof *s->probs);
+    s->probs_all = calloc((size_t)s->P_all, sizeof *s->probs_all);
+    s->probs = s->probs_all ? s->probs_all + s->p0 : NULL;
     s->prompt_ids = calloc((size_t)s->P, sizeof *s->prompt_ids);
     s->prompt_ptrs = calloc((size_t)s->P, sizeof *s->prompt_ptrs);
     s->prompt_lens = calloc((size_t)s->P, sizeof *s->prompt_lens);
@@ -259,12 +284,12 @@ static void grpo_free(struct trainer *t) {
     problem_source_free(&s->eval);
     rollout_free(&s->rollout);
     if (s->has_ref) model_free(&s->ref);
-    if (s->probs)
-        for (int p = 0; p < s->P; p++) task_problem_free(&s->probs[p]);
+    if (s->probs_all)
+        for (int p = 0; p < s->P_all; p++) task_problem_free(&s->probs_all[p]);
     if (s->prompt_ids)
         for (int p = 0; p < s->P; p++) token_buf_free(&s->prompt_ids[p]);
     free(s->prompt_ptrs), free(s->prompt_lens);
-    free(s->probs), free(s->prompt_ids), free(s->rewards), free(s->adv), free(s->scores), free(s->tok_start);
+    free(s->probs_all), free(s->prompt_ids), free(s->rewards), free(s->adv), free(s->scores), free(s->tok_start);
     free(s->train_seqs), free(s->old_logp), free(s->ref_logp), free(s->logp), free(s->dlogp), free(s->mask);
     free(s->ent), free(s->row_logp), free(s->row_dlogp), free(s->row_ent), free(s->seq_buf);
     batch_builder_free(&s->bb);
@@ -276,9 +301,11 @@ static void grpo_free(struct trainer *t) {
 /* One step                                                                                              */
 
 static enum status draw_prompts(struct trainer *t, struct grpo_stage *s) {
+    for (int p = 0; p < s->P_all; p++) {
+        task_problem_free(&s->probs_all[p]);
+        TRY(problem_source_next(&s->train, &s->probs_all[p]));
+    }
     for (int p = 0; p < s->P; p++) {
-        task_problem_free(&s->probs[p]);
-        TRY(problem_source_next(&s->train, &s->probs[p]));
         char *text;
         TRY(template_render_prompt(s->tmpl, s->probs[p].prompt, &text));
         s->prompt_ids[p].n = 0;
@@ -341,7 +368,25 @@ static enum status score_pass(struct grpo_stage *s, struct model *m, const int *
     return STATUS_OK;
 }
 
+/* dist/rankN/tokens_per_second: each rank's generation throughput, gathered as a sum of one-hot rows. */
+static enum status add_rank_throughput(struct trainer *t, double mine, cJSON *m) {
+    int n = t->dist->size;
+    double *v = calloc((size_t)n, sizeof *v);
+    if (!v) return err_set(STATUS_NOMEM, "cannot allocate %d ranks' throughputs", n);
+    v[t->dist->rank] = mine;
+    enum status st = dist_sum(t->dist, v, n, "the ranks' throughputs");
+    for (int r = 0; r < n && st == STATUS_OK; r++) {
+        char name[24];
+        snprintf(name, sizeof name, "%d", r);
+        metric_put_named(m, METRIC_DIST_RANK_TOKENS_PER_SECOND, name, v[r]);
+    }
+    free(v);
+    return st;
+}
+
+/* Rank 0 logs its own groups: the first log_completions of the step (all of them when its share holds as many). */
 static void log_samples(struct trainer *t, struct grpo_stage *s) {
+    if (!trainer_writes(t)) return;
     for (int p = 0; p < s->P && p < s->log_groups; p++) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "step", (double)(t->step + 1));
@@ -370,47 +415,63 @@ static void log_samples(struct trainer *t, struct grpo_stage *s) {
     }
 }
 
-static void add_reward_metrics(struct grpo_stage *s, cJSON *m, int zero_std) {
-    double sum = 0, std_sum = 0;
-    for (int i = 0; i < s->B; i++) sum += s->rewards[i];
+/* The reward metrics over every rank's completions: sums first (one collective), then each reward function's
+ * spread around its mean over all ranks (a second), so the numbers are the ones one process computes. */
+static enum status add_reward_metrics(struct trainer *t, struct grpo_stage *s, cJSON *m, int zero_std) {
+    enum { R_REWARD, R_GROUP_STD, R_ZERO_STD, R_LEN, R_CLIPPED, R_REFL, R_CORRECT, R_FMT, R_TALLY,
+           R_FUNC = R_TALLY + REWARD_TALLY_FIELDS };
+    double v[R_FUNC + REWARD_MAX_TERMS] = {0};
+    int nk = (int)s->spec.n;
+    for (int i = 0; i < s->B; i++) v[R_REWARD] += s->rewards[i];
     for (int p = 0; p < s->P; p++) {
         double mean;
-        std_sum += grpo_group_std(s->rewards + (size_t)p * s->G, s->G, &mean);
+        v[R_GROUP_STD] += grpo_group_std(s->rewards + (size_t)p * s->G, s->G, &mean);
     }
-    metric_put(m, METRIC_REWARD, sum / s->B);
-    metric_put(m, METRIC_REWARD_STD, std_sum / s->P);
-    for (size_t k = 0; k < s->spec.n; k++) {
-        double mean = 0, var = 0;
-        for (int i = 0; i < s->B; i++) mean += s->scores[i].value[k];
-        mean /= s->B;
-        for (int i = 0; i < s->B; i++) var += pow(s->scores[i].value[k] - mean, 2);
-        const char *name = reward_kind_name(s->spec.terms[k].kind);
-        metric_put_named(m, METRIC_REWARD_FUNC_MEAN, name, mean);
-        metric_put_named(m, METRIC_REWARD_FUNC_STD, name, s->B > 1 ? sqrt(var / (s->B - 1)) : 0.0);
-    }
-    metric_put(m, METRIC_FRAC_REWARD_ZERO_STD, (double)zero_std / s->P);
-    double len = 0, clipped = 0, refl = 0, correct = 0, fmt = 0;
-    int mn = INT_MAX, mx = 0;
+    v[R_ZERO_STD] = zero_std;
+    for (int k = 0; k < nk; k++)
+        for (int i = 0; i < s->B; i++) v[R_FUNC + k] += s->scores[i].value[k];
+    double lo = INT_MAX, hi = 0;
     struct reward_tally tally = {0};
     for (int i = 0; i < s->B; i++) {
         reward_tally_add(&tally, &s->scores[i]);
         int n = s->rollout.seqs[i].n;
-        len += n;
-        mn = n < mn ? n : mn;
-        mx = n > mx ? n : mx;
-        clipped += s->rollout.seqs[i].finish == FINISH_LENGTH;
-        refl += s->scores[i].reflection;
-        correct += s->scores[i].correct;
-        fmt += s->scores[i].format_ok;
+        v[R_LEN] += n;
+        lo = n < lo ? n : lo;
+        hi = n > hi ? n : hi;
+        v[R_CLIPPED] += s->rollout.seqs[i].finish == FINISH_LENGTH;
+        v[R_REFL] += s->scores[i].reflection;
+        v[R_CORRECT] += s->scores[i].correct;
+        v[R_FMT] += s->scores[i].format_ok;
     }
-    metric_put(m, METRIC_COMPLETIONS_MEAN_LENGTH, len / s->B);
-    metric_put(m, METRIC_COMPLETIONS_MIN_LENGTH, mn);
-    metric_put(m, METRIC_COMPLETIONS_MAX_LENGTH, mx);
-    metric_put(m, METRIC_COMPLETIONS_CLIPPED_RATIO, clipped / s->B);
-    metric_put(m, METRIC_REFLECTION_RATE_WORDS, refl / s->B);
-    metric_put(m, METRIC_ACCURACY, correct / s->B);
-    metric_put(m, METRIC_FORMAT_RATE, fmt / s->B);
+    reward_tally_pack(&tally, v + R_TALLY);
+    TRY(dist_sum(t->dist, v, R_FUNC + nk, "the reward sums"));
+    TRY(dist_min(t->dist, &lo, 1, "the shortest completion"));
+    TRY(dist_max(t->dist, &hi, 1, "the longest completion"));
+    double B = s->B_all, mean[REWARD_MAX_TERMS], var[REWARD_MAX_TERMS] = {0};
+    for (int k = 0; k < nk; k++) {
+        mean[k] = v[R_FUNC + k] / B;
+        for (int i = 0; i < s->B; i++) var[k] += pow(s->scores[i].value[k] - mean[k], 2);
+    }
+    TRY(dist_sum(t->dist, var, nk, "the reward spreads"));
+
+    metric_put(m, METRIC_REWARD, v[R_REWARD] / B);
+    metric_put(m, METRIC_REWARD_STD, v[R_GROUP_STD] / s->P_all);
+    for (int k = 0; k < nk; k++) {
+        const char *name = reward_kind_name(s->spec.terms[k].kind);
+        metric_put_named(m, METRIC_REWARD_FUNC_MEAN, name, mean[k]);
+        metric_put_named(m, METRIC_REWARD_FUNC_STD, name, B > 1 ? sqrt(var[k] / (B - 1)) : 0.0);
+    }
+    metric_put(m, METRIC_FRAC_REWARD_ZERO_STD, v[R_ZERO_STD] / s->P_all);
+    metric_put(m, METRIC_COMPLETIONS_MEAN_LENGTH, v[R_LEN] / B);
+    metric_put(m, METRIC_COMPLETIONS_MIN_LENGTH, lo);
+    metric_put(m, METRIC_COMPLETIONS_MAX_LENGTH, hi);
+    metric_put(m, METRIC_COMPLETIONS_CLIPPED_RATIO, v[R_CLIPPED] / B);
+    metric_put(m, METRIC_REFLECTION_RATE_WORDS, v[R_REFL] / B);
+    metric_put(m, METRIC_ACCURACY, v[R_CORRECT] / B);
+    metric_put(m, METRIC_FORMAT_RATE, v[R_FMT] / B);
+    tally = reward_tally_unpack(v + R_TALLY);
     reward_tally_to_json(&tally, m, REWARD_TALLY_STEP);
+    return STATUS_OK;
 }
 
 static enum status grpo_step(struct trainer *t, cJSON *m) {
@@ -422,7 +483,8 @@ static enum status grpo_step(struct trainer *t, cJSON *m) {
         s->prompt_lens[p] = (int)s->prompt_ids[p].n;
     }
     struct rollout_options ro = s->ro;
-    ro.seed = rng_next(&t->rng);
+    ro.seed = rng_next(&t->rng); /* every rank draws the same seed: their RNGs never differ */
+    ro.first_stream = (uint64_t)s->p0 * (uint64_t)s->G;
     struct rollout_stats rs;
     TRY(rollout_run(&s->rollout, s->prompt_ptrs, s->prompt_lens, s->P, s->G, &ro, NULL, aborted, t, &rs));
     double t1 = mono();
@@ -447,15 +509,22 @@ static enum status grpo_step(struct trainer *t, cJSON *m) {
         /* Without a KL term a zero advantage means a zero gradient: skip the sequence. */
         if (mk > 0 && (s->adv[i] != 0.0f || s->loss.beta > 0)) s->train_seqs[n_train++] = i;
     }
+    /* The loss is normalised by the step's totals over every rank. */
+    char what[96];
+    snprintf(what, sizeof what, "the token counts of step %lld", (long long)t->step + 1);
+    double counts[2] = {masked, n_train};
+    TRY(dist_sum(t->dist, counts, 2, what));
+    double masked_all = counts[0];
+    int n_train_all = (int)counts[1];
     if (s->has_ref && n_train > 0) TRY(score_pass(s, &s->ref, s->train_seqs, n_train, s->ref_logp));
     if (s->mu > 1 && n_train > 0) TRY(score_pass(s, &t->model, s->train_seqs, n_train, s->old_logp));
     double t2 = mono();
 
     /* Optimisation passes. */
     struct grpo_loss_stats ls = {0};
-    double ent_sum = 0, ent_tokens = 0, grad_norm = 0, lr = 0, train_tokens = 0;
+    double ent_sum = 0, ent_tokens = 0, grad_norm = 0, lr = 0, train_tokens = 0, last_loss = NAN;
     int updates = 0;
-    for (int it = 0; it < s->mu && n_train > 0; it++) {
+    for (int it = 0; it < s->mu && n_train_all > 0; it++) {
         struct grpo_loss_stats it_stats = {0};
         for (int k0 = 0; k0 < n_train; k0 += s->micro_bs) {
             if (updates == 0 && trainer_interrupted(t)) { /* nothing changed yet: the step can be dropped */
@@ -485,7 +554,7 @@ static enum status grpo_step(struct trainer *t, cJSON *m) {
                 struct grpo_loss_input in = {
                     .n_seqs = 1, .tok_start = ts, .logp = s->logp + off, .old_logp = s->old_logp + off,
                     .ref_logp = s->has_ref ? s->ref_logp + off : NULL, .mask = s->mask + off, .adv = &s->adv[i],
-                    .batch_seqs = s->B, .batch_tokens = masked,
+                    .batch_seqs = s->B_all, .batch_tokens = masked_all,
                 };
                 grpo_loss(&s->loss, &in, s->dlogp + off, &it_stats);
             }
@@ -493,38 +562,51 @@ static enum status grpo_step(struct trainer *t, cJSON *m) {
             TRY(model_backward(&t->model, &b, s->row_dlogp));
             train_tokens += b.N;
         }
+        snprintf(what, sizeof what, "the gradient all-reduce of step %lld", (long long)t->step + 1);
+        TRY(dist_sum_grads(t->dist, t->be, t->model.grads, t->model.n_params, what));
         struct optim_result r;
         TRY(optim_step(&t->opt, &r));
         grad_norm = r.grad_norm;
         lr = r.lr;
         updates++;
         if (it == 0) ls = it_stats;
-        if (it == s->mu - 1 && s->mu > 1) /* the last pass sees how far the updates moved the policy */
-            metric_put(m, METRIC_LOSS_LAST_ITERATION, it_stats.loss);
+        if (it == s->mu - 1 && s->mu > 1) last_loss = it_stats.loss;
     }
-    if (n_train == 0) { /* every group had zero spread: nothing to learn from, but the step still counts */
+    if (n_train_all == 0) { /* every group had zero spread: nothing to learn from, but the step still counts */
         lr = optim_lr_at(&t->opt.cfg, t->opt.step);
         t->opt.step++;
     }
     double t3 = mono();
 
-    add_reward_metrics(s, m, zero_std);
-    metric_put(m, METRIC_LOSS, ls.loss);
+    /* Everything below is over every rank: sums of the loss statistics, the slowest rank's phase times. */
+    enum { L_LOSS, L_TOKENS, L_KL, L_CLIP_LOW, L_CLIP_HIGH, L_LAST, L_ENT, L_ENT_TOKENS, L_TRAIN_TOKENS, L_NEW_TOKENS,
+           L_ALL_TOKENS, L_COUNT };
+    double l[L_COUNT] = {ls.loss, ls.tokens, ls.kl_sum, ls.clip_low, ls.clip_high, isnan(last_loss) ? 0 : last_loss,
+                         ent_sum, ent_tokens, train_tokens, (double)rs.new_tokens,
+                         (double)(rs.prompt_tokens + rs.new_tokens)};
+    double times[3] = {t1 - t0, t2 - t1, t3 - t2};
+    TRY(dist_sum(t->dist, l, L_COUNT, "the loss sums"));
+    TRY(dist_max(t->dist, times, 3, "the phase times"));
+    TRY(add_reward_metrics(t, s, m, zero_std));
+    metric_put(m, METRIC_LOSS, l[L_LOSS]);
+    if (!isnan(last_loss)) /* the last pass sees how far the updates moved the policy */
+        metric_put(m, METRIC_LOSS_LAST_ITERATION, l[L_LAST]);
     metric_put(m, METRIC_GRAD_NORM, grad_norm);
     metric_put(m, METRIC_LEARNING_RATE, lr);
-    if (ent_tokens > 0) metric_put(m, METRIC_ENTROPY, ent_sum / ent_tokens);
-    if (s->has_ref && ls.tokens > 0) metric_put(m, METRIC_KL, ls.kl_sum / ls.tokens);
-    double toks = ls.tokens > 0 ? ls.tokens : 1;
-    metric_put(m, METRIC_CLIP_RATIO_LOW, ls.clip_low / toks);
-    metric_put(m, METRIC_CLIP_RATIO_HIGH, ls.clip_high / toks);
-    metric_put(m, METRIC_CLIP_RATIO_REGION, (ls.clip_low + ls.clip_high) / toks);
-    metric_put(m, METRIC_TOKENS_PER_SECOND_ROLLOUT, (double)rs.new_tokens / (t1 - t0));
-    if (t3 > t2) metric_put(m, METRIC_TOKENS_PER_SECOND_TRAIN, train_tokens / (t3 - t2));
-    metric_put(m, METRIC_TIME_ROLLOUT, t1 - t0);
-    metric_put(m, METRIC_TIME_SCORE, t2 - t1);
-    metric_put(m, METRIC_TIME_TRAIN, t3 - t2);
-    metric_put(m, METRIC_NUM_TOKENS, (double)(rs.prompt_tokens + rs.new_tokens));
-    metric_put(m, METRIC_TRAINED_SEQUENCES, n_train);
+    if (l[L_ENT_TOKENS] > 0) metric_put(m, METRIC_ENTROPY, l[L_ENT] / l[L_ENT_TOKENS]);
+    if (s->has_ref && l[L_TOKENS] > 0) metric_put(m, METRIC_KL, l[L_KL] / l[L_TOKENS]);
+    double toks = l[L_TOKENS] > 0 ? l[L_TOKENS] : 1;
+    metric_put(m, METRIC_CLIP_RATIO_LOW, l[L_CLIP_LOW] / toks);
+    metric_put(m, METRIC_CLIP_RATIO_HIGH, l[L_CLIP_HIGH] / toks);
+    metric_put(m, METRIC_CLIP_RATIO_REGION, (l[L_CLIP_LOW] + l[L_CLIP_HIGH]) / toks);
+    metric_put(m, METRIC_TOKENS_PER_SECOND_ROLLOUT, l[L_NEW_TOKENS] / times[0]);
+    if (times[2] > 0) metric_put(m, METRIC_TOKENS_PER_SECOND_TRAIN, l[L_TRAIN_TOKENS] / times[2]);
+    metric_put(m, METRIC_TIME_ROLLOUT, times[0]);
+    metric_put(m, METRIC_TIME_SCORE, times[1]);
+    metric_put(m, METRIC_TIME_TRAIN, times[2]);
+    metric_put(m, METRIC_NUM_TOKENS, l[L_ALL_TOKENS]);
+    metric_put(m, METRIC_TRAINED_SEQUENCES, n_train_all);
+    if (t->dist->size > 1) TRY(add_rank_throughput(t, (double)rs.new_tokens / (t1 - t0), m));
     log_samples(t, s);
     return STATUS_OK;
 }

@@ -491,6 +491,16 @@ double reward_helpfulness(const char *text, size_t len, enum reward_lang lang) {
 
 /* ---- tallies ----------------------------------------------------------------------------------------- */
 
+void reward_tally_pack(const struct reward_tally *t, double *v) {
+    const int f[REWARD_TALLY_FIELDS] = {t->n, t->reflecting, t->reflecting_correct, t->plain_correct,
+                                        t->changed_known, t->changed, t->mixed};
+    for (int i = 0; i < REWARD_TALLY_FIELDS; i++) v[i] = f[i];
+}
+
+struct reward_tally reward_tally_unpack(const double *v) {
+    return (struct reward_tally){(int)v[0], (int)v[1], (int)v[2], (int)v[3], (int)v[4], (int)v[5], (int)v[6]};
+}
+
 void reward_tally_add(struct reward_tally *t, const struct reward_result *r) {
     t->n++;
     if (r->reflection) {

@@ -160,6 +160,10 @@ struct reward_tally {
     int n, reflecting, reflecting_correct, plain_correct, changed_known, changed, mixed;
 };
 void reward_tally_add(struct reward_tally *t, const struct reward_result *r);
+/* A tally as REWARD_TALLY_FIELDS numbers and back, to be summed over the ranks of a data-parallel run. */
+#define REWARD_TALLY_FIELDS 7
+void reward_tally_pack(const struct reward_tally *t, double *v);
+struct reward_tally reward_tally_unpack(const double *v);
 /* Where a tally goes: a training step's record, an evaluation's record (the eval/ keys), r1lab eval --json. */
 enum reward_tally_dest { REWARD_TALLY_STEP, REWARD_TALLY_EVAL, REWARD_TALLY_EVAL_BARE };
 /* Adds reflection/rate, reflection/accuracy_with, reflection/accuracy_without, reflection/answer_changed and

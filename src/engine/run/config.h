@@ -41,7 +41,7 @@ struct config_values {
     struct config_run { /* what and where, saving, data */
         const char *stage, *output_dir, *model_name_or_path, *tokenizer, *device, *save_dtype, *dataset;
         const cJSON *model_init, *resume_from_checkpoint, *world;
-        double init_std;
+        double init_std, ddp_timeout;
         int64_t threads, seed, max_steps, save_steps, save_total_limit, per_device_train_batch_size;
         bool overwrite_output_dir;
     } run;

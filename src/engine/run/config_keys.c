@@ -60,6 +60,8 @@ const struct config_key config_keys[] = {
         "auto, cpu, cuda or cuda:N"),
     KEY(run, threads, INT, "0", ALL, AT_LEAST(0), NULL, NULL,
         "CPU threads (0 = all cores)"),
+    KEY(run, ddp_timeout, NUM, "1800", ALL, ABOVE(0), NULL, NULL,
+        "seconds a rank of a data-parallel run (mpirun -np N) waits for the others before it gives up"),
     KEY(run, seed, INT, "42", ALL, ANY_VALUE, NULL, NULL,
         "seed for initialisation, data order and sampling"),
     KEY(run, max_steps, INT, "null", ALL, AT_LEAST(1), NULL, NULL,

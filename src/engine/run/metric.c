@@ -85,6 +85,12 @@ static const struct metric_info table[METRIC_COUNT] = {
                                           "throughput of generation"},
     [METRIC_TOKENS_PER_SECOND_TRAIN] = {"tokens_per_second/train", "tokens/s", LM | GRPO, 0, NULL,
                                         "throughput of the optimisation passes"},
+    [METRIC_DIST_WORLD_SIZE] = {"dist/world_size", "ranks", TRAINER, SOMETIMES, "running data-parallel (mpirun -np N)",
+                                "processes the step was split over"},
+    [METRIC_DIST_RANK_TOKENS_PER_SECOND] = {"dist/rank<name>/tokens_per_second", "tokens/s", GRPO, PATTERN | SOMETIMES,
+                                            "running data-parallel (mpirun -np N)",
+                                            "one rank's generation throughput (`dist/rank0/...`, `dist/rank1/...`): a "
+                                            "slow rank holds every other one up at the gradient all-reduce"},
     [METRIC_TIME_STEP] = {"time/step", "seconds", TRAINER | REJ, 0, NULL, "seconds spent in the step"},
     [METRIC_TIME_ROLLOUT] = {"time/rollout", "seconds", GRPO | REJ, 0, NULL, "seconds spent generating"},
     [METRIC_TIME_SCORE] = {"time/score", "seconds", GRPO, 0, NULL,

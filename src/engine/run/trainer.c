@@ -23,13 +23,30 @@ static double wall_time(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-bool trainer_interrupted(const struct trainer *t) { return t->interrupt && atomic_load(t->interrupt) != 0; }
+static bool interrupt_set(const struct trainer *t) { return t->interrupt && atomic_load(t->interrupt) != 0; }
+
+static bool multi(const struct trainer *t) { return t->dist->size > 1; }
+
+bool trainer_interrupted(const struct trainer *t) { return multi(t) ? t->group_stop : interrupt_set(t); }
+
+bool trainer_writes(const struct trainer *t) { return t->dist->rank == 0; }
+
+/* Every rank's outcome of a set-up phase, so that no rank goes on to wait for one that failed: a rank that failed
+ * returns its own error, the others one naming it. */
+static enum status agreed(struct trainer *t, enum status st, const char *what) {
+    if (!multi(t)) return st;
+    enum status ag = dist_agree(t->dist, st == STATUS_OK, what);
+    return st != STATUS_OK ? st : ag;
+}
 
 static enum status write_status(struct trainer *t, enum runctl_state state, const char *message) {
     if (!t->ctl_open) return STATUS_OK;
     struct runctl_status s = {.state = state, .step = t->step, .max_steps = t->max_steps, .started = t->started};
     snprintf(s.stage, sizeof s.stage, "%s", config_stage_name(t->cfg->stage));
-    snprintf(s.device, sizeof s.device, "%s", t->be ? t->be->name : "");
+    if (multi(t)) /* the dashboard's header shows the group with the device */
+        snprintf(s.device, sizeof s.device, "%s x %d ranks", t->be ? t->be->name : "", t->dist->size);
+    else
+        snprintf(s.device, sizeof s.device, "%s", t->be ? t->be->name : "");
     snprintf(s.message, sizeof s.message, "%s", message ? message : "");
     return runctl_write_status(&t->ctl, &s);
 }
@@ -164,15 +181,52 @@ static enum status load_trainer_state(struct trainer *t, const char *ckpt) {
     return st;
 }
 
+/* The backend. In a data-parallel run each rank takes its own GPU: "cuda" and "auto" mean the rank's place among
+ * the ranks of its machine (cuda:N names one device for every rank, which is what it says). */
+static enum status open_device(struct trainer *t) {
+    const char *dev = t->cfg->v.run.device;
+    int threads = (int)t->cfg->v.run.threads, local = t->dist->local_rank;
+    if (!multi(t) || local == 0 || !dev || (strcmp(dev, "cuda") != 0 && strcmp(dev, "auto") != 0))
+        return backend_open(&t->be, dev, threads);
+    if (strcmp(dev, "auto") == 0) {
+        TRY(backend_open(&t->be, dev, threads));
+        if (t->be->kind != BACKEND_CUDA) return STATUS_OK;
+        backend_close(t->be);
+        t->be = NULL;
+    }
+    char mine[32];
+    snprintf(mine, sizeof mine, "cuda:%d", local);
+    return backend_open(&t->be, mine, threads);
+}
+
+/* Rank 0's part of opening: what a killed run left, the resume point, the run directory and the control channel. */
+static enum status open_run_dir(struct trainer *t, char *ckpt, size_t cap, bool *resume) {
+    /* What a killed run left half-written, before `latest` is read; a failure to tidy up does not stop training. */
+    if (checkpoint_clean_stale(t->run_dir) != STATUS_OK) log_warn("%s", err_msg());
+    TRY(resolve_resume(t, ckpt, cap, resume));
+    TRY(prepare_run_dir(t, *resume));
+    TRY(runctl_open(&t->ctl, t->run_dir));
+    t->ctl_open = true;
+    return write_status(t, RUNCTL_STATE_STARTING, "");
+}
+
 enum status trainer_open(struct trainer *t, const struct config *cfg, const struct stage_ops *ops, const char *name,
-                         atomic_int *interrupt) {
+                         atomic_int *interrupt, struct dist *dist) {
     memset(t, 0, sizeof *t);
     t->cfg = cfg;
     t->interrupt = interrupt;
     t->max_steps = cfg->v.run.max_steps;
     t->ops = ops;
+    t->solo = (struct dist){.size = 1, .timeout_s = 1};
+    t->dist = dist ? dist : &t->solo;
     t->plan = (struct stage_plan){.updates_per_step = 1};
     TRY(ops->check(cfg, &t->plan));
+    if (multi(t) && !t->plan.data_parallel) {
+        enum status st = err_set(STATUS_UNSUPPORTED, "stage %s runs in one process; %d ranks were started",
+                                 config_stage_name(cfg->stage), t->dist->size);
+        err_hint("data-parallel runs (mpirun -np N) are for grpo configs; run this one as plain `r1lab train`");
+        return st;
+    }
     if (backend_check_name(cfg->v.run.device) != STATUS_OK) {
         err_prefix("%s: ", config_where(cfg, "device"));
         return STATUS_INVALID;
@@ -184,33 +238,36 @@ enum status trainer_open(struct trainer *t, const struct config *cfg, const stru
     if (out) snprintf(t->run_dir, sizeof t->run_dir, "%s", out);
     else snprintf(t->run_dir, sizeof t->run_dir, "runs/%s", name);
     char ckpt[PATH_MAX] = "";
-    bool resume;
-    /* What a killed run left half-written, before `latest` is read; a failure to tidy up does not stop training. */
-    if (checkpoint_clean_stale(t->run_dir) != STATUS_OK) log_warn("%s", err_msg());
-    TRY(resolve_resume(t, ckpt, sizeof ckpt, &resume));
-    TRY(prepare_run_dir(t, resume));
-    TRY(runctl_open(&t->ctl, t->run_dir));
-    t->ctl_open = true;
-    TRY(write_status(t, RUNCTL_STATE_STARTING, ""));
-    TRY(backend_open(&t->be, cfg->v.run.device, (int)cfg->v.run.threads));
+    bool resume = false;
+    /* Rank 0 prepares the run directory first; the others read the resume point once it has tidied up. */
+    enum status st = trainer_writes(t) ? open_run_dir(t, ckpt, sizeof ckpt, &resume) : STATUS_OK;
+    TRY(agreed(t, st, "opening the run directory"));
+    st = trainer_writes(t) ? STATUS_OK : resolve_resume(t, ckpt, sizeof ckpt, &resume);
+    TRY(agreed(t, st, "finding the checkpoint"));
+    TRY(agreed(t, open_device(t), "opening the device"));
+    TRY(dist_attach_backend(t->dist, t->be));
     const char *start = cfg->v.run.model_name_or_path;
     char start_dir[PATH_MAX];
     if (resume) {
-        TRY(open_model(t, ckpt));
+        st = open_model(t, ckpt);
     } else if (start) {
-        TRY(checkpoint_resolve(start, start_dir, sizeof start_dir));
-        TRY(open_model(t, start_dir));
+        st = checkpoint_resolve(start, start_dir, sizeof start_dir);
+        if (st == STATUS_OK) st = open_model(t, start_dir);
     } else {
-        TRY(open_model(t, NULL));
+        st = open_model(t, NULL);
     }
-    TRY(open_optimizer(t));
+    if (st == STATUS_OK) st = open_optimizer(t);
     rng_seed_stream(&t->rng, (uint64_t)cfg->v.run.seed, 0x7472616eULL); /* "tran" */
-    TRY(t->ops->init(t));
+    if (st == STATUS_OK) st = t->ops->init(t);
+    if (st == STATUS_OK && resume) {
+        st = checkpoint_load_optimizer(ckpt, &t->opt);
+        if (st == STATUS_OK) st = load_trainer_state(t, ckpt);
+        t->last_saved = t->step;
+    }
+    TRY(agreed(t, st, "loading the model"));
+    if (!trainer_writes(t)) return STATUS_OK;
     char path[PATH_MAX];
     if (resume) {
-        TRY(checkpoint_load_optimizer(ckpt, &t->opt));
-        TRY(load_trainer_state(t, ckpt));
-        t->last_saved = t->step;
         /* Drop records of steps after the checkpoint, so the files read as one uninterrupted run. */
         TRY(fs_join(path, sizeof path, t->run_dir, "metrics.jsonl"));
         TRY(jsonl_truncate_after_step(path, t->step));
@@ -285,6 +342,10 @@ static void prune_checkpoints(struct trainer *t) {
 }
 
 static enum status save_with_state(struct trainer *t, const cJSON *state) {
+    if (!trainer_writes(t)) { /* every rank holds the same state; rank 0 writes it */
+        t->last_saved = t->step;
+        return STATUS_OK;
+    }
     char dir[PATH_MAX];
     TRY(checkpoint_step_dir(dir, sizeof dir, t->run_dir, t->step));
     const char *dtype = t->cfg->v.run.save_dtype;
@@ -338,17 +399,17 @@ static enum status run_eval(struct trainer *t, cJSON *into) {
         cJSON_AddStringToObject(m, metric_name(METRIC_STAGE), config_stage_name(t->cfg->stage));
     }
     enum status st = t->ops->evaluate(t, m);
-    if (st == STATUS_OK && !into) st = jsonl_append(&t->metrics, m);
+    if (st == STATUS_OK && !into && trainer_writes(t)) st = jsonl_append(&t->metrics, m);
     if (!into) cJSON_Delete(m);
     if (st == STATUS_OK) st = write_status(t, t->paused ? RUNCTL_STATE_PAUSED : RUNCTL_STATE_RUNNING, "");
     return st;
 }
 
-/* Applies pending control requests. Returns STATUS_ABORTED for a stop request (*stop set) or an interrupt
- * that arrives while paused (*stop left false). */
-static enum status handle_control(struct trainer *t, bool *eval_now, bool *stop) {
+/* Applies pending control requests; with `wait`, waits while paused. Returns STATUS_ABORTED for a stop request
+ * (*stop set) or an interrupt that arrives while paused (*stop left false). */
+static enum status handle_control(struct trainer *t, bool wait, bool *eval_now, bool *stop) {
     enum runctl_cmd cmd;
-    while ((cmd = runctl_poll(&t->ctl)) != RUNCTL_CMD_NONE || t->paused) {
+    while ((cmd = runctl_poll(&t->ctl)) != RUNCTL_CMD_NONE || (wait && t->paused)) {
         if (cmd == RUNCTL_CMD_NONE) { /* paused: wait for the next request without spinning */
             if (trainer_interrupted(t)) return STATUS_ABORTED;
             struct timespec ts = {0, 100 * 1000 * 1000};
@@ -378,20 +439,51 @@ static enum status handle_control(struct trainer *t, bool *eval_now, bool *stop)
     return STATUS_OK;
 }
 
+/* A data-parallel run's step boundary. Rank 0 reads the control channel without waiting; then every rank learns, in
+ * one collective, whether any rank was interrupted (mpirun passes Ctrl-C and SIGTERM to every rank, but they need
+ * not see it at the same step) and what rank 0 decided. While paused the ranks meet here every 100 ms. */
+static enum status group_boundary(struct trainer *t, bool *stop_requested) {
+    char what[96];
+    snprintf(what, sizeof what, "the boundary before step %lld", (long long)t->step + 1);
+    for (;;) {
+        bool eval_now = false, stop = false;
+        enum status st = trainer_writes(t) ? handle_control(t, false, &eval_now, &stop) : STATUS_OK;
+        if (st == STATUS_ABORTED) st = STATUS_OK; /* a stop request: *stop says so to everyone below */
+        TRY(agreed(t, st, "reading the control channel"));
+        double flags[4] = {interrupt_set(t), stop, eval_now, t->paused};
+        TRY(dist_max(t->dist, flags, 4, what));
+        t->paused = flags[3] != 0;
+        if (flags[0] != 0 || flags[1] != 0) {
+            t->group_stop = true;
+            *stop_requested = flags[0] == 0;
+            return STATUS_ABORTED;
+        }
+        if (flags[2] != 0) TRY(run_eval(t, NULL));
+        if (!t->paused) return STATUS_OK;
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 enum status trainer_run(struct trainer *t) {
     enum status st = write_status(t, RUNCTL_STATE_RUNNING, "");
     int64_t save_steps = t->cfg->v.run.save_steps, eval_steps = t->ops->evaluate ? t->plan.eval_steps : 0;
     bool stop_requested = false;
     if (st == STATUS_OK && t->step == 0 && eval_steps > 0) st = run_eval(t, NULL); /* the base model's score */
     while (st == STATUS_OK && t->step < t->max_steps) {
-        bool eval_now = false;
-        st = handle_control(t, &eval_now, &stop_requested);
-        if (st == STATUS_ABORTED) break;
-        if (st == STATUS_OK && eval_now) st = run_eval(t, NULL);
-        if (st != STATUS_OK) break;
-        if (trainer_interrupted(t)) {
-            st = STATUS_ABORTED;
-            break;
+        if (multi(t)) {
+            st = group_boundary(t, &stop_requested);
+            if (st != STATUS_OK) break;
+        } else {
+            bool eval_now = false;
+            st = handle_control(t, true, &eval_now, &stop_requested);
+            if (st == STATUS_ABORTED) break;
+            if (st == STATUS_OK && eval_now) st = run_eval(t, NULL);
+            if (st != STATUS_OK) break;
+            if (trainer_interrupted(t)) {
+                st = STATUS_ABORTED;
+                break;
+            }
         }
         cJSON_Delete(t->boundary_state);
         t->boundary_state = state_snapshot(t);
@@ -416,6 +508,7 @@ enum status trainer_run(struct trainer *t) {
         cJSON_ReplaceItemInObjectCaseSensitive(m, metric_name(METRIC_TIME), cJSON_CreateNumber(wall_time()));
         metric_put(m, METRIC_TIME_STEP, wall_time() - t0);
         metric_put(m, METRIC_SKIPPED_STEPS, (double)t->opt.skipped);
+        if (multi(t)) metric_put(m, METRIC_DIST_WORLD_SIZE, t->dist->size);
         uint64_t rss;
         if (procmem_rss_bytes(&rss)) metric_put(m, METRIC_MEMORY_HOST, (double)rss);
         struct backend_memory mem;
@@ -426,7 +519,7 @@ enum status trainer_run(struct trainer *t) {
             metric_put(m, METRIC_MEMORY_DEVICE_TOTAL, (double)mem.total);
         }
         if (eval_steps > 0 && (t->step % eval_steps == 0 || t->step == t->max_steps)) st = run_eval(t, m);
-        if (st == STATUS_OK) st = jsonl_append(&t->metrics, m);
+        if (st == STATUS_OK && trainer_writes(t)) st = jsonl_append(&t->metrics, m);
         if (st == STATUS_OK && t->on_step) t->on_step(t->on_step_user, t, m);
         cJSON_Delete(m);
         if (st == STATUS_OK) st = write_status(t, RUNCTL_STATE_RUNNING, "");
@@ -445,7 +538,7 @@ enum status trainer_run(struct trainer *t) {
             cJSON_Delete(state);
         }
         write_status(t, RUNCTL_STATE_STOPPED, stop_requested ? "stopped by request" : "interrupted");
-        runctl_event(&t->ctl, LOG_WARN, "%s at step %lld", stop_requested ? "stopped" : "interrupted", (long long)t->step);
+        if (t->ctl_open) runctl_event(&t->ctl, LOG_WARN, "%s at step %lld", stop_requested ? "stopped" : "interrupted", (long long)t->step);
         if (saved != STATUS_OK) return saved;
         if (stop_requested) return STATUS_OK;
         return err_set(STATUS_ABORTED, "training interrupted at step %lld (checkpoint saved)", (long long)t->step);
@@ -457,12 +550,12 @@ enum status trainer_run(struct trainer *t) {
         snprintf(hint, sizeof hint, "%s", err_hint_text());
         /* These two can fail on the same full disk; the error to report is still the first one. */
         write_status(t, RUNCTL_STATE_FAILED, msg);
-        runctl_event(&t->ctl, LOG_ERROR, "failed at step %lld: %s", (long long)t->step, msg);
+        if (t->ctl_open) runctl_event(&t->ctl, LOG_ERROR, "failed at step %lld: %s", (long long)t->step, msg);
         err_set(st, "%s", full);
         if (hint[0]) err_hint("%s", hint);
         return st;
     }
     write_status(t, RUNCTL_STATE_FINISHED, "");
-    runctl_event(&t->ctl, LOG_INFO, "finished after %lld steps", (long long)t->step);
+    if (t->ctl_open) runctl_event(&t->ctl, LOG_INFO, "finished after %lld steps", (long long)t->step);
     return STATUS_OK;
 }

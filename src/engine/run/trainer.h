@@ -9,7 +9,9 @@
  * per completed step, also across resumes. Lifecycle events (requests, stop, failure, finish) go to
  * events.jsonl; everything else it has to say goes through the log sink, which `r1lab train` points at
  * events.jsonl too, so a dashboard or the plain follower shows one stream. The trainer runs on the calling thread; another thread (a
- * dashboard, a signal handler) may only set *interrupt or send control requests. */
+ * dashboard, a signal handler) may only set *interrupt or send control requests.
+ *
+ * Data-parallel runs (mpirun -np N r1lab train): `dist` is the group; every rank runs the trainer. */
 #ifndef R1LAB_TRAINER_H
 #define R1LAB_TRAINER_H
 
@@ -21,6 +23,7 @@
 #include <cJSON.h>
 
 #include "engine/backend/backend.h"
+#include "engine/dist/dist.h"
 #include "engine/model/model.h"
 #include "engine/model/optim.h"
 #include "engine/run/config.h"
@@ -36,6 +39,7 @@ struct trainer;
 struct stage_plan {
     int64_t updates_per_step; /* optimiser updates per step (GRPO: num_iterations); the schedule counts updates */
     int64_t eval_steps;       /* evaluate every N steps and at the end (0: never) */
+    bool data_parallel;       /* the stage splits its steps over the ranks of a data-parallel run */
 };
 
 /* A training stage. The trainer knows stages only through this table; src/engine/stages picks the table for a
@@ -84,6 +88,12 @@ struct trainer {
     trainer_step_fn on_step;
     void *on_step_user;
     cJSON *boundary_state; /* stage state at the start of the current step (what an interrupted step saves) */
+    /* The data-parallel group (borrowed; `solo`, a group of one, when trainer_open was given none). Rank 0 alone
+     * writes the run directory and reads the control channel; every rank holds the same model, optimiser, RNG and
+     * data position, and they agree at each step boundary whether to go on, evaluate or stop. */
+    struct dist *dist;
+    struct dist solo;
+    bool group_stop; /* a data-parallel run: the stop the ranks agreed on at the last boundary */
 };
 
 /* Sets up the run of stage `ops`: checks the stage's settings, resolves output_dir (default runs/<name>),
@@ -91,13 +101,16 @@ struct trainer {
  * tokenizer, the optimiser, and restores a checkpoint when resume_from_checkpoint says so. `name` is the config
  * file's base name. */
 enum status trainer_open(struct trainer *t, const struct config *cfg, const struct stage_ops *ops, const char *name,
-                         atomic_int *interrupt);
+                         atomic_int *interrupt, struct dist *dist);
 /* Runs until max_steps, a stop request or an interrupt (then STATUS_ABORTED after saving). */
 enum status trainer_run(struct trainer *t);
 void trainer_close(struct trainer *t);
 
-/* True when the run should stop as soon as possible (interrupt flag set). */
+/* True when the run should stop as soon as possible (interrupt flag set). In a data-parallel run only what the
+ * ranks agreed on at the last step boundary counts, so that no rank leaves a step the others finish. */
 bool trainer_interrupted(const struct trainer *t);
+/* Whether this process writes the run directory (rank 0, or the only process). */
+bool trainer_writes(const struct trainer *t);
 /* Writes checkpoints/step-N for the current step and points latest at it. */
 enum status trainer_save(struct trainer *t);
 

@@ -178,6 +178,10 @@ static enum status tokenizer_parse(struct tokenizer *tok, const cJSON *root) {
     tok->n_ids = tok->bpe.n_ids;
     for (size_t i = 0; i < tok->added.n; i++)
         if (tok->added.tokens[i].id >= tok->n_ids) tok->n_ids = tok->added.tokens[i].id + 1;
+    /* As for the vocabulary (tokenizer_bpe.c): tables are indexed by id, so a stray huge id is refused. */
+    if (tok->n_ids > tok->bpe.n_ids && (int64_t)tok->n_ids >= 2 * ((int64_t)tok->bpe.n_ids + (int64_t)tok->added.n) + 1024)
+        return err_set(STATUS_FORMAT, "%s: added_tokens: an id of %d is far beyond the vocabulary's %d ids", file,
+                       tok->n_ids - 1, tok->bpe.n_ids);
     tok->id_str = calloc((size_t)tok->n_ids, sizeof *tok->id_str);
     if (!tok->id_str) return err_set(STATUS_NOMEM, "%s: out of memory", file);
     for (int32_t id = 0; id < tok->bpe.n_ids; id++) tok->id_str[id] = tok_bpe_str(&tok->bpe, id);

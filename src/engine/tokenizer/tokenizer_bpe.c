@@ -82,6 +82,11 @@ static enum status bpe_parse_vocab(struct tok_bpe *b, const cJSON *vocab, const 
     }
     if (n == 0) return tok_fail(STATUS_FORMAT, file, "model.vocab: empty");
     if (bytes >= UINT32_MAX) return tok_fail(STATUS_FORMAT, file, "model.vocab: too large");
+    /* The id table is indexed by id: a vocabulary's ids are 0..n-1 with few holes, so one stray huge id is a broken
+     * file, not a reason to allocate gigabytes. */
+    if (max_id >= 2 * (int64_t)n + 1024)
+        return tok_fail(STATUS_FORMAT, file, "model.vocab: ids run up to %lld for %zu tokens (ids are 0..n-1 with few gaps)",
+                        (long long)max_id, n);
     b->n_ids = (int32_t)(max_id + 1);
     b->n_entries = n;
     b->arena = malloc(bytes);

@@ -73,6 +73,7 @@ const char *status_name(enum status st) {
     case STATUS_NOMEM: return "out of memory";
     case STATUS_DEVICE: return "device error";
     case STATUS_ABORTED: return "aborted";
+    case STATUS_PEER: return "lost a peer process";
     }
     return "unknown status";
 }

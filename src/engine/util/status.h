@@ -19,6 +19,7 @@ enum status {
     STATUS_NOMEM,       /* an allocation failed */
     STATUS_DEVICE,      /* the compute device (GPU) failed */
     STATUS_ABORTED,     /* the user asked to stop */
+    STATUS_PEER,        /* another process of a data-parallel run failed, died or stopped answering */
 };
 
 /* Records a message for the current thread and returns st, so `return err_set(...)` reads naturally.
