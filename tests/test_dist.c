@@ -291,3 +291,28 @@ Test(dist, other_commands_refuse_to_run_under_mpirun) {
     cr_expect(strstr(r.err, "only `r1lab train` runs under an MPI launcher") != NULL, "%s", r.err);
     th_run_free(&r);
 }
+
+/* A build without MPI started by a launcher would run N copies of a one-process run into the same directory:
+ * it refuses instead, saying how to get MPI in. (Runs only on such a build; the environment stands in for mpirun.) */
+Test(dist, a_build_without_mpi_refuses_a_launched_run) {
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "'%s' --version", th_bin());
+    struct th_run v = th_sh(cmd);
+    bool with_mpi = strstr(v.out, "data-parallel training: MPI") != NULL;
+    th_run_free(&v);
+    if (with_mpi) cr_skip_test("this r1lab is built with MPI (the mpirun tests cover it)");
+    char *dir = th_tmpdir("dist-nompi");
+    char run[4200];
+    snprintf(run, sizeof run, "%s/run", dir);
+    struct th_run r = train(0, run, "max_steps=1");
+    cr_assert_eq(r.exit_code, 0, "without a launcher it trains: %s", r.err);
+    th_run_free(&r);
+    setenv("OMPI_COMM_WORLD_SIZE", "2", 1);
+    r = train(0, run, "max_steps=1 overwrite_output_dir=true");
+    unsetenv("OMPI_COMM_WORLD_SIZE");
+    cr_expect_neq(r.exit_code, 0);
+    cr_expect(strstr(r.err, "built without MPI") != NULL, "%s", r.err);
+    th_run_free(&r);
+    fs_remove_tree(dir);
+    free(dir);
+}
