@@ -157,7 +157,8 @@ int train_run_config(const struct config *cfg, const char *name, const struct tr
     if (st != STATUS_OK) {
         int code = cli_report(st);
         trainer_close(&t);
-        dist_finalize(&group, st != STATUS_ABORTED);
+        /* Every rank knows of the failure (trainer_open agrees on each phase), so none waits: leave normally. */
+        dist_finalize(&group, false);
         return code;
     }
     if (group.rank != 0) {

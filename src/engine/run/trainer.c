@@ -199,6 +199,23 @@ static enum status open_device(struct trainer *t) {
     return backend_open(&t->be, mine, threads);
 }
 
+/* Rank 0's record files: metrics.jsonl and samples.jsonl, cut back to the checkpoint's step when resuming. */
+static enum status open_records(struct trainer *t, bool resume, const char *ckpt) {
+    char path[PATH_MAX];
+    if (resume) {
+        /* Drop records of steps after the checkpoint, so the files read as one uninterrupted run. */
+        TRY(fs_join(path, sizeof path, t->run_dir, "metrics.jsonl"));
+        TRY(jsonl_truncate_after_step(path, t->step));
+        TRY(fs_join(path, sizeof path, t->run_dir, "samples.jsonl"));
+        TRY(jsonl_truncate_after_step(path, t->step));
+        log_info("resumed from %s at step %lld", ckpt, (long long)t->step);
+    }
+    TRY(fs_join(path, sizeof path, t->run_dir, "metrics.jsonl"));
+    TRY(jsonl_open(&t->metrics, path));
+    TRY(fs_join(path, sizeof path, t->run_dir, "samples.jsonl"));
+    return jsonl_open(&t->samples, path);
+}
+
 /* Rank 0's part of opening: what a killed run left, the resume point, the run directory and the control channel. */
 static enum status open_run_dir(struct trainer *t, char *ckpt, size_t cap, bool *resume) {
     /* What a killed run left half-written, before `latest` is read; a failure to tidy up does not stop training. */
@@ -264,22 +281,8 @@ enum status trainer_open(struct trainer *t, const struct config *cfg, const stru
         if (st == STATUS_OK) st = load_trainer_state(t, ckpt);
         t->last_saved = t->step;
     }
-    TRY(agreed(t, st, "loading the model"));
-    if (!trainer_writes(t)) return STATUS_OK;
-    char path[PATH_MAX];
-    if (resume) {
-        /* Drop records of steps after the checkpoint, so the files read as one uninterrupted run. */
-        TRY(fs_join(path, sizeof path, t->run_dir, "metrics.jsonl"));
-        TRY(jsonl_truncate_after_step(path, t->step));
-        TRY(fs_join(path, sizeof path, t->run_dir, "samples.jsonl"));
-        TRY(jsonl_truncate_after_step(path, t->step));
-        log_info("resumed from %s at step %lld", ckpt, (long long)t->step);
-    }
-    TRY(fs_join(path, sizeof path, t->run_dir, "metrics.jsonl"));
-    TRY(jsonl_open(&t->metrics, path));
-    TRY(fs_join(path, sizeof path, t->run_dir, "samples.jsonl"));
-    TRY(jsonl_open(&t->samples, path));
-    return STATUS_OK;
+    if (st == STATUS_OK && trainer_writes(t)) st = open_records(t, resume, ckpt);
+    return agreed(t, st, "loading the model");
 }
 
 void trainer_close(struct trainer *t) {
