@@ -34,8 +34,13 @@ Test(dist, shares_cover_every_prompt_once_and_differ_by_at_most_one) {
 
 /* --- under mpirun ------------------------------------------------------------------------------------------- */
 
-/* mpirun as root (CI), on a machine with fewer cores than ranks, quiet about both. */
-#define MPIRUN "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 mpirun"
+/* mpirun as root (CI), on a machine with fewer cores than ranks, quiet about both. Under the sanitizers the ranks
+ * keep AddressSanitizer and UBSan but not the leak check: Open MPI leaves its own allocations (many in components
+ * it has unloaded, so no suppression can name them) at exit. Leaks of r1lab's own code are checked by the
+ * single-process runs of the same trainer. */
+#define MPIRUN                                                                                                  \
+    "ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" OMPI_ALLOW_RUN_AS_ROOT=1 "                   \
+    "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 mpirun"
 
 static void need_mpi(void) {
     char cmd[4400];
@@ -118,6 +123,7 @@ Test(dist, two_ranks_give_the_metrics_and_rollouts_of_one_process, .timeout = 30
     r = train(2, two, extra);
     cr_assert_eq(r.exit_code, 0, "two ranks: %s%s", r.out, r.err);
     cr_expect(strstr(r.err, "2 ranks") != NULL, "the start line names the ranks: %s", r.err);
+    cr_expect(strstr(r.out, "ranks 2 (slowest ") != NULL, "each step's line shows the ranks: %s", r.out);
     th_run_free(&r);
     expect_same_metrics(one, two, 1e-4);
 

@@ -55,6 +55,21 @@ Test(metrics, validity_bits_and_nan_like_values) {
     cr_expect(!metrics_parse("[1, 2]", 6, &names, &r));
 }
 
+Test(metrics, ranks_give_the_world_size_and_the_range_of_their_throughputs) {
+    struct metrics_names names = {0};
+    struct metrics_rec r;
+    const char *line = "{\"step\": 2, \"dist/world_size\": 3, \"dist/rank0/tokens_per_second\": 900, "
+                       "\"dist/rank1/tokens_per_second\": 700.5, \"dist/rank2/tokens_per_second\": 1200, "
+                       "\"dist/rankx/tokens\": 1, \"dist/rank3/tokens_per_second\": \"slow\"}";
+    cr_assert(metrics_parse(line, strlen(line), &names, &r));
+    cr_expect(metrics_has(&r, M_WORLD_SIZE) && r.value[M_WORLD_SIZE] == 3);
+    cr_expect(metrics_has(&r, M_RANK_TPS_MIN) && r.value[M_RANK_TPS_MIN] == 700.5, "min %g", r.value[M_RANK_TPS_MIN]);
+    cr_expect(metrics_has(&r, M_RANK_TPS_MAX) && r.value[M_RANK_TPS_MAX] == 1200, "max %g", r.value[M_RANK_TPS_MAX]);
+    const char *single = "{\"step\": 2, \"tokens_per_second/rollout\": 5}";
+    cr_assert(metrics_parse(single, strlen(single), &names, &r));
+    cr_expect(!metrics_has(&r, M_WORLD_SIZE) && !metrics_has(&r, M_RANK_TPS_MIN), "one process: no ranks");
+}
+
 Test(samples, parse_sanitises_and_flags_zero_std) {
     const char *line = "{\"step\": 3, \"group\": 1, \"task\": \"t\\u001b[5m\", \"prompt\": \"p\\n\\u202eq\", "
                        "\"answer\": \"2\", \"completions\": [{\"text\": \"<think>a\\u001b]52;c;x\\u0007</think>\", "

@@ -265,7 +265,7 @@ static void draw_health(struct tui *t, const struct rect *r) {
     struct run_source *rs = t->src;
     const struct metrics_rec *l = &rs->last;
     char a[32], b[32];
-    struct health_field f[8];
+    struct health_field f[9];
     int n = 0;
     memset(f, 0, sizeof f);
     const struct {
@@ -294,6 +294,15 @@ static void draw_health(struct tui *t, const struct rect *r) {
         if (bl == 0 || strcmp(f[n].brief, f[n].full) == 0) f[n].brief[0] = '\0';
         f[n++].role = COLOR_ROLE_MAIN;
     }
+    if (rs->have_last && metrics_has(l, M_WORLD_SIZE) && metrics_has(l, M_RANK_TPS_MIN)) {
+        /* A data-parallel run: the slowest rank sets the pace of every step (they meet at the all-reduce). */
+        char c[32];
+        snprintf(f[n].full, sizeof f[n].full, "ranks %s: %s..%s tok/s", fmt_value(l->value[M_WORLD_SIZE], a, sizeof a),
+                 fmt_value(l->value[M_RANK_TPS_MIN], b, sizeof b), fmt_value(l->value[M_RANK_TPS_MAX], c, sizeof c));
+        snprintf(f[n].brief, sizeof f[n].brief, "ranks %s", fmt_value(l->value[M_WORLD_SIZE], a, sizeof a));
+        f[n].labelled = true;
+        f[n++].role = COLOR_ROLE_MAIN;
+    }
     if (rs->have_last && (metrics_has(l, M_MEM_HOST) || metrics_has(l, M_MEM_DEVICE))) {
         char *p = f[n].full;
         size_t cap = sizeof f[n].full;
@@ -316,7 +325,7 @@ static void draw_health(struct tui *t, const struct rect *r) {
         snprintf(f[n].brief, sizeof f[n].brief, "skipped %llu+%llu", bm, bs);
         f[n++].role = COLOR_ROLE_WARN;
     }
-    bool shown[8], brief[8], shown2[8], brief2[8];
+    bool shown[9], brief[9], shown2[9], brief2[9];
     int got = fit_fields(f, n, r->w, false, shown, brief);
     if (got < n && fit_fields(f, n, r->w, true, shown2, brief2) > got) {
         memcpy(shown, shown2, sizeof shown);

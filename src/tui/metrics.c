@@ -49,7 +49,14 @@ static const enum metric_id ids[M_COUNT] = {
     [M_REFL_ACC_WITH] = METRIC_REFLECTION_ACCURACY_WITH,
     [M_REFL_ACC_WITHOUT] = METRIC_REFLECTION_ACCURACY_WITHOUT,
     [M_LANG_MIXED] = METRIC_LANGUAGE_MIXED_RATE,
+    [M_WORLD_SIZE] = METRIC_DIST_WORLD_SIZE,
+    [M_RANK_TPS_MIN] = METRIC_DIST_RANK_TOKENS_PER_SECOND, /* derived: see metrics.h */
+    [M_RANK_TPS_MAX] = METRIC_DIST_RANK_TOKENS_PER_SECOND,
 };
+
+/* Slots below this one are keys of their own; the others are derived from pattern keys. */
+#define M_KEYED M_RANK_TPS_MIN
+_Static_assert(M_COUNT <= 64, "metrics_rec.valid has 64 bits");
 
 const char *metrics_key(enum metric m) {
     return (unsigned)m < M_COUNT ? metric_name(ids[m]) : "?";
@@ -118,8 +125,19 @@ bool metrics_parse(const char *line, size_t len, struct metrics_names *names, st
                     out->reward_valid |= 1u << slot;
                 }
             }
+        } else if (strncmp(k, "dist/rank", 9) == 0) {
+            /* dist/rank<N>/tokens_per_second: the range over the ranks */
+            size_t kl = strlen(k);
+            static const char tail[] = "/tokens_per_second";
+            if (kl > 9 + sizeof tail - 1 && strcmp(k + kl - (sizeof tail - 1), tail) == 0 && value_of(it, &v) &&
+                !isnan(v)) {
+                bool had = metrics_has(out, M_RANK_TPS_MIN);
+                out->value[M_RANK_TPS_MIN] = had && out->value[M_RANK_TPS_MIN] < v ? out->value[M_RANK_TPS_MIN] : v;
+                out->value[M_RANK_TPS_MAX] = had && out->value[M_RANK_TPS_MAX] > v ? out->value[M_RANK_TPS_MAX] : v;
+                out->valid |= (uint64_t)1 << M_RANK_TPS_MIN | (uint64_t)1 << M_RANK_TPS_MAX;
+            }
         } else {
-            for (int m = 0; m < M_COUNT; m++) {
+            for (int m = 0; m < M_KEYED; m++) {
                 if (strcmp(k, metric_name(ids[m])) != 0) continue;
                 if (value_of(it, &v)) {
                     out->value[m] = v;

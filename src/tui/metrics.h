@@ -49,6 +49,11 @@ enum metric {
     M_REFL_ACC_WITH,    /* accuracy of completions with a self-check */
     M_REFL_ACC_WITHOUT, /* ... and without one */
     M_LANG_MIXED,       /* share of completions whose CoT mixes languages */
+    M_WORLD_SIZE,       /* ranks of a data-parallel run */
+    /* Derived while parsing, not keys of their own: the slowest and fastest rank's generation throughput of the
+     * record's dist/rank<N>/tokens_per_second keys. */
+    M_RANK_TPS_MIN,
+    M_RANK_TPS_MAX,
     M_COUNT,
 };
 
@@ -72,7 +77,7 @@ struct metrics_rec {
     double reward[METRICS_MAX_REWARDS];
 };
 
-/* The JSON key of a known metric ("completions/mean_length"). */
+/* The JSON key of a known metric ("completions/mean_length"); for a derived slot, the keys it comes from. */
 const char *metrics_key(enum metric m);
 static inline bool metrics_has(const struct metrics_rec *r, enum metric m) {
     return (r->valid >> m) & 1u;

@@ -138,6 +138,12 @@ static void format_record(const struct run_source *rs, const struct metrics_rec 
     enum metric tps = metrics_has(r, M_TPS_ROLLOUT) ? M_TPS_ROLLOUT : M_TPS_TRAIN;
     snprintf(line + n, cap - n, "  tok/s %s", metrics_has(r, tps) ? fmt_value(r->value[tps], v, sizeof v) : "n/a");
     n = strlen(line);
+    if (metrics_has(r, M_WORLD_SIZE) && metrics_has(r, M_RANK_TPS_MIN)) { /* the slowest rank paces the step */
+        char w[32];
+        snprintf(line + n, cap - n, "  ranks %s (slowest %s)", fmt_value(r->value[M_WORLD_SIZE], w, sizeof w),
+                 fmt_value(r->value[M_RANK_TPS_MIN], v, sizeof v));
+        n = strlen(line);
+    }
     /* a run that ended short of max_steps will not get there: no ETA */
     bool ended = run_source_liveness(rs, runctl_now()) == RS_ENDED && max > 0 && r->step < max;
     snprintf(line + n, cap - n, "  ETA %s", ended ? "n/a" : fmt_duration(run_source_eta(rs), v, sizeof v));
