@@ -12,6 +12,9 @@
 #   peak       the device's own copy bandwidth and bf16 GEMM rate (bench/gpu_peak.cu), for floors and MFU
 #   parity     the CUDA parity tests with R1LAB_REQUIRE_CUDA=1 (a test that cannot reach the GPU fails, it does
 #              not skip), plus the CPU-side tests of the backend's planning code and of padded decode steps
+#   nccl       the NCCL tests (R1LAB_REQUIRE_NCCL=1: a one-rank communicator's sum, a set-up whose second rank
+#              never comes timing out), then a 3-step GRPO run under mpirun: 2 ranks summing gradients through
+#              NCCL when the machine has 2 GPUs, else 1 rank (launcher and GPU; a group of one needs no NCCL)
 #   q05b       r1lab's GRPO step at the Qwen2.5-0.5B shape, then the PyTorch reference at the same shape
 #   memcheck   compute-sanitizer memcheck (with leak check) on a two-step GRPO run of the fixture model
 #   racecheck  compute-sanitizer racecheck on the same run
@@ -36,7 +39,7 @@ summary=$out/summary.txt
 budget=${GPU_CHECK_BUDGET:-560}
 t_start=$(date +%s)
 dry=${GPU_CHECK_DRY:-0}
-phases=${PHASES:-peak parity q05b memcheck racecheck small world table}
+phases=${PHASES:-peak parity nccl q05b memcheck racecheck small world table}
 device=cuda
 [ "$dry" = 1 ] && device=cpu
 failed=0
@@ -144,6 +147,37 @@ if want parity; then
     grep -E " FAIL$|^  device:" "$out/parity.log" | sort -u | head -15 | sed 's/^/  /' | tee -a "$summary"
     skipped=$(grep '^\[SKIP\] ' "$out/parity.log" | grep -vc 'Test is disabled')
     [ "$skipped" != 0 ] && note "  $skipped tests skipped$([ "$dry" = 1 ] && echo ' (dry run: no GPU)')"
+fi
+
+# --- nccl -------------------------------------------------------------------------------------------------------
+# docs/cuda.md ("Data-parallel: NCCL") says what each line should read.
+if want nccl; then
+    if [ "$dry" = 1 ]; then
+        note "nccl: not run (dry run: no GPU)"
+    else
+        run_phase nccl 60 "${R1ENV[@]}" R1LAB_REQUIRE_CUDA=1 R1LAB_REQUIRE_NCCL=1 "$R1LAB_TESTS" --filter "nccl/*" \
+            --verbose
+        verdict nccl "$(grep -E '^  nccl:' "$out/nccl.log" | sed 's/^  nccl: //' | tr '\n' ';')"
+        grep -E "^\[(FAIL|CRASH)|^\[----\] .*(Assertion|Timed out|signal)" "$out/nccl.log" | head -8 | sed 's/^/  /' |
+            tee -a "$summary"
+    fi
+    if ! command -v mpirun >/dev/null 2>&1; then
+        note "ddp: not run (no mpirun on this machine)"
+    elif ! "${R1ENV[@]}" "$R1LAB" --version 2>/dev/null | grep -q 'data-parallel training: MPI'; then
+        note "ddp: not run (this r1lab was built without MPI)"
+    else
+        ngpu=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
+        ranks=1
+        [ "${ngpu:-0}" -ge 2 ] && [ "$dry" != 1 ] && ranks=2
+        rm -rf "$out/ddp"
+        run_phase ddp 90 "${R1ENV[@]}" OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+            OMPI_MCA_rmaps_base_oversubscribe=1 mpirun -np $ranks "$R1LAB" train --headless \
+            tests/fixtures/grpo/tiny.json device="$device" output_dir="$out/ddp" max_steps=3 save_steps=100 \
+            ddp_timeout=60
+        done_steps=$(cat "$out/ddp/metrics.jsonl" 2>/dev/null | grep -c '"loss"')
+        how=$(grep -m1 -oE 'NCCL [0-9][^ ]* \(.*' "$out/ddp.log" || echo "no device communicator")
+        verdict ddp "$ranks rank(s) on ${ngpu:-0} GPU(s): $done_steps of 3 GRPO steps; $how"
+    fi
 fi
 
 # --- benchmarks -------------------------------------------------------------------------------------------------

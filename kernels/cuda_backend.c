@@ -23,6 +23,7 @@
 #include "attention_decode.h"
 #include "convert.h"
 #include "copy.h"
+#include "cuda_comm.h"
 #include "engine/util/log.h"
 #include "rope.h"
 
@@ -843,6 +844,7 @@ void cu_close(struct backend *be) {
                  cb->graphs_captured, cb->graphs_replayed, gib(cb->bytes_peak));
         cb->host->log(LOG_DEBUG, msg);
     }
+    cu_comm_free(cb); /* the stream has drained: nothing of NCCL's is left on it */
     graphs_drop_all(cb);
     free_graveyard(cb);
     for (int i = 0; i < cb->n_lt_plans; i++) {

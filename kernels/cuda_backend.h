@@ -116,6 +116,8 @@ struct cu_lt_plan { /* a cuBLASLt GEMM with the bias in its epilogue, for one sh
     cublasLtMatmulAlgo_t algo;
 };
 
+struct cu_comm;
+
 struct cu_stage_hit { /* a recently staged host array, reused when its contents did not change */
     const void *host;
     size_t bytes;
@@ -196,6 +198,8 @@ struct cuda_be {
     int seen_next;
     bool inflight; /* a replayed graph may still read the step region */
     long graphs_captured, graphs_replayed;
+
+    struct cu_comm *comm; /* the NCCL communicator of a data-parallel run (cuda_comm.c); NULL until comm_init */
 };
 
 static inline struct cuda_be *cu_of(struct backend *be) {

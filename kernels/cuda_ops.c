@@ -23,6 +23,7 @@
 #include "attention_decode.h"
 #include "convert.h"
 #include "cuda_backend.h"
+#include "cuda_comm.h"
 #include "decode_plan.h"
 #include "embed.h"
 #include "lmhead.h"
@@ -609,4 +610,9 @@ const struct backend_ops cuda_ops_table = {
     .sum_squares = op_sum_squares,
     .scale = op_scale,
     .sample = op_sample,
+#if CU_COMM_NCCL /* without nccl.h the engine sums gradients through the host instead */
+    .comm_make_id = cu_comm_make_id,
+    .comm_init = cu_comm_init,
+    .comm_sum = cu_comm_sum,
+#endif
 };

@@ -1,6 +1,7 @@
 /* CUDA backend parity: every op on random inputs against the CPU backend, the fused op sequences with fusions on
  * and off, the whole model against the CPU engine and the PyTorch fixtures, greedy decoding token for token,
- * rollouts with and without CUDA graphs, memory errors, non-finite logits, and a two-step GRPO run. Without a
+ * rollouts with and without CUDA graphs, memory errors, non-finite logits, a two-step GRPO run, and the NCCL
+ * communicator of data-parallel runs with one rank (and one that never gets its second rank). Without a
  * usable CUDA device (no library, no driver, no GPU) every test skips with the reason ("no CUDA device: ...");
  * with R1LAB_REQUIRE_CUDA=1 (bench/gpu_check.sh sets it) every test fails instead, so that a GPU check cannot
  * come out green when nothing ran on the GPU.
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/backend/backend.h"
 #include "engine/backend/sampler.h"
@@ -1211,4 +1213,104 @@ Test(cuda_grpo, two_steps_on_the_fixture_model, .timeout = 600) {
     th_run_free(&r);
     free(model);
     free(dir);
+}
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* NCCL (kernels/cuda_comm.c) with the one GPU of a check machine                                        */
+
+static double mono_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The CUDA backend and a fresh communicator id from it, or the end of the test: a skip when the library was built
+ * without nccl.h or libnccl.so.2 does not load, a failure instead with R1LAB_REQUIRE_NCCL=1 (bench/gpu_check.sh's
+ * nccl phase). */
+static struct backend *nccl_or_skip(char *id, size_t cap, size_t *bytes) {
+    struct backend *g = cuda_or_skip();
+    const char *req = getenv("R1LAB_REQUIRE_NCCL");
+    bool required = req && strcmp(req, "1") == 0;
+    if (!g->ops->comm_make_id) {
+        backend_close(g);
+        cr_assert(!required, "R1LAB_REQUIRE_NCCL=1 but the CUDA library was built without nccl.h");
+        cr_skip_test("the CUDA library was built without nccl.h (its ranks sum gradients through the host)");
+    }
+    enum status st = g->ops->comm_make_id(g, id, cap, bytes);
+    if (st == STATUS_UNSUPPORTED && !required) {
+        backend_close(g);
+        cr_skip_test("no NCCL: %s", err_msg());
+    }
+    cr_assert_eq(st, STATUS_OK, "comm_make_id: %s (hint: %s)", err_msg(), err_hint_text());
+    cr_assert(*bytes > 0 && *bytes <= cap, "an id of %zu bytes", *bytes);
+    fprintf(stderr, "  device: %s\n", g->name);
+    return g;
+}
+
+/* A communicator of one rank: its sum is the buffer itself, which must come back bit for bit, after the op that
+ * was enqueued before it (a scale by 2, exact in fp32) and without disturbing the ops after it. What this proves is
+ * the plumbing a multi-GPU run needs: libnccl.so.2 found and loaded, the non-blocking set-up polled to its end, the
+ * all-reduce enqueued on the backend's stream and waited for, the communicator reused and freed at close. */
+Test(nccl, one_rank_sum_leaves_the_buffer_as_it_was, .timeout = 120) {
+    char id[256];
+    size_t bytes = 0;
+    struct backend *g = nccl_or_skip(id, sizeof id, &bytes);
+    size_t n = ((size_t)3 << 20) + 7; /* 12 MiB and an odd tail */
+    float *x = NULL;
+    cr_assert_eq(g->ops->alloc(g, n * sizeof(float), (void **)&x), STATUS_OK, "%s", err_msg());
+    cr_expect_eq(g->ops->comm_sum(g, x, n, 5), STATUS_INVALID, "a sum before comm_init is an error, not a crash");
+    double t0 = mono_s();
+    cr_assert_eq(g->ops->comm_init(g, id, bytes, 1, 0, 30), STATUS_OK, "comm_init: %s (hint: %s)", err_msg(),
+                 err_hint_text());
+    double t_init = mono_s() - t0;
+    float *h = malloc(n * sizeof(float)), *got = malloc(n * sizeof(float));
+    fill_normal(h, n, 1.0f, 71);
+    g->ops->upload(g, x, h, n * sizeof(float));
+    g->ops->scale(g, x, n, 2.0f); /* enqueued, not waited for: the sum must come after it */
+    t0 = mono_s();
+    cr_assert_eq(g->ops->comm_sum(g, x, n, 30), STATUS_OK, "comm_sum: %s", err_msg());
+    double t_sum = mono_s() - t0;
+    cr_assert_eq(g->ops->comm_sum(g, x, 0, 30), STATUS_OK, "an empty sum: %s", err_msg());
+    cr_assert_eq(g->ops->comm_sum(g, x, 1000, 30), STATUS_OK, "a second sum on the same communicator: %s", err_msg());
+    g->ops->download(g, got, x, n * sizeof(float));
+    cr_assert_eq(g->ops->check(g), STATUS_OK, "%s", err_msg());
+    size_t bad = 0, first = n;
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(&got[i], &(float){2.0f * h[i]}, sizeof(float)) != 0 && bad++ == 0) first = i;
+    fprintf(stderr, "  nccl: one rank: set up in %.3f s, all-reduce of %zu floats in %.2f ms, %zu elements differ\n",
+            t_init, n, 1e3 * t_sum, bad);
+    cr_expect_eq(bad, 0, "%zu of %zu elements changed, the first at %zu: %g instead of %g", bad, n, first,
+                 first < n ? got[first] : 0.0, first < n ? 2.0 * h[first] : 0.0);
+    free(h);
+    free(got);
+    g->ops->free(g, x);
+    backend_close(g); /* with the communicator still up: close finalises and frees it */
+}
+
+/* A communicator of two ranks whose second never comes: the set-up gives up after its timeout with STATUS_PEER
+ * and a message naming what waited, instead of hanging; the backend then works on and joins a new communicator. */
+Test(nccl, a_rank_that_never_comes_times_out, .timeout = 120) {
+    char id[256];
+    size_t bytes = 0;
+    struct backend *g = nccl_or_skip(id, sizeof id, &bytes);
+    double t0 = mono_s();
+    enum status st = g->ops->comm_init(g, id, bytes, 2, 0, 3.0);
+    double waited = mono_s() - t0;
+    fprintf(stderr, "  nccl: rank 0 of 2 alone: status %d after %.2f s: %s\n", (int)st, waited, err_msg());
+    cr_assert_eq(st, STATUS_PEER, "comm_init without its peer: %s", err_msg());
+    cr_expect(strstr(err_msg(), "no answer from the other ranks for 3 s") != NULL, "message: %s", err_msg());
+    cr_expect(waited >= 2.9 && waited < 30, "gave up after %.2f s (timeout 3 s)", waited);
+    float *x = NULL;
+    cr_assert_eq(g->ops->alloc(g, 4096 * sizeof(float), (void **)&x), STATUS_OK, "%s", err_msg());
+    cr_expect_eq(g->ops->comm_sum(g, x, 4096, 5), STATUS_INVALID, "no communicator after the abort");
+    cr_assert_eq(g->ops->comm_make_id(g, id, sizeof id, &bytes), STATUS_OK, "%s", err_msg());
+    cr_assert_eq(g->ops->comm_init(g, id, bytes, 1, 0, 30), STATUS_OK, "a new communicator: %s", err_msg());
+    g->ops->zero(g, x, 4096 * sizeof(float));
+    cr_assert_eq(g->ops->comm_sum(g, x, 4096, 30), STATUS_OK, "%s", err_msg());
+    float back[4096];
+    g->ops->download(g, back, x, sizeof back);
+    cr_assert_eq(g->ops->check(g), STATUS_OK, "%s", err_msg());
+    for (int i = 0; i < 4096; i++) cr_assert_eq(back[i], 0.0f, "element %d", i);
+    g->ops->free(g, x);
+    backend_close(g);
 }
