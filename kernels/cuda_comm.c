@@ -268,6 +268,31 @@ static void comm_abort(struct cuda_be *cb) {
     free(c);
 }
 
+/* Waits for what was just enqueued on the communicator (and, on_stream, the backend's stream) until deadline. On
+ * anything but success the communicator is aborted and the error names `what`: no answer in timeout_s is a lost
+ * peer; a failed stream (this op or work before it) is the device's error, since NCCL's state on it is unknown. */
+static enum status settle(struct cuda_be *cb, bool on_stream, double deadline, double timeout_s, const char *what) {
+    struct cu_comm *c = cb->comm;
+    ncclResult_t nr = ncclSuccess;
+    cudaError_t ce = cudaSuccess;
+    enum wait_result w = wait_for(c->comm, on_stream, on_stream ? cb->stream : NULL, deadline, &nr, &ce);
+    if (w == WAIT_DONE) return STATUS_OK;
+    enum status st;
+    if (w == WAIT_TIMEOUT) {
+        comm_abort(cb);
+        return comm_error(cb, STATUS_PEER, peer_hint, "NCCL %s: no answer from the other ranks for %g s", what,
+                          timeout_s);
+    }
+    if (w == WAIT_CUDA && on_stream) {
+        CU_OK(cb, ce, "NCCL all-reduce (or an op before it)");
+        comm_abort(cb);
+        return cu_check(&cb->be);
+    }
+    st = nccl_failed(cb, c->comm, nr, what);
+    comm_abort(cb);
+    return st;
+}
+
 enum status cu_comm_make_id(struct backend *be, void *id, size_t cap, size_t *bytes) {
     struct cuda_be *cb = cu_of(be);
     *bytes = 0;
@@ -318,21 +343,7 @@ enum status cu_comm_init(struct backend *be, const void *id, size_t bytes, int n
         comm_abort(cb);
         return st;
     }
-    ncclResult_t nr = ncclSuccess;
-    cudaError_t ce = cudaSuccess;
-    switch (wait_for(c->comm, false, NULL, t0 + timeout_s, &nr, &ce)) {
-    case WAIT_DONE:
-        break;
-    case WAIT_TIMEOUT:
-        comm_abort(cb);
-        return comm_error(cb, STATUS_PEER, peer_hint, "NCCL %s: no answer from the other ranks for %g s", what,
-                          timeout_s);
-    case WAIT_NCCL:
-    case WAIT_CUDA:
-        st = nccl_failed(cb, c->comm, nr, what);
-        comm_abort(cb);
-        return st;
-    }
+    TRY(settle(cb, false, t0 + timeout_s, timeout_s, what));
     char msg[PATH_MAX + 160];
     snprintf(msg, sizeof msg, "NCCL %s (%s): rank %d of %d on CUDA device %d, set up in %.2f s", nccl.version,
              nccl.path, rank, nranks, cb->device, now_s() - t0);
@@ -365,26 +376,7 @@ enum status cu_comm_sum(struct backend *be, float *x, size_t n, double timeout_s
         comm_abort(cb);
         return st;
     }
-    ncclResult_t nr = ncclSuccess;
-    cudaError_t ce = cudaSuccess;
-    switch (wait_for(c->comm, true, cb->stream, t0 + timeout_s, &nr, &ce)) {
-    case WAIT_DONE:
-        break;
-    case WAIT_TIMEOUT:
-        comm_abort(cb);
-        return comm_error(cb, STATUS_PEER, peer_hint, "NCCL %s: no answer from the other ranks for %g s", what,
-                          timeout_s);
-    case WAIT_NCCL: {
-        enum status st = nccl_failed(cb, c->comm, nr, what);
-        comm_abort(cb);
-        return st;
-    }
-    case WAIT_CUDA:
-        /* The stream failed (this sum or work before it): NCCL's state on it is unknown. */
-        CU_OK(cb, ce, "NCCL all-reduce (or an op before it)");
-        comm_abort(cb);
-        return cu_check(be);
-    }
+    TRY(settle(cb, true, t0 + timeout_s, timeout_s, what));
     return cu_check(be); /* the stream is idle: this only does the pending host copies and reports */
 }
 

@@ -194,3 +194,20 @@ bool th_same_file_bytes(const char *a, const char *b) {
     free(y);
     return same;
 }
+
+cJSON *th_jsonl(const char *dir, const char *file) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    char *text;
+    size_t len;
+    if (fs_read_file(path, 1 << 24, &text, &len) != STATUS_OK) {
+        fprintf(stderr, "th_jsonl: %s\n", err_msg());
+        return NULL;
+    }
+    cJSON *arr = cJSON_CreateArray();
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        cJSON_AddItemToArray(arr, cJSON_Parse(line));
+    free(text);
+    return arr;
+}

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <cJSON.h>
+
 /* Path of a file under the repository (R1LAB_ROOT, else the current directory). Static buffer per call
  * site is not needed: the result is malloc'd and owned by the caller. */
 char *th_path(const char *rel);
@@ -41,6 +43,10 @@ bool th_allclose(const char *name, const float *got, const float *want, size_t n
 double th_wait_limit(double seconds);
 /* Whether the two files hold the same bytes (false, with a line on stderr, when either cannot be read). */
 bool th_same_file_bytes(const char *a, const char *b);
+
+/* The records of DIR/FILE (a .jsonl file), one array item per line, or NULL (with a line on stderr) when the file
+ * cannot be read. */
+cJSON *th_jsonl(const char *dir, const char *file);
 
 /* Seconds on a monotonic clock, for polling loops. */
 double th_now(void);

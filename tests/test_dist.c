@@ -70,14 +70,8 @@ static struct th_run train(int ranks, const char *run, const char *extra) {
 }
 
 static cJSON *records(const char *run, const char *file) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", run, file);
-    char *text;
-    size_t len;
-    cr_assert_eq(fs_read_file(path, 1 << 24, &text, &len), STATUS_OK, "%s", err_msg());
-    cJSON *arr = cJSON_CreateArray();
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) cJSON_AddItemToArray(arr, cJSON_Parse(line));
-    free(text);
+    cJSON *arr = th_jsonl(run, file);
+    cr_assert(arr != NULL);
     return arr;
 }
 

@@ -17,14 +17,8 @@
 #include "harness.h"
 
 static cJSON *metrics(const char *run) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/metrics.jsonl", run);
-    char *text;
-    size_t len;
-    cr_assert_eq(fs_read_file(path, 1 << 24, &text, &len), STATUS_OK, "%s", err_msg());
-    cJSON *arr = cJSON_CreateArray();
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) cJSON_AddItemToArray(arr, cJSON_Parse(line));
-    free(text);
+    cJSON *arr = th_jsonl(run, "metrics.jsonl");
+    cr_assert(arr != NULL);
     return arr;
 }
 
