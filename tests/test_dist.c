@@ -139,7 +139,8 @@ Test(dist, two_ranks_give_the_metrics_and_rollouts_of_one_process, .timeout = 30
     cr_expect(strstr(status, "x 2 ranks") != NULL, "status.json: %s", status);
     free(status);
 
-    /* Identical rollouts: rank 0 decodes groups 0 and 1 from the random streams one process uses for them. */
+    /* Identical rollouts: each rank decodes its groups from the random streams one process uses for them, and rank
+     * 0 writes every logged group, so samples.jsonl is the one-process file. */
     cJSON *s1 = records(one, "samples.jsonl"), *s2 = records(two, "samples.jsonl");
     int compared = 0;
     const cJSON *g2;
@@ -159,7 +160,11 @@ Test(dist, two_ranks_give_the_metrics_and_rollouts_of_one_process, .timeout = 30
             compared++;
         }
     }
-    cr_expect_eq(compared, 5 * 2 * 4, "rank 0 logs its 2 groups of 4 at each of the 5 steps");
+    cr_expect_eq(compared, 5 * 4 * 4, "4 groups of 4 at each of the 5 steps");
+    char f1[4300], f2[4300];
+    snprintf(f1, sizeof f1, "%s/samples.jsonl", one);
+    snprintf(f2, sizeof f2, "%s/samples.jsonl", two);
+    cr_expect(th_same_file_bytes(f1, f2), "samples.jsonl (texts, rewards, advantages) differs from one process's");
     cJSON_Delete(s1);
     cJSON_Delete(s2);
     fs_remove_tree(dir);

@@ -54,6 +54,9 @@ enum status dist_max(struct dist *d, double *x, int n, const char *what);
 enum status dist_min(struct dist *d, double *x, int n, const char *what);
 /* Rank root's bytes to every rank. */
 enum status dist_broadcast(struct dist *d, void *buf, size_t bytes, int root, const char *what);
+/* Every rank's NUL-terminated text to rank 0: there *texts is a malloc'd array of size texts (rank order, each
+ * malloc'd), elsewhere NULL. For small things (the completions a step logs), not bulk data. */
+enum status dist_gather_text(struct dist *d, const char *mine, char ***texts, const char *what);
 /* Whether every rank got this far with ok; false (every rank sees the same answer) when some rank did not.
  * A rank that failed reports its own error; the others set an error naming the failed rank. */
 enum status dist_agree(struct dist *d, bool ok, const char *what);

@@ -384,13 +384,14 @@ static enum status add_rank_throughput(struct trainer *t, double mine, cJSON *m)
     return st;
 }
 
-/* Rank 0 logs its own groups: the first log_completions of the step (all of them when its share holds as many). */
-static void log_samples(struct trainer *t, struct grpo_stage *s) {
-    if (!trainer_writes(t)) return;
-    for (int p = 0; p < s->P && p < s->log_groups; p++) {
+/* samples.jsonl: the step's first log_completions groups. In a data-parallel run each rank describes the logged
+ * groups of its share and rank 0 writes them all, in group order, so the file is the one a single process writes. */
+static enum status log_samples(struct trainer *t, struct grpo_stage *s) {
+    cJSON *groups = cJSON_CreateArray();
+    for (int p = 0; p < s->P && s->p0 + p < s->log_groups; p++) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "step", (double)(t->step + 1));
-        cJSON_AddNumberToObject(o, "group", p);
+        cJSON_AddNumberToObject(o, "group", s->p0 + p);
         cJSON_AddStringToObject(o, "task", task_kind_name(s->probs[p].kind));
         cJSON_AddStringToObject(o, "prompt", s->probs[p].prompt);
         cJSON_AddStringToObject(o, "answer", s->probs[p].answer);
@@ -410,9 +411,31 @@ static void log_samples(struct trainer *t, struct grpo_stage *s) {
             cJSON_AddBoolToObject(c, "correct", s->scores[i].correct);
             cJSON_AddItemToArray(arr, c);
         }
-        if (jsonl_append(&t->samples, o) != STATUS_OK) log_warn("samples.jsonl: %s", err_msg());
-        cJSON_Delete(o);
+        cJSON_AddItemToArray(groups, o);
     }
+    char **texts = NULL;
+    enum status st = STATUS_OK;
+    if (t->dist->size > 1) {
+        char *mine = cJSON_PrintUnformatted(groups);
+        st = mine ? dist_gather_text(t->dist, mine, &texts, "the logged completions")
+                  : err_set(STATUS_NOMEM, "cannot format the logged completions");
+        cJSON_free(mine);
+    }
+    if (st == STATUS_OK && trainer_writes(t)) {
+        for (int r = 0; r < t->dist->size; r++) {
+            cJSON *part = texts ? cJSON_Parse(texts[r]) : groups, *o;
+            cJSON_ArrayForEach(o, part) {
+                if (jsonl_append(&t->samples, o) != STATUS_OK) log_warn("samples.jsonl: %s", err_msg());
+            }
+            if (texts) cJSON_Delete(part);
+            else break;
+        }
+    }
+    if (texts)
+        for (int r = 0; r < t->dist->size; r++) free(texts[r]);
+    free(texts);
+    cJSON_Delete(groups);
+    return st;
 }
 
 /* The reward metrics over every rank's completions: sums first (one collective), then each reward function's
@@ -607,8 +630,7 @@ static enum status grpo_step(struct trainer *t, cJSON *m) {
     metric_put(m, METRIC_NUM_TOKENS, l[L_ALL_TOKENS]);
     metric_put(m, METRIC_TRAINED_SEQUENCES, n_train_all);
     if (t->dist->size > 1) TRY(add_rank_throughput(t, (double)rs.new_tokens / (t1 - t0), m));
-    log_samples(t, s);
-    return STATUS_OK;
+    return log_samples(t, s);
 }
 
 /* ---------------------------------------------------------------------------------------------------- */
