@@ -12,7 +12,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 march=${MARCH:-x86-64-v2}
 build=build/portable
-make -j"$(nproc)" CUDA=1 BUILD=$build MARCH="$march" $build/r1lab $build/libr1lab-cuda.so $build/bench/bench_grpo \
+# MPI=0: the GPU machine has no Open MPI of this build's version; a build made there (gpu_common.sh) finds its own.
+make -j"$(nproc)" CUDA=1 MPI=0 BUILD=$build MARCH="$march" $build/r1lab $build/libr1lab-cuda.so $build/bench/bench_grpo \
     $build/tests/r1lab-tests $build/tests/fake-trainer >/dev/null
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
