@@ -384,6 +384,13 @@ static enum status add_rank_throughput(struct trainer *t, double mine, cJSON *m)
     return st;
 }
 
+static void append_groups(struct trainer *t, const cJSON *groups) {
+    const cJSON *o;
+    cJSON_ArrayForEach(o, groups) {
+        if (jsonl_append(&t->samples, o) != STATUS_OK) log_warn("samples.jsonl: %s", err_msg());
+    }
+}
+
 /* samples.jsonl: the step's first log_completions groups. In a data-parallel run each rank describes the logged
  * groups of its share and rank 0 writes them all, in group order, so the file is the one a single process writes. */
 static enum status log_samples(struct trainer *t, struct grpo_stage *s) {
@@ -422,13 +429,11 @@ static enum status log_samples(struct trainer *t, struct grpo_stage *s) {
         cJSON_free(mine);
     }
     if (st == STATUS_OK && trainer_writes(t)) {
-        for (int r = 0; r < t->dist->size; r++) {
-            cJSON *part = texts ? cJSON_Parse(texts[r]) : groups, *o;
-            cJSON_ArrayForEach(o, part) {
-                if (jsonl_append(&t->samples, o) != STATUS_OK) log_warn("samples.jsonl: %s", err_msg());
-            }
-            if (texts) cJSON_Delete(part);
-            else break;
+        append_groups(t, groups); /* rank 0's own, then the other ranks' in rank order */
+        for (int r = 1; texts && r < t->dist->size; r++) {
+            cJSON *part = cJSON_Parse(texts[r]);
+            append_groups(t, part);
+            cJSON_Delete(part);
         }
     }
     if (texts)
@@ -468,8 +473,10 @@ static enum status add_reward_metrics(struct trainer *t, struct grpo_stage *s, c
     }
     reward_tally_pack(&tally, v + R_TALLY);
     TRY(dist_sum(t->dist, v, R_FUNC + nk, "the reward sums"));
-    TRY(dist_min(t->dist, &lo, 1, "the shortest completion"));
-    TRY(dist_max(t->dist, &hi, 1, "the longest completion"));
+    double extremes[2] = {-lo, hi}; /* one maximum gives both */
+    TRY(dist_max(t->dist, extremes, 2, "the shortest and longest completions"));
+    lo = -extremes[0];
+    hi = extremes[1];
     double B = s->B_all, mean[REWARD_MAX_TERMS], var[REWARD_MAX_TERMS] = {0};
     for (int k = 0; k < nk; k++) {
         mean[k] = v[R_FUNC + k] / B;

@@ -452,9 +452,13 @@ static enum status group_boundary(struct trainer *t, bool *stop_requested) {
         bool eval_now = false, stop = false;
         enum status st = trainer_writes(t) ? handle_control(t, false, &eval_now, &stop) : STATUS_OK;
         if (st == STATUS_ABORTED) st = STATUS_OK; /* a stop request: *stop says so to everyone below */
-        TRY(agreed(t, st, "reading the control channel"));
-        double flags[4] = {interrupt_set(t), stop, eval_now, t->paused};
-        TRY(dist_max(t->dist, flags, 4, what));
+        /* Only rank 0 reads the channel, so whether it failed travels with its decisions. */
+        double flags[5] = {interrupt_set(t), stop, eval_now, t->paused, st != STATUS_OK};
+        TRY(dist_max(t->dist, flags, 5, what));
+        if (st != STATUS_OK) return st;
+        if (flags[4] != 0)
+            return err_set(STATUS_PEER, "rank %d: rank 0 failed while reading the control channel (its own message "
+                           "says why)", t->dist->rank);
         t->paused = flags[3] != 0;
         if (flags[0] != 0 || flags[1] != 0) {
             t->group_stop = true;
