@@ -356,10 +356,11 @@ install: $(BIN) $(CUDA_TARGET)
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5
 	install -d $(DESTDIR)$(PREFIX)/share/r1lab/themes $(DESTDIR)$(PREFIX)/share/r1lab/models/base \
-	           $(DESTDIR)$(PREFIX)/share/r1lab/models/base-aha
+	           $(DESTDIR)$(PREFIX)/share/r1lab/models/base-aha $(DESTDIR)$(PREFIX)/share/r1lab/models/base-search
 	install -m 644 $(wildcard themes/*.theme) $(DESTDIR)$(PREFIX)/share/r1lab/themes
 	install -m 644 $(wildcard models/base/*) $(DESTDIR)$(PREFIX)/share/r1lab/models/base
 	install -m 644 $(wildcard models/base-aha/*) $(DESTDIR)$(PREFIX)/share/r1lab/models/base-aha
+	install -m 644 $(wildcard models/base-search/*) $(DESTDIR)$(PREFIX)/share/r1lab/models/base-search
 	$(if $(CUDA_TARGET),install -d $(DESTDIR)$(PREFIX)/lib/r1lab && install -m 755 $(CUDA_LIB) $(DESTDIR)$(PREFIX)/lib/r1lab)
 
 clean:

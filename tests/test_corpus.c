@@ -356,8 +356,9 @@ Test(corpus, verification_exercises_judge_their_claims_truly) {
 Test(corpus, terse_cold_start_checks_every_answer_in_one_language) {
     struct corpus_config c;
     corpus_config_default(&c);
-    cJSON *w = cJSON_Parse("{\"tasks\": {\"linear\": 1, \"arith\": 0, \"countdown\": 0}, \"coldstart\": \"terse\","
-                           " \"reflect_zh\": 1, \"template\": \"r1\", \"task_params\": {\"linear\": {\"two_sided_share\": 1}}}");
+    cJSON *w = cJSON_Parse(
+        "{\"tasks\": {\"linear\": 1, \"arith\": 0, \"countdown\": 0}, \"coldstart\": \"terse\","
+        " \"reflect_zh\": 1, \"template\": \"r1\", \"task_params\": {\"linear\": {\"two_sided_share\": 1}}}");
     cr_assert_eq(corpus_config_set(&c, w, "test"), STATUS_OK, "%s", err_msg());
     cJSON_Delete(w);
     int searched = 0, n = 300;
@@ -371,8 +372,10 @@ Test(corpus, terse_cold_start_checks_every_answer_in_one_language) {
         cr_expect_eq(reward_language(d.completion, len, REWARD_LANG_EN), 1.0, "reflect_zh does not reach cold start");
         cr_expect(reward_has_reflection(d.completion, len), "%s", d.completion);
         cr_expect_eq(reward_helpfulness(d.completion, len, REWARD_LANG_EN), 1.0, "%s", d.completion);
-        cr_expect_eq(readability_score(d.completion, len, REWARD_LANG_EN), 1.0, "the summary is in the reasoning's "
-                     "words: %s", d.completion);
+        cr_expect_eq(readability_score(d.completion, len, REWARD_LANG_EN), 1.0,
+                     "the summary is in the reasoning's "
+                     "words: %s",
+                     d.completion);
         cr_expect(strstr(d.completion, "divide by") != NULL, "%s", d.completion);
         cr_expect(strncmp(d.prompt, "<\xEF\xBD\x9C", 4) == 0, "rendered in R1's template: %s", d.prompt);
         searched += strstr(d.completion, "try x = ") != NULL;
@@ -380,4 +383,128 @@ Test(corpus, terse_cold_start_checks_every_answer_in_one_language) {
         corpus_doc_free(&d);
     }
     cr_expect(searched > n / 5 && searched < n / 2, "a third search after a caught slip: %d of %d", searched, n);
+}
+
+/* The search tier (configs/base-search.json's world): every try's arithmetic is genuine and its verdict ("yes",
+ * "not 24") is the truth about it; a search that goes on after a miss says so with a reflection word; the writer
+ * gives up after the first miss as often as configured and rarely once a search has begun; worked solutions go
+ * straight to the solution; and every document is still what it claims to the reward functions. */
+static void search_tier(struct corpus_config *c) {
+    corpus_config_default(c);
+    cJSON *w = cJSON_Parse(
+        "{\"tasks\": {\"linear\": 0, \"arith\": 0, \"countdown\": 1}, \"quality\": {\"clean\": 0.28, \"slip\": 0.06,"
+        " \"reflect\": 0, \"mixed_lang\": 0.05, \"no_think\": 0.06, \"bad_format\": 0.05, \"plain\": 0.03,"
+        " \"search\": 0.47}, \"reflect_zh\": 0.5, \"worked_failed_tries\": false, \"search\": {\"first_right\": 0.4,"
+        " \"give_up_first\": 0.75, \"give_up_later\": 0.15, \"max_failures\": 5}}");
+    cr_assert_eq(corpus_config_set(c, w, "test"), STATUS_OK, "%s", err_msg());
+    cJSON_Delete(w);
+}
+
+/* The tries of a countdown CoT, in order: whether each one's arithmetic is right, whether it hit the target,
+ * and whether its verdict said so. Returns the number of tries (at most max). */
+struct cd_seen {
+    bool arithmetic_ok, hit, said_hit, said_miss;
+};
+
+static int countdown_tries(const char *cot, int64_t target, struct cd_seen *out, int max) {
+    int n = 0;
+    for (const char *s = cot; n < max;) {
+        const char *en = strstr(s, "try "), *zh = strstr(s, "\xe8\xaf\x95\xe8\xaf\x95 "); /* 试试 */
+        while (en && !(en[4] >= '0' && en[4] <= '9')) en = strstr(en + 4, "try ");        /* not "try again" */
+        const char *at = !en ? zh : !zh ? en : en < zh ? en : zh;
+        if (!at) break;
+        at += at == en ? 4 : 7;
+        long long a, b, r1, a2, c, r2;
+        char o1, o2;
+        int used = 0;
+        if (sscanf(at, "%lld %c %lld = %lld , %lld %c %lld = %lld%n", &a, &o1, &b, &r1, &a2, &o2, &c, &r2, &used) != 8)
+            break;
+        long long t1 = o1 == '+' ? a + b : o1 == '-' ? a - b : o1 == '*' ? a * b : b ? a / b : -1;
+        /* A try goes left to right; a solution's second step may take the first result on either side. */
+        long long t2 = o2 == '+' ? a2 + c : o2 == '-' ? a2 - c : o2 == '*' ? a2 * c : c ? a2 / c : -1;
+        const char *v = at + used;
+        char miss_en[64], miss_zh[64];
+        snprintf(miss_en, sizeof miss_en, " , not %lld .", (long long)target);
+        snprintf(miss_zh, sizeof miss_zh, " , \xe4\xb8\x8d\xe6\x98\xaf %lld .", (long long)target); /* 不是 */
+        out[n] = (struct cd_seen){
+            .arithmetic_ok = t1 == r1 && (a2 == r1 || c == r1) && t2 == r2 && (o1 != '/' || a % b == 0) &&
+                             (o2 != '/' || a2 % c == 0),
+            .hit = r2 == target,
+            .said_hit = strncmp(v, " . yes .", 8) == 0 || strncmp(v, " . \xe5\xaf\xb9 .", 7) == 0, /* 对 */
+            .said_miss = strncmp(v, miss_en, strlen(miss_en)) == 0 || strncmp(v, miss_zh, strlen(miss_zh)) == 0};
+        n++;
+        s = v;
+    }
+    return n;
+}
+
+Test(corpus, search_documents_try_check_and_give_up_as_configured) {
+    struct corpus_config c;
+    search_tier(&c);
+    double acc, fmt, refl;
+    check_documents(&c, 3000, &acc, &fmt, &refl);
+    int search = 0, first_miss = 0, retried_first = 0, later_miss = 0, gave_up_later = 0, retry_zh = 0, worked = 0;
+    for (uint64_t i = 0; i < 4000; i++) {
+        struct corpus_doc d;
+        cr_assert_eq(corpus_pretrain_doc(&c, i, &d), STATUS_OK, "%s", err_msg());
+        if (d.quality != CORPUS_SEARCH && d.quality != CORPUS_CLEAN) {
+            corpus_doc_free(&d);
+            continue;
+        }
+        struct problem p = gold_problem(&d);
+        struct cd_seen t[32];
+        int n = countdown_tries(d.completion, p.countdown.target, t, 32);
+        cr_assert(n >= 1, "no try in %s", d.completion);
+        for (int k = 0; k < n; k++) {
+            cr_expect(t[k].arithmetic_ok, "try %d: wrong arithmetic in %s", k + 1, d.completion);
+            cr_expect(t[k].hit ? t[k].said_hit : t[k].said_miss, "try %d: the verdict is not the truth in %s", k + 1,
+                      d.completion);
+        }
+        if (d.quality == CORPUS_CLEAN) {
+            cr_expect(n == 1 && t[0].hit, "worked solutions go straight to the solution: %s", d.completion);
+            worked++;
+        } else {
+            search++;
+            bool retry = strstr(d.completion, "wait , let me try again") ||
+                         strstr(d.completion, "\xe7\xad\x89\xe7\xad\x89 , \xe8\xae\xa9\xe6\x88\x91"); /* 等等 , 让我 */
+            cr_expect_eq(d.reflection, retry, "%s", d.completion);
+            cr_expect_eq(d.reflection, n > 1, "a search retries exactly when it tries again: %s", d.completion);
+            cr_expect_eq(d.correct, t[n - 1].hit, "the answer is the last try: %s", d.completion);
+            cr_expect(n <= 6, "at most max_failures misses, then the hit: %s", d.completion);
+            if (!t[0].hit) first_miss++, retried_first += n > 1;
+            for (int k = 1; k < n; k++)
+                if (!t[k].hit) later_miss++, gave_up_later += k == n - 1;
+            retry_zh += retry && d.mixed_lang;
+        }
+        task_problem_free(&p);
+        corpus_doc_free(&d);
+    }
+    double r1 = (double)retried_first / first_miss, g2 = (double)gave_up_later / later_miss;
+    fprintf(stderr, "  search: %d documents, retry after a first miss %.3f, give up after a later one %.3f\n", search,
+            r1, g2);
+    cr_expect(worked > 800 && search > 1500, "%d worked, %d search", worked, search);
+    cr_expect(fabs(r1 - 0.25) < 0.04, "retry after the first miss: %.3f (1 - give_up_first = 0.25)", r1);
+    cr_expect(fabs(g2 - 0.15) < 0.06, "give up after a later miss: %.3f (give_up_later = 0.15)", g2);
+    cr_expect(retry_zh > 0, "reflect_zh writes some retries in Chinese");
+}
+
+Test(corpus, search_settings_are_checked) {
+    const char *bad[] = {"{\"search\": 1}",
+                         "{\"search\": {\"first_right\": 1.5}}",
+                         "{\"search\": {\"give_up\": 0.5}}",
+                         "{\"search\": {\"max_failures\": 2.5}}",
+                         "{\"search\": {\"max_failures\": 21}}",
+                         "{\"worked_failed_tries\": 0}"};
+    const char *named[] = {"\"search\"",          "search.first_right",  "give_up",
+                           "search.max_failures", "search.max_failures", "worked_failed_tries"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct corpus_config c, before;
+        corpus_config_default(&c);
+        before = c;
+        cJSON *j = cJSON_Parse(bad[i]);
+        cr_expect_eq(corpus_config_set(&c, j, "world.json"), STATUS_INVALID, "%s accepted", bad[i]);
+        cr_expect(strstr(err_msg(), "world.json") && strstr(err_msg(), named[i]), "%s: %s", bad[i], err_msg());
+        cr_expect(memcmp(&before, &c, sizeof c) == 0, "a failed update must leave the config alone");
+        cJSON_Delete(j);
+    }
 }

@@ -168,6 +168,43 @@ Test(demo, aha_base_model_recipe_runs_and_matches_the_shipped_model, .timeout = 
     check_base_recipe("base-aha");
 }
 
+Test(demo, search_base_model_recipe_runs_and_matches_the_shipped_model, .timeout = 300) {
+    check_base_recipe("base-search");
+}
+
+/* The search tier's R1-Zero run (configs/r1-zero-search.json, from the shipped models/base-search), a few steps
+ * of it end to end: held-out countdown problems are evaluated and the reflection and language metrics logged. */
+Test(demo, search_tier_r1_zero_runs_end_to_end, .timeout = 300) {
+    char *dir = th_tmpdir("search");
+    char *root = th_path("");
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && '%s' train configs/r1-zero-search.json max_steps=2 prompts_per_step=2 num_generations=4 "
+             "eval_steps=2 eval_problems=4 eval_k=2 save_steps=2 output_dir='%s/run' --headless",
+             root, th_bin(), dir);
+    struct th_run r = th_sh(cmd);
+    cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+    th_run_free(&r);
+    char path[4300];
+    snprintf(path, sizeof path, "%s/run/metrics.jsonl", dir);
+    char *text = NULL;
+    size_t n = 0;
+    cr_assert_eq(fs_read_file(path, 1 << 24, &text, &n), STATUS_OK, "%s", err_msg());
+    const char *keys[] = {"\"reflection/rate\"", "\"language/mixed_rate\"", "\"eval/pass@1\"",
+                          "\"eval/reflection/rate\"", "\"eval/mean_length\""};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        cr_expect(strstr(text, keys[i]), "no %s in %s", keys[i], text);
+    free(text);
+    snprintf(path, sizeof path, "%s/run/samples.jsonl", dir);
+    cr_assert_eq(fs_read_file(path, 1 << 24, &text, &n), STATUS_OK, "%s", err_msg());
+    cr_expect(strstr(text, "\"task\": \"countdown\"") || strstr(text, "\"task\":\"countdown\""),
+              "countdown groups are logged: %.300s", text);
+    free(text);
+    fs_remove_tree(dir);
+    free(dir);
+    free(root);
+}
+
 /* `make install` puts the base model in PREFIX/share/r1lab/models/base: an installed binary finds it beside
  * itself (../share/r1lab), whatever PREFIX it was built for, from any directory and without R1LAB_HOME. */
 Test(demo, installed_binary_finds_the_base_model_beside_it, .timeout = 300) {

@@ -14,8 +14,8 @@
 #include "engine/util/fsutil.h"
 #include "engine/world/corpus_impl.h"
 
-static const char *const QUALITY_NAMES[CORPUS_QUALITY_COUNT] = {"clean",    "slip",       "reflect", "mixed_lang",
-                                                                "no_think", "bad_format", "plain",   "verify"};
+static const char *const QUALITY_NAMES[CORPUS_QUALITY_COUNT] = {
+    "clean", "slip", "reflect", "mixed_lang", "no_think", "bad_format", "plain", "verify", "search"};
 static const char *const TASK_KEYS[CORPUS_TASKS] = {"linear", "arith", "countdown", "plain"};
 
 /* Salts that separate the streams of one seed. */
@@ -52,11 +52,40 @@ void corpus_config_default(struct corpus_config *c) {
     c->template = TEMPLATE_R1_ZERO;
     /* plain comes last with weight 0, so a world that does not ask for it draws what it always drew. */
     static const double TASKS[CORPUS_TASKS] = {0.60, 0.25, 0.15, 0.0};
-    /* verify comes last with weight 0, so a world that does not ask for it draws what it always drew. */
-    static const double QUALITY[CORPUS_QUALITY_COUNT] = {0.28, 0.22, 0.05, 0.08, 0.07, 0.22, 0.08, 0.0};
+    /* verify and search come last with weight 0, so a world that does not ask for them draws what it always drew. */
+    static const double QUALITY[CORPUS_QUALITY_COUNT] = {0.28, 0.22, 0.05, 0.08, 0.07, 0.22, 0.08, 0.0, 0.0};
     memcpy(c->task_weight, TASKS, sizeof TASKS);
     memcpy(c->quality_weight, QUALITY, sizeof QUALITY);
     for (int k = 0; k < CORPUS_TASKS; k++) task_config_default(&c->task[k], (enum task_kind)k);
+    c->search =
+        (struct corpus_search){.first_right = 0.4, .give_up_first = 0.75, .give_up_later = 0.15, .max_failures = 5};
+}
+
+/* The "search" object: probabilities in [0, 1], max_failures in [0, 20]. */
+static enum status set_search(struct corpus_search *s, const cJSON *obj, const char *where) {
+    if (!cJSON_IsObject(obj)) return err_set(STATUS_INVALID, "%s: \"search\" must be an object", where);
+    for (const cJSON *v = obj->child; v; v = v->next) {
+        double *prob = strcmp(v->string, "first_right") == 0     ? &s->first_right
+                       : strcmp(v->string, "give_up_first") == 0 ? &s->give_up_first
+                       : strcmp(v->string, "give_up_later") == 0 ? &s->give_up_later
+                                                                 : NULL;
+        if (prob) {
+            if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1))
+                return err_set(STATUS_INVALID, "%s: search.%s must be a number in [0, 1]", where, v->string);
+            *prob = v->valuedouble;
+        } else if (strcmp(v->string, "max_failures") == 0) {
+            if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < 0 ||
+                v->valuedouble > 20)
+                return err_set(STATUS_INVALID, "%s: search.max_failures must be an integer in [0, 20]", where);
+            s->max_failures = (int)v->valuedouble;
+        } else {
+            return err_set(STATUS_INVALID,
+                           "%s: search: unknown key \"%s\" (valid: first_right, give_up_first, give_up_later, "
+                           "max_failures)",
+                           where, v->string);
+        }
+    }
+    return STATUS_OK;
 }
 
 /* Reads {"name": weight, ...} into weights[], names[i] naming weights[i]. */
@@ -109,6 +138,12 @@ enum status corpus_config_set(struct corpus_config *c, const cJSON *obj, const c
             if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1))
                 return err_set(STATUS_INVALID, "%s: \"reflect_zh\" must be a number in [0, 1]", where);
             tmp.reflect_zh = v->valuedouble;
+        } else if (strcmp(key, "worked_failed_tries") == 0) {
+            if (!cJSON_IsBool(v))
+                return err_set(STATUS_INVALID, "%s: \"worked_failed_tries\" must be true or false", where);
+            tmp.no_worked_failed_tries = cJSON_IsFalse(v);
+        } else if (strcmp(key, "search") == 0) {
+            TRY(set_search(&tmp.search, v, where));
         } else if (strcmp(key, "tasks") == 0) {
             TRY(set_weights(v, TASK_KEYS, CORPUS_TASKS, tmp.task_weight, "tasks", where));
         } else if (strcmp(key, "quality") == 0) {
@@ -128,7 +163,7 @@ enum status corpus_config_set(struct corpus_config *c, const cJSON *obj, const c
         } else {
             return err_set(STATUS_INVALID,
                            "%s: unknown world setting \"%s\" (valid: seed, template, tasks, quality, "
-                           "task_params, reflect_zh, coldstart)",
+                           "task_params, reflect_zh, coldstart, worked_failed_tries, search)",
                            where, key);
         }
     }
@@ -168,7 +203,7 @@ static bool self_check(struct cot_writer *w, const struct problem *p, const stru
  * d->mixed_lang. */
 static enum status write_completion(const struct corpus_config *c, struct rng *r, const struct problem *p,
                                     uint64_t index, struct corpus_doc *d, struct strbuf *sb) {
-    struct cot_writer w = {.sb = sb, .r = r};
+    struct cot_writer w = {.sb = sb, .r = r, .no_failed_tries = c->no_worked_failed_tries};
     struct cot_claim claim = {0};
     bool extractable = true;
     d->format_ok = true;
@@ -212,6 +247,13 @@ static enum status write_completion(const struct corpus_config *c, struct rng *r
             self_check(&w, p, &claim, zh_check);
         }
         d->reflection = true;
+        break;
+    }
+    case CORPUS_SEARCH: {
+        /* The retry in Chinese for a share of them, as reflect documents' checks (reflect_zh). */
+        bool zh_retry = c->reflect_zh > 0 && rng_bernoulli(r, c->reflect_zh);
+        cot_restate(&w, p, true);
+        d->reflection = cot_search_tries(&w, p, &c->search, zh_retry, &claim);
         break;
     }
     case CORPUS_NO_THINK:
@@ -364,8 +406,10 @@ static enum status reply_doc(const struct corpus_config *c, enum corpus_kind kin
             cot_readable(&completion, &r, &p);
             strbuf_puts(&completion, task == TASK_PLAIN ? "</think> " : " </think> ");
         }
-        if (c->coldstart_terse) cot_summary_terse(&completion, &p);
-        else cot_summary(&completion, &p);
+        if (c->coldstart_terse)
+            cot_summary_terse(&completion, &p);
+        else
+            cot_summary(&completion, &p);
         strbuf_putc(&completion, ' ');
         put_answer_tags(&completion, p.answer);
         strbuf_append(&text, prompt.data, prompt.len);

@@ -22,6 +22,10 @@
  *                    right or off by a little, substituted into the equation and judged ("Check x = 9 in
  *                    3x - 1 = x + 15 : left 3 * 9 - 1 = 27 - 1 = 26 , right 9 + 15 = 24 , not equal ."). The
  *                    skill a self-check needs, learned apart from the habit of checking, which stays rare.
+ *   search       0%  (off by default; countdown) tries, each worked out and compared with the target; after a
+ *                    miss the writer usually gives up and answers the miss, sometimes says "wait , let me try
+ *                    again" and goes on until a try hits ("search" settings below). A searcher that has begun
+ *                    rarely stops, so a retry pays: this is the habit the search tier's R1-Zero run selects.
  * Tasks: linear 60%, arith 25%, countdown 15%, at the task.h default difficulties.
  *
  * Why these numbers. The target is a 1–5M-parameter model pretrained for 10–20 CPU-minutes: about 1–2M
@@ -70,6 +74,7 @@ enum corpus_quality {
     CORPUS_BAD_FORMAT,
     CORPUS_PLAIN,
     CORPUS_VERIFY, /* plain verification exercises ("Check x = 9 in …"); weight 0 unless set */
+    CORPUS_SEARCH, /* countdown tries checked against the target, given up or retried; weight 0 unless set */
     CORPUS_QUALITY_COUNT
 };
 
@@ -79,15 +84,28 @@ enum corpus_kind { CORPUS_PRETRAIN, CORPUS_COLDSTART, CORPUS_NONREASONING };
 
 #define CORPUS_TASKS 4 /* linear, arith, countdown, plain: the built-in kinds, indexed by enum task_kind */
 
+/* How a search document proceeds. Every try hits with probability first_right (the try after max_failures misses
+ * always does); after the first miss the writer gives up with probability give_up_first, after a later miss with
+ * give_up_later. The defaults (0.4, 0.75, 0.15, 5) make the first retry rare and a begun search mostly succeed. */
+struct corpus_search {
+    double first_right, give_up_first, give_up_later;
+    int max_failures;
+};
+
 struct corpus_config {
     uint64_t seed;
     enum template_kind template;
     double task_weight[CORPUS_TASKS];
     struct task_config task[CORPUS_TASKS];
     double quality_weight[CORPUS_QUALITY_COUNT]; /* pretraining only; need not sum to 1 */
-    double reflect_zh; /* share of reflect documents whose self-check is written in Chinese (default 0) */
+    double reflect_zh;    /* share of reflect documents whose self-check is written in Chinese (default 0) */
     bool coldstart_terse; /* "coldstart": "terse": cold-start CoT in the pretraining notation, English only,
                            * always checked, then the summary; default "readable" (full sentences) */
+    /* "worked_failed_tries": false: countdown worked solutions (clean, slip, mixed, bad format) go straight to
+     * the solution instead of showing zero to two missed tries first (default true). The search tier turns
+     * it off so that carrying on after a miss is learned from search documents alone. */
+    bool no_worked_failed_tries;
+    struct corpus_search search; /* "search": {...}: the search documents */
 };
 
 struct corpus_doc {
@@ -113,7 +131,8 @@ enum status corpus_kind_parse(const char *name, enum corpus_kind *out);
 void corpus_config_default(struct corpus_config *c);
 /* Overrides from JSON: {"seed": 1, "template": "r1-zero", "tasks": {"linear": 1, "arith": 0},
  * "quality": {"slip": 0.1, ...}, "task_params": {"linear": {"max_coef": 5}}, "reflect_zh": 0.5,
- * "coldstart": "terse"}; unknown
+ * "coldstart": "terse", "worked_failed_tries": false,
+ * "search": {"first_right": 0.4, "give_up_first": 0.75, "give_up_later": 0.15, "max_failures": 5}}; unknown
  * keys are errors. */
 enum status corpus_config_set(struct corpus_config *c, const cJSON *obj, const char *where);
 

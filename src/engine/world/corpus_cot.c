@@ -20,7 +20,9 @@ static const char *const WORD_EN[WORD_COUNT] = {"subtract",
                                                 "left",
                                                 "right",
                                                 "left is larger , so x is smaller",
-                                                "left is smaller , so x is larger"};
+                                                "left is smaller , so x is larger",
+                                                "not",
+                                                "wait , let me try again"};
 static const char *const WORD_ZH[WORD_COUNT] = {"减去",
                                                 "加上",
                                                 "除以",
@@ -33,7 +35,9 @@ static const char *const WORD_ZH[WORD_COUNT] = {"减去",
                                                 "左边",
                                                 "右边",
                                                 "左边更大 , 所以 x 更小",
-                                                "左边更小 , 所以 x 更大"};
+                                                "左边更小 , 所以 x 更大",
+                                                "不是",
+                                                "等等 , 让我再试一次"};
 
 void corpus_word(struct cot_writer *w, enum corpus_word word) {
     bool zh = w->force_zh || (w->zh > 0 && rng_bernoulli(w->r, w->zh));
@@ -342,7 +346,7 @@ static void cd_write_steps(struct strbuf *sb, const struct countdown_step *st, i
 
 static void countdown_steps(struct cot_writer *w, const struct problem *p, bool slip, struct cot_claim *claim) {
     static const double FAILS[] = {0.4, 0.4, 0.2};
-    size_t fails = rng_choose_weighted(w->r, FAILS, 3);
+    size_t fails = w->no_failed_tries ? 0 : rng_choose_weighted(w->r, FAILS, 3);
     struct cd_try t;
     for (size_t i = 0; i < fails; i++) {
         if (!cd_random_try(w->r, p, &t)) break;
@@ -369,6 +373,45 @@ static void countdown_steps(struct cot_writer *w, const struct problem *p, bool 
     strbuf_puts(w->sb, " . ");
     corpus_word(w, WORD_YES);
     strbuf_puts(w->sb, " . ");
+}
+
+bool cot_search_tries(struct cot_writer *w, const struct problem *p, const struct corpus_search *s, bool zh_retry,
+                      struct cot_claim *claim) {
+    if (p->kind != TASK_COUNTDOWN) {
+        cot_steps(w, p, false, claim);
+        return false;
+    }
+    bool retried = false;
+    for (int failures = 0;; failures++) {
+        corpus_word(w, WORD_TRY);
+        strbuf_putc(w->sb, ' ');
+        struct cd_try t;
+        /* A try that misses needs a miss to exist: a problem that every order and operator solves hits. */
+        if (failures >= s->max_failures || rng_bernoulli(w->r, s->first_right) || !cd_random_try(w->r, p, &t)) {
+            struct countdown_step st[TASK_MAX_NUMBERS];
+            cd_write_steps(w->sb, st, cd_solution_steps(p, st));
+            strbuf_puts(w->sb, " . ");
+            corpus_word(w, WORD_YES);
+            strbuf_puts(w->sb, " . ");
+            snprintf(claim->text, sizeof claim->text, "%s", p->answer);
+            claim->correct = true;
+            return retried;
+        }
+        cd_write_try(w->sb, &t, t.res[t.n - 1]);
+        strbuf_puts(w->sb, " , ");
+        corpus_word(w, WORD_NOT);
+        strbuf_printf(w->sb, " %lld . ", (long long)p->countdown.target);
+        if (rng_bernoulli(w->r, failures == 0 ? s->give_up_first : s->give_up_later)) {
+            /* Gives up: answers the miss it just worked out. */
+            snprintf(claim->text, sizeof claim->text, "%s", t.expr);
+            claim->correct = false;
+            return retried;
+        }
+        if (zh_retry) w->zh = 1.0;
+        corpus_word(w, WORD_WAIT_RETRY);
+        strbuf_puts(w->sb, " : ");
+        retried = true;
+    }
 }
 
 /* ---- plain ------------------------------------------------------------------------------------------- */

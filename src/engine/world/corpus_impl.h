@@ -24,15 +24,18 @@ enum corpus_word {
     WORD_RIGHT,
     WORD_LEFT_LARGER,  /* "left is larger , so x is smaller" */
     WORD_LEFT_SMALLER, /* "left is smaller , so x is larger" */
+    WORD_NOT,          /* "not 24": a try's result against the target */
+    WORD_WAIT_RETRY,   /* "wait , let me try again": a search going on after a miss */
     WORD_COUNT
 };
 
 struct cot_writer {
     struct strbuf *sb;
     struct rng *r;
-    double zh;     /* probability of writing a word in Chinese */
-    bool force_zh; /* write the next word in Chinese whatever zh says (then cleared) */
-    bool wrote_zh; /* a Chinese word was written */
+    double zh;            /* probability of writing a word in Chinese */
+    bool force_zh;        /* write the next word in Chinese whatever zh says (then cleared) */
+    bool wrote_zh;        /* a Chinese word was written */
+    bool no_failed_tries; /* countdown worked solutions skip the missed tries (corpus worked_failed_tries) */
 };
 
 /* The claimed final answer of a worked solution (what goes inside <answer>). */
@@ -55,6 +58,11 @@ bool cot_check(struct cot_writer *w, const struct problem *p, const struct cot_c
  * until the right value; the claim becomes it. The search uses only the forward arithmetic of the check,
  * so it finds the answer even when the division that produced the claim keeps going wrong. */
 void cot_search(struct cot_writer *w, const struct problem *p, struct cot_claim *claim);
+/* A countdown search (corpus.h, quality search): tries compared with the target, given up or retried as s says;
+ * the retry words and all after them in Chinese when zh_retry. Returns whether it retried (the CoT then holds a
+ * reflection). Other tasks get the worked solution. */
+bool cot_search_tries(struct cot_writer *w, const struct problem *p, const struct corpus_search *s, bool zh_retry,
+                      struct cot_claim *claim);
 /* A wrong but plausible final answer (for no_think guesses). */
 void cot_guess(struct rng *r, const struct problem *p, struct cot_claim *claim);
 /* Cold start: the readable CoT (without tags) and the one-sentence summary. */
