@@ -9,10 +9,11 @@ built-in linear task (answers are numbers). Standard library only.
     python3 docs/reflection_stats.py runs/r1-zero-aha/samples.jsonl --steps 1:20
 """
 import argparse
-import json
 import re
 import sys
 from fractions import Fraction
+
+from samples_reader import groups
 
 # A self-check opens with one of these; a phrase ("wait , let me check") counts once.
 CHECK = re.compile(r"wait\s*,?\s*let me (?:re)?check|\u7b49\u7b49\s*,?\s*\u8ba9\u6211\u68c0\u67e5|"
@@ -30,21 +31,10 @@ def value(text):
 
 
 def completions(path, steps):
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if "samples" in rec:  # r1lab eval --samples
-                items = rec["samples"]
-            else:  # samples.jsonl of a run
-                if steps and not steps[0] <= rec.get("step", 0) <= steps[1]:
-                    continue
-                items = rec.get("completions", [])
-            gold = value(str(rec.get("answer", "")))
-            for c in items:
-                yield c.get("text", ""), gold
+    for rec, items in groups(path, steps):
+        gold = value(str(rec.get("answer", "")))
+        for c in items:
+            yield c.get("text", ""), gold
 
 
 def analyse(text, gold):

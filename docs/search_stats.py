@@ -10,10 +10,11 @@ built-in countdown task with three numbers. Standard library only.
     python3 docs/search_stats.py eval-samples.jsonl
 """
 import argparse
-import json
 import re
 import sys
 from fractions import Fraction
+
+from samples_reader import groups
 
 # "try 7 + 5 = 12 , 12 * 3 = 36" (or 试试 ...): the two steps of a try, then its verdict.
 TRY = re.compile(r"(?:try|\u8bd5\u8bd5) (\d+) ([-+*/]) (\d+) = (\d+) , (\d+) ([-+*/]) (\d+) = (\d+)"
@@ -86,24 +87,13 @@ def evaluate(expr, numbers, target):
 
 
 def completions(path, steps):
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if "samples" in rec:
-                items = rec["samples"]
-            else:
-                if steps and not steps[0] <= rec.get("step", 0) <= steps[1]:
-                    continue
-                items = rec.get("completions", [])
-            m = PROMPT.search(rec.get("prompt", "") or rec.get("question", ""))
-            if not m:
-                continue
-            numbers = [int(x) for x in m.group(1).replace(",", " ").split()]
-            for c in items:
-                yield c.get("text", ""), numbers, int(m.group(2))
+    for rec, items in groups(path, steps):
+        m = PROMPT.search(rec.get("prompt", "") or rec.get("question", ""))
+        if not m:
+            continue
+        numbers = [int(x) for x in m.group(1).replace(",", " ").split()]
+        for c in items:
+            yield c.get("text", ""), numbers, int(m.group(2))
 
 
 def analyse(text, numbers, target):
