@@ -386,13 +386,39 @@ static bool last_number_before(const char *s, size_t end, struct reward_span *ou
     return false;
 }
 
+/* Countdown's claims are expressions, written as steps ("try 4 + 6 = 10 , 10 * 3 = 30 , not 24 . wait"):
+ * the claim checked is the value after the last "=" before the first reflection, and the final answer is
+ * the value of the answer's expression. Values, not expressions, are compared: the CoT never writes the
+ * tried expression whole, so a retry that reaches the same value another way counts as unchanged. */
+static int countdown_changed(const struct problem *p, const char *cot, size_t reflection_off, const char *answer,
+                             size_t answer_len) {
+    size_t eq = reflection_off;
+    while (eq > 0 && cot[eq - 1] != '=') eq--;
+    if (eq == 0) return -1;
+    size_t start = eq;
+    while (start < reflection_off && cot[start] == ' ') start++;
+    size_t stop = start;
+    while (stop < reflection_off && (isdigit((unsigned char)cot[stop]) || (cot[stop] && strchr("-/.", cot[stop]))))
+        stop++;
+    while (stop > start && cot[stop - 1] == '.') stop--; /* a sentence's full stop, not a decimal point */
+    struct rat claim, final;
+    bool syntax_ok = true;
+    if (stop == start || rat_parse(cot + start, stop - start, &claim, &syntax_ok) != RAT_OK) return -1;
+    enum countdown_verdict v = task_countdown_check(p->countdown.numbers, p->countdown.n, p->countdown.target, answer,
+                                                    answer_len, &final, NULL, 0, NULL);
+    if (v != COUNTDOWN_OK && v != COUNTDOWN_WRONG_VALUE) return -1; /* no value to compare */
+    return !rat_eq(claim, final);
+}
+
 int reward_reflection_changed(const struct problem *p, const char *text, size_t len) {
     struct reward_span think, first, before, answer;
-    if (p->kind == TASK_COUNTDOWN || !reward_find_think(text, len, &think)) return -1;
+    if (!reward_find_think(text, len, &think)) return -1;
     size_t pos = 0;
     if (!reward_next_reflection(text + think.off, think.len, &pos, &first)) return -1;
-    if (!last_number_before(text + think.off, first.off, &before)) return -1;
     if (!reward_find_answer(text, len, &answer)) return -1;
+    if (p->kind == TASK_COUNTDOWN)
+        return countdown_changed(p, text + think.off, first.off, text + answer.off, answer.len);
+    if (!last_number_before(text + think.off, first.off, &before)) return -1;
     char *a = NULL, *b = NULL;
     int changed = -1;
     if (task_canonical_answer(p, text + think.off + before.off, before.len, &a) == STATUS_OK &&

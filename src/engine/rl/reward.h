@@ -132,8 +132,10 @@ bool reward_next_reflection(const char *s, size_t n, size_t *pos, struct reward_
 bool reward_has_reflection(const char *text, size_t len);
 /* Whether the CoT's first self-check changed the answer: the last number written before the first reflection
  * word (the claim being checked: "x = 55 / 5 = 12 . wait , let me check …") against the final answer, by
- * canonical form. 1 changed, 0 the same, -1 not measurable (no reflection, no number before it, no final
- * answer, or a task whose answers are not numbers: countdown). */
+ * canonical form. Countdown's answers are expressions: there the claim is the number after the last "="
+ * before the reflection ("10 * 3 = 30 , not 24 . wait") and it is compared with the answer expression's
+ * value. 1 changed, 0 the same, -1 not measurable (no reflection, no claim before it, no final answer, or a
+ * countdown answer with no value). */
 int reward_reflection_changed(const struct problem *p, const char *text, size_t len);
 /* The CoT holds words of a language other than lang (R1-Zero's language mixing); false without <think>. */
 bool reward_mixed_language(const char *text, size_t len, enum reward_lang lang);

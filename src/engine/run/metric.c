@@ -74,7 +74,7 @@ static const struct metric_info table[METRIC_COUNT] = {
                                             "accuracy of the completions without one"},
     [METRIC_REFLECTION_ANSWER_CHANGED] = {"reflection/answer_changed", "share", GRPO, SOMETIMES, CHANGE_KNOWN,
                                           "share of reflecting completions whose final answer differs from the answer "
-                                          "before the check"},
+                                          "before the check (countdown: the value after the last \"=\" before it)"},
     [METRIC_LANGUAGE_MIXED_RATE] = {"language/mixed_rate", "share", GRPO, 0, NULL,
                                     "share of completions whose CoT contains off-language words"},
     [METRIC_NUM_TOKENS] = {"num_tokens", "tokens", LM | GRPO, 0, NULL, "tokens processed in the step"},
@@ -127,7 +127,8 @@ static const struct metric_info table[METRIC_COUNT] = {
     [METRIC_EVAL_REFLECTION_ANSWER_CHANGED] = {"eval/reflection/answer_changed", "share", EVAL, SOMETIMES,
                                                CHANGE_KNOWN,
                                                "share of reflecting samples whose final answer differs from the "
-                                               "answer before the check"},
+                                               "answer before the check (countdown: the value after the last \"=\" "
+                                               "before it)"},
     [METRIC_EVAL_LANGUAGE_MIXED_RATE] = {"eval/language/mixed_rate", "share", EVAL, 0, NULL,
                                          "share of samples whose CoT contains off-language words"},
     [METRIC_EVAL_K] = {"eval/k", "samples", EVAL, 0, NULL, "samples per problem"},
